@@ -1,0 +1,4 @@
+export * from "./process-id";
+export * from "./topics";
+export * from "./payload";
+export * from "./types";

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { CALL_STATUSES, type CallStatus } from "./types";
+
+/** POST /api/calls. Topic-level and size rules are the hub's (one place, every entry point). */
+export const createCallSchema = z.strictObject({
+  productId: z.string(),
+  deviceName: z.string(),
+  payload: z.string(),
+  encoding: z.enum(["utf8", "base64"]).default("utf8"),
+  timeoutMs: z.number().int().optional(),
+});
+export type CreateCallInput = z.infer<typeof createCallSchema>;
+
+export const processIdParam = z.string().regex(/^[0-9]{1,16}$/, "must be a decimal processId").transform(Number);
+
+/** GET /api/calls query string. */
+export const listCallsSchema = z.object({
+  productId: z.string().min(1).optional(),
+  deviceName: z.string().min(1).optional(),
+  status: z.enum(CALL_STATUSES as [CallStatus, ...CallStatus[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: processIdParam.optional(),
+});
+export type ListCallsInput = z.infer<typeof listCallsSchema>;

@@ -1,0 +1,54 @@
+import type { PayloadView } from "./payload";
+
+/** Every call ends in exactly one of these. */
+export const TERMINAL_STATUSES = [
+  "success",
+  "timeout",
+  "offline",
+  "not_subscribed",
+  "broker_unavailable",
+  "busy",
+  "interrupted",
+] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export type CallStatus = "pending" | TerminalStatus;
+export const CALL_STATUSES: readonly CallStatus[] = ["pending", ...TERMINAL_STATUSES];
+
+export type CallEventType =
+  | "requested"
+  | "published"
+  | "delivered"
+  | "replied"
+  | TerminalStatus
+  | "foreign_reply"
+  | "late_reply"
+  | "duplicate_reply";
+
+export type CallEvent = {
+  type: CallEventType;
+  /** Wall-clock time in ISO 8601, read from a monotonic clock anchored at process start. */
+  at: string;
+  /** Milliseconds since the call was requested (monotonic, sub-millisecond). */
+  t: number;
+  detail?: Record<string, string | number | boolean>;
+};
+
+export type CallJson = {
+  processId: string;
+  messageId: number;
+  productId: string;
+  deviceName: string;
+  status: CallStatus;
+  request: PayloadView;
+  reply?: PayloadView;
+  timeoutMs: number;
+  startedAt: string;
+  endedAt?: string;
+  rttMs?: number;
+  events: CallEvent[];
+};
+
+export const DEFAULT_TIMEOUT_MS = 4000;
+export const MIN_TIMEOUT_MS = 100;
+export const MAX_TIMEOUT_MS = 300_000;
+export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;

@@ -1,0 +1,159 @@
+import { Aedes, type AedesOptions, type Client } from "aedes";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { WebSocketServer, createWebSocketStream } from "ws";
+import { QlobberDedup } from "qlobber";
+import { deviceClientId, parseRrpcTopic } from "../rrpc/topics";
+import { log } from "./log";
+
+export type BrokerOptions = {
+  host: string;
+  port: number;
+  wsHost: string;
+  wsPort: number;
+  /** Clients that watch RRPC traffic without being devices (the hub, live dashboards). */
+  isObserver: (clientId: string) => boolean;
+};
+
+/** What the embedded broker can say about a request before it is published. */
+export type Route = "deliverable" | "offline" | "not_subscribed";
+
+export type DeliveredListener = (processId: string, productId: string, deviceName: string) => void;
+
+export type EmbeddedBroker = {
+  aedes: Aedes;
+  tcpPort: number;
+  wsPort: number;
+  route(topic: string, productId: string, deviceName: string): Route;
+  onDelivered(listener: DeliveredListener): void;
+  onClientChange(listener: (clientId: string, online: boolean) => void): void;
+  connectedClientIds(): string[];
+  close(): Promise<void>;
+};
+
+const MQTT_MATCHING = { separator: "/", wildcard_one: "+", wildcard_some: "#", match_empty_levels: true };
+
+/**
+ * aedes with a TCP listener (no-delay: PERFORMANCE.md) and a WebSocket listener on /mqtt.
+ * It also indexes every subscription of a non-observer client, so that "would anyone
+ * receive this request?" is answered synchronously before the hub publishes.
+ */
+export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<AedesOptions> = {}): Promise<EmbeddedBroker> {
+  const deliveredListeners: DeliveredListener[] = [];
+  const clientListeners: ((clientId: string, online: boolean) => void)[] = [];
+
+  const aedes = await Aedes.createBroker({
+    ...hooks,
+    // Called once per subscriber right before a message is written to its connection:
+    // the "delivered" hop of a call's trace.
+    authorizeForward(client, packet) {
+      const forwarded = hooks.authorizeForward ? hooks.authorizeForward(client, packet) : packet;
+      if (forwarded && deliveredListeners.length > 0 && packet.topic.startsWith("$rrpc/rxd/") && !opts.isObserver(client.id)) {
+        const t = parseRrpcTopic(packet.topic);
+        if (t) for (const l of deliveredListeners) l(t.processId, t.productId, t.deviceName);
+      }
+      return forwarded;
+    },
+  });
+
+  // MQTT 3.1.1 §4.7.2: filters starting with a wildcard do not match topics starting with '$',
+  // and only '$rrpc/...' topics are ever looked up, so such filters are not indexed.
+  const subs = new QlobberDedup<Client>(MQTT_MATCHING);
+  const filtersByClient = new Map<Client, Set<string>>();
+  aedes.on("subscribe", (subscriptions, client) => {
+    if (!client || opts.isObserver(client.id)) return;
+    for (const s of subscriptions) {
+      if ((s.qos as number) === 128 || !s.topic.startsWith("$")) continue;
+      let set = filtersByClient.get(client);
+      if (!set) filtersByClient.set(client, (set = new Set()));
+      set.add(s.topic);
+      subs.add(s.topic, client);
+    }
+  });
+  aedes.on("unsubscribe", (topics, client) => {
+    const set = client && filtersByClient.get(client);
+    if (!set) return;
+    for (const topic of topics) {
+      if (set.delete(topic)) subs.remove(topic, client);
+    }
+  });
+  aedes.on("client", (client) => {
+    for (const l of clientListeners) l(client.id, true);
+  });
+  aedes.on("clientDisconnect", (client) => {
+    const set = filtersByClient.get(client);
+    if (set) {
+      for (const topic of set) subs.remove(topic, client);
+      filtersByClient.delete(client);
+    }
+    for (const l of clientListeners) l(client.id, false);
+  });
+  aedes.on("clientError", (client, err) => log.debug("mqtt client error", { clientId: client.id, error: err.message }));
+  aedes.on("connectionError", (_client, err) => log.debug("mqtt connection error", { error: err.message }));
+
+  const tcp: NetServer = createNetServer({ noDelay: true }, (socket) => aedes.handle(socket));
+  const http: HttpServer = createHttpServer((_req, res) => {
+    res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket: connect to /mqtt\n");
+  });
+  const wss = new WebSocketServer({ server: http, path: "/mqtt" });
+  wss.on("connection", (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    stream.on("error", () => stream.destroy());
+    aedes.handle(stream, req);
+  });
+
+  try {
+    await listen(tcp, opts.port, opts.host, "MQTT");
+    await listen(http, opts.wsPort, opts.wsHost, "MQTT over WebSocket");
+  } catch (err) {
+    tcp.close();
+    http.close();
+    await new Promise<void>((r) => aedes.close(() => r()));
+    throw err;
+  }
+
+  // aedes keeps connected clients by id; its typings do not declare the map.
+  const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+
+  return {
+    aedes,
+    tcpPort: portOf(tcp),
+    wsPort: portOf(http),
+    route(topic, productId, deviceName) {
+      if (!subs.match_iter(topic).next().done) return "deliverable";
+      const device = clients[deviceClientId(productId, deviceName)];
+      // A registered client gets its CONNACK before aedes sets `connected`: being registered and not closed is what counts.
+      return device && !device.closed ? "not_subscribed" : "offline";
+    },
+    onDelivered: (l) => void deliveredListeners.push(l),
+    onClientChange: (l) => void clientListeners.push(l),
+    connectedClientIds: () => Object.keys(clients).filter((id) => clients[id] && !clients[id].closed),
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      await Promise.all([
+        new Promise<void>((r) => wss.close(() => r())),
+        new Promise<void>((r) => tcp.close(() => r())),
+        new Promise<void>((r) => http.close(() => r())),
+        new Promise<void>((r) => aedes.close(() => r())),
+      ]);
+    },
+  };
+}
+
+function listen(server: NetServer | HttpServer, port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${err.code ?? err.message}`));
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function portOf(server: NetServer | HttpServer): number {
+  const a = server.address();
+  return typeof a === "object" && a ? a.port : 0;
+}

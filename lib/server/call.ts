@@ -1,0 +1,56 @@
+import { payloadView } from "../rrpc/payload";
+import type { CallEvent, CallEventType, CallJson, CallStatus } from "../rrpc/types";
+
+/** Sub-millisecond monotonic clock, read as epoch milliseconds. */
+export const clock = {
+  now: () => performance.now(),
+  epoch: (mono: number) => performance.timeOrigin + mono,
+};
+
+export type StoredEvent = { type: CallEventType; t: number; detail?: CallEvent["detail"] };
+
+export type CallSource = "api" | "dashboard" | "tencent";
+
+/** One call as the hub and the store hold it. */
+export type CallRecord = {
+  processId: string;
+  messageId: number;
+  productId: string;
+  deviceName: string;
+  source: CallSource;
+  status: CallStatus;
+  request: Uint8Array;
+  reply?: Uint8Array;
+  timeoutMs: number;
+  /** Epoch ms (monotonic-derived) when the call was requested; event `t`s are relative to it. */
+  startedAt: number;
+  endedAt?: number;
+  rttMs?: number;
+  events: StoredEvent[];
+};
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+export function callToJson(c: CallRecord): CallJson {
+  const json: CallJson = {
+    processId: c.processId,
+    messageId: c.messageId,
+    productId: c.productId,
+    deviceName: c.deviceName,
+    status: c.status,
+    request: payloadView(c.request, Buffer.from(c.request).toString("base64")),
+    timeoutMs: c.timeoutMs,
+    startedAt: new Date(c.startedAt).toISOString(),
+    events: c.events.map((e) => eventToJson(c, e)),
+  };
+  if (c.reply) json.reply = payloadView(c.reply, Buffer.from(c.reply).toString("base64"));
+  if (c.endedAt !== undefined) json.endedAt = new Date(c.endedAt).toISOString();
+  if (c.rttMs !== undefined) json.rttMs = round3(c.rttMs);
+  return json;
+}
+
+export function eventToJson(c: CallRecord, e: StoredEvent): CallEvent {
+  const out: CallEvent = { type: e.type, at: new Date(c.startedAt + e.t).toISOString(), t: round3(e.t) };
+  if (e.detail) out.detail = e.detail;
+  return out;
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../rrpc/types";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(["0", "1", "true", "false", "yes", "no", "on", "off", ""])
+  .transform((v) => v === "" || ["1", "true", "yes", "on"].includes(v));
+
+const schema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(3000),
+  MQTT_HOST: z.string().min(1).default("127.0.0.1"),
+  MQTT_PORT: port.default(1883),
+  MQTT_WS_HOST: z.string().min(1).optional(),
+  MQTT_WS_PORT: port.default(8083),
+  MQTT_URL: z.string().url().optional(),
+  RRPC_DB: z.string().min(1).default("./data/rrpc.db"),
+  RRPC_SIMULATOR: flag.default(true),
+  RRPC_MAX_PAYLOAD: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  RRPC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
+  RRPC_DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+});
+
+export type HubConfig = {
+  httpHost: string;
+  httpPort: number;
+  mqttHost: string;
+  mqttPort: number;
+  mqttWsHost: string;
+  mqttWsPort: number;
+  /** External broker; when set no embedded broker starts. */
+  mqttUrl?: string;
+  dbPath: string;
+  simulator: boolean;
+  maxPayloadBytes: number;
+  maxInFlight: number;
+  defaultTimeoutMs: number;
+};
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`rrpc-hub: invalid configuration\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    httpHost: e.HOST,
+    httpPort: e.PORT,
+    mqttHost: e.MQTT_HOST,
+    mqttPort: e.MQTT_PORT,
+    mqttWsHost: e.MQTT_WS_HOST ?? e.MQTT_HOST,
+    mqttWsPort: e.MQTT_WS_PORT,
+    mqttUrl: e.MQTT_URL,
+    dbPath: e.RRPC_DB,
+    simulator: e.RRPC_SIMULATOR,
+    maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
+    maxInFlight: e.RRPC_MAX_IN_FLIGHT,
+    defaultTimeoutMs: e.RRPC_DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** The address a local client uses to reach a listener bound to `host`. */
+export function connectHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,335 @@
+import type { MqttClient } from "mqtt";
+import { randomBytes } from "node:crypto";
+import { checkDeviceName, checkProductId, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../rrpc/topics";
+import { parseProcessId } from "../rrpc/process-id";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../rrpc/types";
+import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
+import { ApiError } from "./errors";
+import { connectMqtt, endMqtt } from "./mqtt-client";
+import type { EmbeddedBroker } from "./broker";
+import type { Store } from "./store";
+import { log } from "./log";
+
+export type CallRequest = {
+  productId: string;
+  deviceName: string;
+  payload: Uint8Array;
+  timeoutMs?: number;
+  source?: CallSource;
+};
+
+export type HubOptions = {
+  store: Store;
+  mqttUrl: string;
+  /** The embedded broker, when there is one: it decides offline / not_subscribed at once and reports deliveries. */
+  broker?: EmbeddedBroker;
+  maxInFlight: number;
+  maxPayloadBytes: number;
+  defaultTimeoutMs: number;
+  /** How long start() waits for the first connection before starting anyway (calls fail fast meanwhile). */
+  connectWaitMs?: number;
+};
+
+export type CallUpdate = { call: CallRecord; event: StoredEvent };
+
+type Pending = {
+  call: CallRecord;
+  t0: number;
+  deadline: number;
+  timer: NodeJS.Timeout | null;
+  resolve: (c: CallRecord) => void;
+  deliveries: number;
+};
+
+export const HUB_CLIENT_PREFIX = "rrpc-hub-";
+/** Ended calls kept in memory to classify late and duplicate replies without a store read. */
+const RECENT_MAX = 20_000;
+/** Late replies larger than this are recorded by size only. */
+const LATE_PAYLOAD_KEEP = 4096;
+
+/**
+ * The hub: one MQTT connection subscribed to every reply, a map of calls in flight by
+ * processId, one timer per call. Every call settles exactly once (settle() is the only way
+ * out of "pending"), and every state change is saved to the store and told to listeners.
+ */
+export class Hub {
+  readonly clientId = HUB_CLIENT_PREFIX + randomBytes(6).toString("hex");
+  private client: MqttClient | null = null;
+  private ready = false;
+  private stopped = false;
+  private readonly pending = new Map<string, Pending>();
+  private readonly recent = new Map<string, CallRecord>();
+  private readonly listeners: ((u: CallUpdate) => void)[] = [];
+  private readonly readyListeners: ((ready: boolean) => void)[] = [];
+  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0 };
+
+  constructor(private readonly opts: HubOptions) {
+    opts.broker?.onDelivered((processId, productId, deviceName) => this.onDelivered(processId, productId, deviceName));
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  onUpdate(listener: (u: CallUpdate) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onReadyChange(listener: (ready: boolean) => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const client = connectMqtt(this.opts.mqttUrl, {
+      clientId: this.clientId,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      resubscribe: false,
+      queueQoSZero: false,
+    });
+    this.client = client;
+    client.on("connect", () => {
+      client.subscribe(ALL_REPLIES_FILTER, { qos: 0 }, (err, granted) => {
+        if (err || granted?.[0]?.qos === 128) {
+          log.error("hub cannot subscribe to replies", { error: err?.message ?? "refused" });
+          return;
+        }
+        this.setReady(true);
+        log.info("hub connected to broker", { url: redactUrl(this.opts.mqttUrl) });
+      });
+    });
+    client.on("close", () => this.setReady(false));
+    client.on("error", (err) => log.warn("hub mqtt error", { error: err.message }));
+    client.on("message", (topic, payload) => this.onReply(topic, payload));
+
+    const waitMs = this.opts.connectWaitMs ?? 5000;
+    await new Promise<void>((resolve) => {
+      if (this.ready) return resolve();
+      const t = setTimeout(() => {
+        log.warn("hub started without a broker connection; calls fail with broker_unavailable until it connects", {
+          url: redactUrl(this.opts.mqttUrl),
+        });
+        resolve();
+      }, waitMs);
+      this.onReadyChange((r) => r && (clearTimeout(t), resolve()));
+    });
+  }
+
+  /** Validates, publishes, and resolves with the call once it has reached its terminal state. */
+  call(req: CallRequest): Promise<CallRecord> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.validate(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const t0 = clock.now();
+    const { processId, messageId } = this.opts.store.allocateProcessId();
+    const call: CallRecord = {
+      processId,
+      messageId,
+      productId: req.productId,
+      deviceName: req.deviceName,
+      source: req.source ?? "api",
+      status: "pending",
+      request: req.payload,
+      timeoutMs,
+      startedAt: clock.epoch(t0),
+      events: [{ type: "requested", t: 0 }],
+    };
+    this.emit(call, call.events[0]!);
+
+    return new Promise<CallRecord>((resolve) => {
+      const p: Pending = { call, t0, deadline: t0 + timeoutMs, timer: null, resolve, deliveries: 0 };
+      if (this.stopped) return this.settle(p, "interrupted");
+      if (!this.ready || !this.client) return this.settle(p, "broker_unavailable");
+      if (this.pending.size >= this.opts.maxInFlight) return this.settle(p, "busy");
+
+      const topic = requestTopic(call.productId, call.deviceName, processId);
+      const route = this.opts.broker?.route(topic, call.productId, call.deviceName) ?? "deliverable";
+      if (route !== "deliverable") return this.settle(p, route);
+
+      this.pending.set(processId, p);
+      this.arm(p);
+      // Tencent devices subscribe at QoS 0 (PROTOCOL.md); QoS 0 adds no ack round trip.
+      this.client.publish(topic, Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength), { qos: 0 }, (err) => {
+        if (err) {
+          log.warn("hub publish failed", { processId, error: err.message });
+          this.settle(p, "broker_unavailable");
+        }
+      });
+      if (call.status === "pending") this.addEvent(call, "published", clock.now() - t0);
+    });
+  }
+
+  private validate(req: CallRequest): number {
+    const fields: FieldError[] = [];
+    const pe = checkProductId(req.productId);
+    const de = checkDeviceName(req.deviceName);
+    if (pe) fields.push(pe);
+    if (de) fields.push(de);
+    const timeoutMs = req.timeoutMs ?? this.opts.defaultTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+      fields.push({ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` });
+    }
+    if (fields.length > 0) throw new ApiError("invalid_request", fields.map((f) => f.message).join("; "), fields);
+    if (req.payload.byteLength > this.opts.maxPayloadBytes) {
+      throw new ApiError(
+        "payload_too_large",
+        `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`,
+        [{ field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` }],
+      );
+    }
+    return timeoutMs;
+  }
+
+  /** Timers may fire a little early against the monotonic clock: never end a call before its deadline. */
+  private arm(p: Pending): void {
+    const left = p.deadline - clock.now();
+    p.timer = setTimeout(() => {
+      if (clock.now() >= p.deadline) this.settle(p, "timeout");
+      else this.arm(p);
+    }, Math.max(0, Math.ceil(left)));
+  }
+
+  private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number): void {
+    const { call } = p;
+    if (call.status !== "pending") return;
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(call.processId);
+    const t = (repliedAt ?? clock.now()) - p.t0;
+    call.status = status;
+    call.endedAt = call.startedAt + t;
+    if (reply) {
+      call.reply = reply;
+      call.rttMs = t;
+    }
+    this.remember(call);
+    this.addEvent(call, status, t);
+    p.resolve(call);
+  }
+
+  private onReply(topic: string, payload: Buffer): void {
+    const now = clock.now();
+    const r = parseRrpcTopic(topic);
+    if (!r || r.direction !== "reply") return;
+    const p = this.pending.get(r.processId);
+    if (p) {
+      const { call } = p;
+      if (r.productId === call.productId && r.deviceName === call.deviceName) {
+        this.addEvent(call, "replied", now - p.t0, { bytes: payload.length }, false);
+        this.settle(p, "success", payload, now);
+      } else {
+        this.counters.foreignReplies++;
+        this.addEvent(call, "foreign_reply", now - p.t0, { productId: r.productId, deviceName: r.deviceName });
+      }
+      return;
+    }
+    this.onReplyAfterEnd(r.processId, r.productId, r.deviceName, payload, now);
+  }
+
+  /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
+  private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
+    let call = this.recent.get(processId);
+    if (!call) {
+      const id = parseProcessId(processId);
+      call = (id !== null && this.opts.store.get(id)) || undefined;
+      if (call) this.remember(call);
+    }
+    if (!call) {
+      this.counters.strayReplies++;
+      log.debug("reply for an unknown processId", { processId, productId, deviceName });
+      return;
+    }
+    const t = clock.epoch(now) - call.startedAt;
+    if (productId !== call.productId || deviceName !== call.deviceName) {
+      this.counters.foreignReplies++;
+      this.addEvent(call, "foreign_reply", t, { productId, deviceName });
+      return;
+    }
+    const answered = call.reply !== undefined || call.events.some((e) => e.type === "late_reply");
+    const type: CallEventType = answered ? "duplicate_reply" : "late_reply";
+    this.counters[answered ? "duplicateReplies" : "lateReplies"]++;
+    const detail: StoredEvent["detail"] = { bytes: payload.length };
+    if (payload.length <= LATE_PAYLOAD_KEEP) detail.payloadBase64 = payload.toString("base64");
+    this.addEvent(call, type, t, detail);
+  }
+
+  private onDelivered(processId: string, productId: string, deviceName: string): void {
+    const p = this.pending.get(processId);
+    if (!p || p.call.productId !== productId || p.call.deviceName !== deviceName) return;
+    // One event for the first subscriber; more subscribers only raise the count on it.
+    if (++p.deliveries === 1) this.addEvent(p.call, "delivered", clock.now() - p.t0, { subscribers: 1 });
+    else {
+      const e = p.call.events.find((x) => x.type === "delivered");
+      if (e?.detail) e.detail.subscribers = p.deliveries;
+    }
+  }
+
+  private addEvent(call: CallRecord, type: CallEventType, t: number, detail?: StoredEvent["detail"], save = true): void {
+    const event: StoredEvent = detail ? { type, t, detail } : { type, t };
+    call.events.push(event);
+    if (save) this.opts.store.save(call);
+    this.emit(call, event);
+  }
+
+  private emit(call: CallRecord, event: StoredEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l({ call, event });
+      } catch (err) {
+        log.error("call update listener failed", { error: (err as Error).message });
+      }
+    }
+  }
+
+  private remember(call: CallRecord): void {
+    this.recent.delete(call.processId);
+    this.recent.set(call.processId, call);
+    if (this.recent.size > RECENT_MAX) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+  }
+
+  private setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    if (!ready && !this.stopped) log.warn("hub lost its broker connection; reconnecting", { url: redactUrl(this.opts.mqttUrl) });
+    for (const l of this.readyListeners) l(ready);
+  }
+
+  /**
+   * Ends every call in flight as `interrupted` and saves it. Synchronous on purpose: it also
+   * runs from process 'exit', where nothing asynchronous completes.
+   */
+  interruptAll(): number {
+    this.stopped = true;
+    const all = [...this.pending.values()];
+    for (const p of all) this.settle(p, "interrupted");
+    return all.length;
+  }
+
+  async stop(): Promise<void> {
+    this.interruptAll();
+    this.setReady(false);
+    if (this.client) await endMqtt(this.client, true);
+    this.client = null;
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(invalid url)";
+  }
+}

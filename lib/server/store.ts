@@ -1,0 +1,220 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../rrpc/process-id";
+import type { CallStatus } from "../rrpc/types";
+import type { CallRecord, CallSource, StoredEvent } from "./call";
+
+/** processIds reserved per synchronous write; a crash skips at most this many. */
+const ID_BLOCK = 1000;
+/** Pending writes are flushed after this long, or at once when this many calls are dirty. */
+const FLUSH_MS = 25;
+const FLUSH_MAX = 2000;
+
+export type CallFilter = {
+  productId?: string;
+  deviceName?: string;
+  status?: CallStatus;
+  /** Only calls with a smaller processId (paging cursor). */
+  before?: number;
+  limit: number;
+};
+
+type Row = {
+  process_id: number;
+  product_id: string;
+  device_name: string;
+  source: string;
+  status: string;
+  request: Buffer;
+  reply: Buffer | null;
+  timeout_ms: number;
+  started_at: number;
+  ended_at: number | null;
+  rtt_ms: number | null;
+  events: string;
+};
+
+/**
+ * SQLite file holding every call and its trace. Writes are batched: the hot path only marks a
+ * call dirty; one transaction per batch writes each dirty call's latest state once. Reads flush
+ * first, so they always see what the hub has done.
+ */
+export class Store {
+  private readonly db: Database.Database;
+  private readonly dirty = new Map<number, CallRecord>();
+  private timer: NodeJS.Timeout | null = null;
+  private nextId: number;
+  private reservedUntil: number;
+  private readonly stmts;
+  private readonly writeBatch: (calls: CallRecord[]) => void;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS calls (
+        process_id  INTEGER PRIMARY KEY,
+        product_id  TEXT NOT NULL,
+        device_name TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        request     BLOB NOT NULL,
+        reply       BLOB,
+        timeout_ms  INTEGER NOT NULL,
+        started_at  REAL NOT NULL,
+        ended_at    REAL,
+        rtt_ms      REAL,
+        events      TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS calls_by_device ON calls (product_id, device_name, process_id);
+      CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, process_id);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    this.stmts = {
+      upsert: this.db.prepare(`
+        INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
+        VALUES (@process_id, @product_id, @device_name, @source, @status, @request, @reply, @timeout_ms, @started_at, @ended_at, @rtt_ms, @events)
+        ON CONFLICT (process_id) DO UPDATE SET
+          status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
+          rtt_ms = excluded.rtt_ms, events = excluded.events`),
+      get: this.db.prepare<[number], Row>(`SELECT * FROM calls WHERE process_id = ?`),
+      getMeta: this.db.prepare<[string], { value: number }>(`SELECT value FROM meta WHERE key = ?`),
+      setMeta: this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      maxId: this.db.prepare<[], { m: number | null }>(`SELECT max(process_id) AS m FROM calls`),
+    };
+    const upsert = this.stmts.upsert;
+    this.writeBatch = this.db.transaction((calls: CallRecord[]) => {
+      for (const c of calls) upsert.run(toRow(c));
+    });
+    const reserved = this.stmts.getMeta.get("reserved_process_id")?.value ?? 0;
+    const maxId = this.stmts.maxId.get()?.m ?? 0;
+    this.nextId = Math.max(PROCESS_ID_MIN, reserved, maxId + 1);
+    this.reservedUntil = this.nextId;
+  }
+
+  /**
+   * The next processId: strictly increasing, also across restarts and crashes, because a block
+   * is reserved on disk (synchronously) before any id of it is handed out.
+   */
+  allocateProcessId(): { processId: string; messageId: number } {
+    if (this.nextId >= this.reservedUntil) {
+      this.reservedUntil = Math.min(this.nextId + ID_BLOCK, PROCESS_ID_MAX + 1);
+      if (this.nextId > PROCESS_ID_MAX) throw new Error("processId space exhausted");
+      this.stmts.setMeta.run("reserved_process_id", this.reservedUntil);
+    }
+    const messageId = this.nextId++;
+    return { processId: formatProcessId(messageId), messageId };
+  }
+
+  /** Records the call's current state; written with the next batch. */
+  save(call: CallRecord): void {
+    if (this.closed) return;
+    this.dirty.set(call.messageId, call);
+    if (this.dirty.size >= FLUSH_MAX) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.dirty.size === 0 || this.closed) return;
+    const batch = [...this.dirty.values()];
+    this.dirty.clear();
+    this.writeBatch(batch);
+  }
+
+  get(messageId: number): CallRecord | null {
+    this.flush();
+    const row = this.stmts.get.get(messageId);
+    return row ? fromRow(row) : null;
+  }
+
+  list(f: CallFilter): CallRecord[] {
+    this.flush();
+    const conds: [string, string | number | undefined][] = [
+      ["product_id = ?", f.productId],
+      ["device_name = ?", f.deviceName],
+      ["status = ?", f.status],
+      ["process_id < ?", f.before],
+    ];
+    const used = conds.filter((c): c is [string, string | number] => c[1] !== undefined);
+    const where = used.map((c) => c[0]);
+    const args = used.map((c) => c[1]);
+    const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
+    return this.db.prepare<(string | number)[], Row>(sql).all(...args, f.limit).map(fromRow);
+  }
+
+  countByStatus(): Record<string, number> {
+    this.flush();
+    const rows = this.db.prepare<[], { status: string; n: number }>(`SELECT status, count(*) AS n FROM calls GROUP BY status`).all();
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /**
+   * Calls left pending by a process that stopped without settling them (a crash, a kill):
+   * ended as `interrupted`, with the event appended to their trace. Run once at start.
+   */
+  interruptPending(now: number): number {
+    const rows = this.db.prepare<[], Row>(`SELECT * FROM calls WHERE status = 'pending'`).all();
+    const calls = rows.map(fromRow);
+    for (const c of calls) {
+      c.status = "interrupted";
+      c.endedAt = Math.max(now, c.startedAt);
+      c.events.push({ type: "interrupted", t: c.endedAt - c.startedAt, detail: { reason: "hub restarted" } });
+    }
+    this.writeBatch(calls);
+    return calls.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function toRow(c: CallRecord): Row {
+  return {
+    process_id: c.messageId,
+    product_id: c.productId,
+    device_name: c.deviceName,
+    source: c.source,
+    status: c.status,
+    request: Buffer.from(c.request.buffer, c.request.byteOffset, c.request.byteLength),
+    reply: c.reply ? Buffer.from(c.reply.buffer, c.reply.byteOffset, c.reply.byteLength) : null,
+    timeout_ms: c.timeoutMs,
+    started_at: c.startedAt,
+    ended_at: c.endedAt ?? null,
+    rtt_ms: c.rttMs ?? null,
+    events: JSON.stringify(c.events),
+  };
+}
+
+function fromRow(r: Row): CallRecord {
+  const c: CallRecord = {
+    processId: String(r.process_id),
+    messageId: r.process_id,
+    productId: r.product_id,
+    deviceName: r.device_name,
+    source: r.source as CallSource,
+    status: r.status as CallStatus,
+    request: r.request,
+    timeoutMs: r.timeout_ms,
+    startedAt: r.started_at,
+    events: JSON.parse(r.events) as StoredEvent[],
+  };
+  if (r.reply) c.reply = r.reply;
+  if (r.ended_at !== null) c.endedAt = r.ended_at;
+  if (r.rtt_ms !== null) c.rttMs = r.rtt_ms;
+  return c;
+}

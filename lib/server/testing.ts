@@ -1,0 +1,88 @@
+/** Helpers for integration tests: real brokers and real servers on free loopback ports. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function tempDir(prefix = "rrpc-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await sleep(everyMs);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+export type Mosquitto = { url: string; port: number; proc: ChildProcess; stop(): Promise<void> };
+
+/** A real Mosquitto on a free loopback port (anonymous, no-delay, generous queues). */
+export async function startMosquitto(port?: number): Promise<Mosquitto> {
+  const p = port ?? (await freePort());
+  const dir = tempDir("rrpc-mosquitto-");
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(
+    conf,
+    [
+      `listener ${p} 127.0.0.1`,
+      "allow_anonymous true",
+      "set_tcp_nodelay true",
+      "persistence false",
+      "max_queued_messages 100000",
+      "max_inflight_messages 0",
+      "log_type error",
+      "",
+    ].join("\n"),
+  );
+  const bin = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
+  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr?.on("data", (d) => (stderr += d));
+  await waitFor(async () => proc.exitCode === null && (await portOpen(p)), `mosquitto on ${p}`, 5000).catch((err) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  });
+  return {
+    url: `mqtt://127.0.0.1:${p}`,
+    port: p,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
