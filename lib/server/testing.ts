@@ -1,6 +1,6 @@
 /** Helpers for integration tests: real brokers and real servers on free loopback ports. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,5 +84,72 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
         proc.once("exit", () => resolve());
         proc.kill("SIGTERM");
       }),
+  };
+}
+
+export type ServerHandle = {
+  url: string;
+  port: number;
+  mqttPort: number;
+  wsPort: number;
+  dbPath: string;
+  proc: ChildProcess;
+  output(): string;
+  /** Graceful stop (SIGTERM), or a crash (SIGKILL). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
+
+/** The production build (`next start`) on free ports with its own SQLite file. Needs `npm run build` first. */
+export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
+  const root = join(__dirname, "..", "..");
+  if (!existsSync(join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
+  const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
+  const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
+  const proc = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(wsPort),
+      RRPC_DB: dbPath,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => (out += d));
+  proc.stderr?.on("data", (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  try {
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+        const r = await fetch(`${url}/api/health`);
+        return r.ok;
+      },
+      "the server to be ready",
+      20_000,
+      50,
+    );
+  } catch (err) {
+    proc.kill("SIGKILL");
+    throw new Error(`${(err as Error).message}\n${out}`);
+  }
+  return {
+    url,
+    port,
+    mqttPort: Number(env.MQTT_PORT ?? mqttPort),
+    wsPort: Number(env.MQTT_WS_PORT ?? wsPort),
+    dbPath,
+    proc,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
   };
 }

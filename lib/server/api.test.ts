@@ -1,0 +1,219 @@
+/**
+ * The native HTTP API through the real production server (`next start`), its embedded broker
+ * and simulated device, and against a real Mosquitto via MQTT_URL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, startMosquitto, sleep, waitFor, type ServerHandle, type Mosquitto } from "./testing";
+import { startSimDevice, type SimDevice } from "../device/simulator";
+import { connectMqtt, endMqtt } from "./mqtt-client";
+import type { CallJson } from "../rrpc/types";
+
+const PRODUCT = "AIRCOND001";
+const DEVICE = "airConditioner1";
+
+async function post(s: ServerHandle, body: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(`${s.url}/api/calls`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { error?: { code: string; message: string; fields?: { field: string }[] }; call?: CallJson } };
+}
+
+async function get(s: ServerHandle, path: string) {
+  const r = await fetch(`${s.url}${path}`);
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { error?: { code: string } } };
+}
+
+describe("HTTP API on the embedded broker", () => {
+  let s: ServerHandle;
+  const devices: SimDevice[] = [];
+  beforeAll(async () => {
+    s = await startServer({ RRPC_MAX_PAYLOAD: "1024", RRPC_MAX_IN_FLIGHT: "3" });
+    const url = `mqtt://127.0.0.1:${s.mqttPort}`;
+    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "silent1", silent: true }));
+    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "echo1", reply: (req) => req }));
+  });
+  afterAll(async () => {
+    for (const d of devices) await d.stop();
+    await s?.stop();
+  });
+
+  it("200: calls the simulated device and returns its reply with the processId", async () => {
+    const r = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "closed" });
+    expect(r.status).toBe(200);
+    const call = r.body as unknown as CallJson;
+    expect(call.status).toBe("success");
+    expect(call.reply).toEqual({ payloadBase64: "b2s=", payloadText: "ok" });
+    expect(call.request.payloadText).toBe("closed");
+    expect(call.processId).toMatch(/^[0-9]{10}$/);
+    expect(call.messageId).toBe(Number(call.processId));
+    expect(call.rttMs).toBeGreaterThan(0);
+    expect(call.events.map((e) => e.type)).toEqual(["requested", "published", "delivered", "replied", "success"]);
+
+    const one = await get(s, `/api/calls/${call.processId}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(call);
+  });
+
+  it("200: base64 payloads go out as bytes and binary replies come back as base64 only", async () => {
+    const r = await post(s, { productId: PRODUCT, deviceName: "echo1", payload: "AP+ACg==", encoding: "base64" });
+    expect(r.status).toBe(200);
+    expect((r.body as unknown as CallJson).reply).toEqual({ payloadBase64: "AP+ACg==" });
+  });
+
+  it("400 invalid_request: malformed JSON, missing and unknown fields, topic characters, bad base64, timeout range", async () => {
+    const before = await get(s, "/api/calls?limit=1");
+    const cases: [unknown, string[]][] = [
+      ["{not json", ["(body)"]],
+      [{}, ["productId", "deviceName", "payload"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", extra: 1 }, ["(body)"]],
+      [{ productId: "AIR/COND", deviceName: "a+b", payload: "x" }, ["productId", "deviceName"]],
+      [{ productId: PRODUCT, deviceName: "#", payload: "x" }, ["deviceName"]],
+      [{ productId: PRODUCT, deviceName: "d\u0000", payload: "x" }, ["deviceName"]],
+      [{ productId: "", deviceName: DEVICE, payload: "x" }, ["productId"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "not base64!", encoding: "base64" }, ["payload"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", timeoutMs: 50 }, ["timeoutMs"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", encoding: "hex" }, ["encoding"]],
+    ];
+    for (const [body, fields] of cases) {
+      const r = await post(s, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error?.code).toBe("invalid_request");
+      expect(r.body.error?.message.length).toBeGreaterThan(0);
+      for (const f of fields) expect(r.body.error?.fields?.map((x) => x.field), JSON.stringify(body)).toContain(f);
+      expect(r.body.call).toBeUndefined();
+    }
+    const wrongType = await post(s, "productId=x", { "content-type": "application/x-www-form-urlencoded" });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.error?.code).toBe("unsupported_media_type");
+    const after = await get(s, "/api/calls?limit=1");
+    expect(after.body).toEqual(before.body);
+  });
+
+  it("413 payload_too_large: over the configured limit, as text or as a whole body", async () => {
+    const r = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "x".repeat(1025) });
+    expect(r.status).toBe(413);
+    expect(r.body.error?.code).toBe("payload_too_large");
+    const huge = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "x".repeat(100_000) });
+    expect(huge.status).toBe(413);
+    const atLimit = await post(s, { productId: PRODUCT, deviceName: "echo1", payload: "y".repeat(1024) });
+    expect(atLimit.status).toBe(200);
+  });
+
+  it("409 device_offline at once, 409 device_not_subscribed for a connected device without the subscription", async () => {
+    const t0 = performance.now();
+    const off = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x" });
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(off.status).toBe(409);
+    expect(off.body.error?.code).toBe("device_offline");
+    expect(off.body.call?.status).toBe("offline");
+
+    const lazy = connectMqtt(`mqtt://127.0.0.1:${s.mqttPort}`, { clientId: `${PRODUCT}lazy`, reconnectPeriod: 0 });
+    await new Promise((r) => lazy.once("connect", r));
+    const ns = await post(s, { productId: PRODUCT, deviceName: "lazy", payload: "x" });
+    await endMqtt(lazy, true);
+    expect(ns.status).toBe(409);
+    expect(ns.body.error?.code).toBe("device_not_subscribed");
+  });
+
+  it("504 timeout after timeoutMs, with the call", async () => {
+    const t0 = performance.now();
+    const r = await post(s, { productId: PRODUCT, deviceName: "silent1", payload: "x", timeoutMs: 300 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(r.status).toBe(504);
+    expect(r.body.error?.code).toBe("timeout");
+    expect(r.body.call?.status).toBe("timeout");
+    expect(r.body.call?.events.at(-1)?.type).toBe("timeout");
+  });
+
+  it("429 busy over the in-flight limit", async () => {
+    const slow = Array.from({ length: 3 }, () => post(s, { productId: PRODUCT, deviceName: "silent1", payload: "x", timeoutMs: 1000 }));
+    await sleep(150);
+    const r = await post(s, { productId: PRODUCT, deviceName: "silent1", payload: "x" });
+    expect(r.status).toBe(429);
+    expect(r.body.error?.code).toBe("busy");
+    expect((await Promise.all(slow)).map((x) => x.status)).toEqual([504, 504, 504]);
+  });
+
+  it("GET /api/calls: newest first, filtered, paged; GET one: 404 and 400", async () => {
+    for (let i = 0; i < 3; i++) await post(s, { productId: PRODUCT, deviceName: "echo1", payload: `page${i}` });
+    const page1 = await get(s, `/api/calls?deviceName=echo1&status=success&limit=2`);
+    expect(page1.status).toBe(200);
+    const calls1 = page1.body.calls as CallJson[];
+    expect(calls1.map((c) => c.request.payloadText)).toEqual(["page2", "page1"]);
+    const page2 = await get(s, `/api/calls?deviceName=echo1&status=success&limit=2&before=${page1.body.nextBefore}`);
+    const calls2 = page2.body.calls as CallJson[];
+    expect(calls2[0]?.request.payloadText).toBe("page0");
+    expect(Number(calls2[0]?.processId)).toBeLessThan(Number(calls1[1]?.processId));
+
+    const timeouts = await get(s, `/api/calls?status=timeout&limit=500`);
+    expect((timeouts.body.calls as CallJson[]).every((c) => c.status === "timeout")).toBe(true);
+
+    expect((await get(s, "/api/calls?status=exploded")).status).toBe(400);
+    expect((await get(s, "/api/calls?limit=0")).body.error?.code).toBe("invalid_request");
+    expect((await get(s, "/api/calls/1999999999")).status).toBe(404);
+    expect((await get(s, "/api/calls/1999999999")).body.error?.code).toBe("not_found");
+    expect((await get(s, "/api/calls/abc")).status).toBe(400);
+  });
+});
+
+describe("HTTP API with an external Mosquitto (MQTT_URL)", () => {
+  let mosq: Mosquitto;
+  let s: ServerHandle;
+  beforeAll(async () => {
+    mosq = await startMosquitto();
+    s = await startServer({ MQTT_URL: mosq.url });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await mosq?.stop();
+  });
+
+  it("200 through Mosquitto with the simulated device, then 503 broker_unavailable when Mosquitto is gone", async () => {
+    const health = await get(s, "/api/health");
+    expect(health.body.broker).toBe("external");
+    const ok = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "closed" });
+    expect(ok.status).toBe(200);
+    expect((ok.body as unknown as CallJson).reply?.payloadText).toBe("ok");
+    // No embedded broker, so an unknown device cannot be known offline: it times out.
+    const unknown = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x", timeoutMs: 200 });
+    expect(unknown.status).toBe(504);
+
+    await mosq.stop();
+    await waitFor(async () => (await get(s, "/api/health")).status === 503, "health to report the broker lost");
+    const down = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "closed" });
+    expect(down.status).toBe(503);
+    expect(down.body.error?.code).toBe("broker_unavailable");
+    expect(down.body.call?.status).toBe("broker_unavailable");
+  });
+});
+
+describe("calls in flight when the server stops", () => {
+  it("are recorded as interrupted on a graceful stop and, after a crash, at the next start", async () => {
+    let s = await startServer({ RRPC_SIMULATOR: "0" });
+    const { dbPath, mqttPort, wsPort } = s;
+    const env = { RRPC_DB: dbPath, MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), RRPC_SIMULATOR: "0" };
+    const url = `mqtt://127.0.0.1:${mqttPort}`;
+
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      const d = await startSimDevice({ url, productId: PRODUCT, deviceName: "sleepy", silent: true });
+      const inFlight = post(s, { productId: PRODUCT, deviceName: "sleepy", payload: signal, timeoutMs: 60_000 }).catch(() => null);
+      const pending = await waitFor(async () => {
+        const r = await get(s, `/api/calls?status=pending&deviceName=sleepy`);
+        return (r.body.calls as CallJson[])[0];
+      }, "the call to be recorded as pending");
+      await s.stop(signal);
+      await inFlight;
+      await d.stop();
+      s = await startServer(env);
+      const after = await get(s, `/api/calls/${pending.processId}`);
+      const call = after.body as unknown as CallJson;
+      expect(call.status, signal).toBe("interrupted");
+      expect(call.events.map((e) => e.type)).toEqual(["requested", "published", "delivered", "interrupted"]);
+      const next = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x" });
+      expect(Number(next.body.call?.processId)).toBeGreaterThan(Number(pending.processId));
+    }
+    await s.stop();
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { Store } from "./store";
+import { tempDir } from "./testing";
+import type { CallRecord } from "./call";
+import { callToJson } from "./call";
+
+function record(store: Store, over: Partial<CallRecord> = {}): CallRecord {
+  const { processId, messageId } = store.allocateProcessId();
+  return {
+    processId,
+    messageId,
+    productId: "PROD000001",
+    deviceName: "dev1",
+    source: "api",
+    status: "pending",
+    request: Buffer.from("closed"),
+    timeoutMs: 4000,
+    startedAt: Date.now(),
+    events: [{ type: "requested", t: 0 }],
+    ...over,
+  };
+}
+
+describe("store", () => {
+  it("never reissues or shrinks a processId across reopen, even after a crash mid-block", () => {
+    const path = join(tempDir(), "ids.db");
+    const a = new Store(path);
+    const first = a.allocateProcessId();
+    const second = a.allocateProcessId();
+    expect(second.messageId).toBe(first.messageId + 1);
+    // Simulate a crash: the file is reopened without close(), nothing of the block was saved as calls.
+    const b = new Store(path);
+    const third = b.allocateProcessId();
+    expect(third.messageId).toBeGreaterThan(second.messageId);
+    expect(third.processId.length).toBe(first.processId.length);
+    b.close();
+    a.close();
+  });
+
+  it("writes each call's latest state in batches and reads it back as it was", () => {
+    const path = join(tempDir(), "calls.db");
+    const s = new Store(path);
+    const c = record(s, { request: Buffer.from([0, 1, 2]) });
+    s.save(c);
+    c.status = "success";
+    c.reply = Buffer.from("ok");
+    c.events.push({ type: "replied", t: 1.25, detail: { bytes: 2 } }, { type: "success", t: 1.25 });
+    c.endedAt = c.startedAt + 1.25;
+    c.rttMs = 1.25;
+    s.save(c);
+    const got = s.get(c.messageId)!;
+    expect(callToJson(got)).toEqual(callToJson(c));
+    s.close();
+    const again = new Store(path);
+    expect(callToJson(again.get(c.messageId)!)).toEqual(callToJson(c));
+    again.close();
+  });
+
+  it("lists newest first with filters and a processId cursor", () => {
+    const s = new Store(join(tempDir(), "list.db"));
+    const calls = Array.from({ length: 7 }, (_, i) =>
+      record(s, { deviceName: i % 2 ? "odd" : "even", status: i % 3 === 0 ? "timeout" : "success" }),
+    );
+    for (const c of calls) s.save(c);
+    const page1 = s.list({ limit: 3 });
+    expect(page1.map((c) => c.messageId)).toEqual([calls[6]!, calls[5]!, calls[4]!].map((c) => c.messageId));
+    const page2 = s.list({ limit: 3, before: page1.at(-1)!.messageId });
+    expect(page2.map((c) => c.messageId)).toEqual([calls[3]!, calls[2]!, calls[1]!].map((c) => c.messageId));
+    expect(s.list({ limit: 10, deviceName: "odd" }).every((c) => c.deviceName === "odd")).toBe(true);
+    expect(s.list({ limit: 10, status: "timeout" }).map((c) => c.messageId)).toEqual([calls[6]!, calls[3]!, calls[0]!].map((c) => c.messageId));
+    expect(s.list({ limit: 10, productId: "NOPE" })).toEqual([]);
+    s.close();
+  });
+
+  it("marks calls left pending by a previous process as interrupted, once", () => {
+    const path = join(tempDir(), "crash.db");
+    const s = new Store(path);
+    const pending = record(s);
+    const done = record(s, { status: "success" });
+    s.save(pending);
+    s.save(done);
+    s.flush();
+    const next = new Store(path);
+    expect(next.interruptPending(Date.now())).toBe(1);
+    const c = next.get(pending.messageId)!;
+    expect(c.status).toBe("interrupted");
+    expect(c.events.map((e) => e.type)).toEqual(["requested", "interrupted"]);
+    expect(next.get(done.messageId)!.status).toBe("success");
+    expect(next.interruptPending(Date.now())).toBe(0);
+    next.close();
+    s.close();
+  });
+});
