@@ -41,7 +41,8 @@ type Row = {
  * first, so they always see what the hub has done.
  */
 export class Store {
-  private readonly db: Database.Database;
+  /** The SQLite handle, for modules that keep their own tables in the same file (registry, keys). */
+  readonly db: Database.Database;
   private readonly dirty = new Map<number, CallRecord>();
   private timer: NodeJS.Timeout | null = null;
   private nextId: number;
