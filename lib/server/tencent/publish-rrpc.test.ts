@@ -1,0 +1,375 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import type { MqttClient } from "mqtt";
+import { iotcloud } from "tencentcloud-sdk-nodejs/tencentcloud/services/iotcloud";
+import { CommonClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/common_client";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../broker";
+import { Hub } from "../engine";
+import { Store } from "../store";
+import { Registry } from "../registry";
+import { isObserver } from "../runtime";
+import { connectMqtt, endMqtt } from "../mqtt-client";
+import { tempDir } from "../testing";
+import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors";
+import type { CallRecord } from "../call";
+import { TERMINAL_STATUSES } from "../../rrpc/types";
+import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../../device/simulator";
+import { handleTencentRequest, STATUS_ERRORS, type TencentDeps } from "./publish-rrpc";
+import { signTc3 } from "./tc3";
+
+const P = "TCPROD0001";
+const MAX_PAYLOAD = 1024;
+
+let broker: EmbeddedBroker;
+let store: Store;
+let hub: Hub;
+let registry: Registry;
+let server: Server;
+let endpoint: string;
+let key: { secretId: string; secretKey: string };
+/** Shifts the server's clock, to make the SDK's timestamps old. */
+let serverClockOffset = 0;
+const closers: (() => Promise<void>)[] = [];
+/** What the SDK put on the wire, per request. */
+const seen: { method: string; url: string; version: string | undefined; bodyBytes: number; contentType: string | undefined }[] = [];
+
+async function serve(deps: TencentDeps): Promise<{ server: Server; endpoint: string }> {
+  const s = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+      const body = Buffer.concat(chunks);
+      const version = req.headers["x-tc-version"];
+      seen.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        version: typeof version === "string" ? version : undefined,
+        bodyBytes: body.length,
+        contentType: req.headers["content-type"],
+      });
+      const request = new Request(`http://${req.headers.host}${req.url}`, {
+        method: req.method,
+        headers,
+        body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+      });
+      void handleTencentRequest(request, deps).then(async (r) => {
+        res.writeHead(r.status, Object.fromEntries(r.headers));
+        res.end(Buffer.from(await r.arrayBuffer()));
+      });
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const a = s.address();
+  return { server: s, endpoint: `127.0.0.1:${typeof a === "object" && a ? a.port : 0}` };
+}
+
+beforeAll(async () => {
+  broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver });
+  store = new Store(join(tempDir(), "rrpc.db"));
+  registry = new Registry(store.db);
+  hub = new Hub({
+    store,
+    mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}`,
+    broker,
+    maxInFlight: 10_000,
+    maxPayloadBytes: MAX_PAYLOAD,
+    // PublishRRPCMessage has no timeout field; Tencent's 4 s would only slow the timeout test down.
+    defaultTimeoutMs: 300,
+  });
+  await hub.start();
+  key = registry.createApiKey("sdk test");
+  ({ server, endpoint } = await serve({
+    call: (input) => hub.call(input),
+    secretFor: (id) => registry.secretFor(id),
+    now: () => Date.now() / 1000 + serverClockOffset,
+    deviceExists: (p, d) => registry.deviceState(p, d),
+    onAuthenticated: (id) => registry.markApiKeyUsed(id),
+  }));
+});
+
+afterEach(async () => {
+  serverClockOffset = 0;
+  for (const c of closers.splice(0)) await c();
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await hub.stop();
+  store.close();
+  await broker.close();
+});
+
+type Version = "v20210408" | "v20180614";
+
+type RrpcResponse = { MessageId: number; PayloadBase64: string; RequestId?: string };
+type RrpcRequest = { ProductId: string; DeviceName: string; Payload: string };
+
+/** PublishRRPCMessage through the SDK (the 2018-06-14 typings mark the answer's fields optional). */
+function publish(req: RrpcRequest, opts: Parameters<typeof sdkClient>[0] = {}): Promise<RrpcResponse> {
+  return sdkClient(opts).PublishRRPCMessage(req) as Promise<RrpcResponse>;
+}
+
+function sdkClient(opts: { version?: Version; secretKey?: string; secretId?: string; reqMethod?: "GET" | "POST" } = {}) {
+  const Client = iotcloud[opts.version ?? "v20210408"].Client;
+  return new Client({
+    credential: { secretId: opts.secretId ?? key.secretId, secretKey: opts.secretKey ?? key.secretKey },
+    region: "ap-guangzhou",
+    profile: { httpProfile: { endpoint, protocol: "http://", reqMethod: opts.reqMethod ?? "POST", reqTimeout: 10 } },
+  });
+}
+
+async function device(deviceName: string, opts: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {
+  const d = await startSimDevice({ url: `mqtt://127.0.0.1:${broker.tcpPort}`, productId: P, deviceName, ...opts });
+  closers.push(() => d.stop());
+  return d;
+}
+
+function register(deviceName: string) {
+  if (!registry.getDevice(P, deviceName)) registry.createDevice(P, deviceName);
+}
+
+/** The SDK's exception code for a call expected to fail. */
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  throw new Error("the call succeeded");
+}
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+describe("PublishRRPCMessage through the official SDK, against the real hub", () => {
+  it("returns the processId as MessageId and the device's reply as PayloadBase64 (2021-04-08, POST)", async () => {
+    register("dev-ok");
+    await device("dev-ok", { reply: "ok" });
+    const r = await publish({ ProductId: P, DeviceName: "dev-ok", Payload: "closed" });
+    expect(r.PayloadBase64).toBe(b64("ok"));
+    expect(typeof r.MessageId).toBe("number");
+    expect(r.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    const call = store.get(r.MessageId)!;
+    expect(call.processId).toBe(String(r.MessageId).padStart(call.processId.length, "0"));
+    expect(call.messageId).toBe(r.MessageId);
+    expect(call.source).toBe("tencent");
+    expect(call.status).toBe("success");
+    expect(Buffer.from(call.request).toString()).toBe("closed");
+    expect(registry.getApiKey(key.secretId)?.lastUsedAt).not.toBeNull();
+  });
+
+  it("works with API version 2018-06-14 and with UTF-8 payloads both ways", async () => {
+    register("dev-echo");
+    await device("dev-echo", { reply: (req) => Buffer.concat([Buffer.from("echo:"), req]) });
+    const payload = '{"power":"关","t":21.5}';
+    const r = await publish({ ProductId: P, DeviceName: "dev-echo", Payload: payload }, { version: "v20180614" });
+    expect(Buffer.from(r.PayloadBase64, "base64").toString("utf8")).toBe("echo:" + payload);
+    expect(seen.at(-1)).toMatchObject({ method: "POST", version: "2018-06-14", contentType: "application/json" });
+    const r2 = await publish({ ProductId: P, DeviceName: "dev-echo", Payload: payload }, { version: "v20210408" });
+    expect(r2.MessageId).toBeGreaterThan(r.MessageId);
+    expect(seen.at(-1)).toMatchObject({ version: "2021-04-08" });
+  });
+
+  it("accepts the SDK's GET form (query string, empty body), special characters included", async () => {
+    register("dev-get");
+    await device("dev-get", { reply: (req) => req });
+    const payload = "a b&c=d+e/f?g'h(i)*!~%中文";
+    const r = await publish({ ProductId: P, DeviceName: "dev-get", Payload: payload }, { reqMethod: "GET" });
+    expect(Buffer.from(r.PayloadBase64, "base64").toString("utf8")).toBe(payload);
+    expect(store.get(r.MessageId)?.source).toBe("tencent");
+    const wire = seen.at(-1)!;
+    expect(wire).toMatchObject({ method: "GET", bodyBytes: 0, contentType: "application/x-www-form-urlencoded" });
+    expect(wire.url).toMatch(/^\/\?.*Payload=/);
+  });
+
+  it("FailedOperation.DeviceOffline when the device is not connected", async () => {
+    register("dev-offline");
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-offline", Payload: "x" }))).toBe(
+      "FailedOperation.DeviceOffline",
+    );
+  });
+
+  it("FailedOperation.DeviceNoSubscription when the device is connected but not subscribed", async () => {
+    register("dev-nosub");
+    const c: MqttClient = connectMqtt(`mqtt://127.0.0.1:${broker.tcpPort}`, { clientId: P + "dev-nosub", reconnectPeriod: 0 });
+    await new Promise<void>((resolve, reject) => (c.once("connect", () => resolve()), c.once("error", reject)));
+    closers.push(() => endMqtt(c, true));
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-nosub", Payload: "x" }))).toBe(
+      "FailedOperation.DeviceNoSubscription",
+    );
+  });
+
+  it("FailedOperation.RRPCTimeout when the device does not answer", async () => {
+    register("dev-silent");
+    const d = await device("dev-silent", { silent: true });
+    const t0 = Date.now();
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-silent", Payload: "x" }))).toBe(
+      "FailedOperation.RRPCTimeout",
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(d.received).toBe(1);
+  });
+
+  it("ResourceNotFound.DeviceNotExist and FailedOperation.DeviceAlreadyDisabled from the registry", async () => {
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "nobody", Payload: "x" }))).toBe(
+      "ResourceNotFound.DeviceNotExist",
+    );
+    register("dev-disabled");
+    const d = await device("dev-disabled");
+    registry.setDisabled(P, "dev-disabled", true);
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-disabled", Payload: "x" }))).toBe(
+      "FailedOperation.DeviceAlreadyDisabled",
+    );
+    expect(d.received).toBe(0);
+  });
+
+  it("InvalidParameterValue.PayloadOverLimit, InvalidParameterValue and MissingParameter", async () => {
+    register("dev-limits");
+    await device("dev-limits");
+    const c = sdkClient();
+    expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "dev-limits", Payload: "x".repeat(MAX_PAYLOAD + 1) }))).toBe(
+      "InvalidParameterValue.PayloadOverLimit",
+    );
+    const atLimit = await c.PublishRRPCMessage({ ProductId: P, DeviceName: "dev-limits", Payload: "x".repeat(MAX_PAYLOAD) });
+    expect(atLimit.PayloadBase64).toBe(b64("ok"));
+    expect(await codeOf(c.PublishRRPCMessage({ ProductId: "bad/id", DeviceName: "dev-limits", Payload: "x" }))).toBe("InvalidParameterValue");
+    expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "a+b", Payload: "x" }))).toBe("InvalidParameterValue");
+    expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "dev-limits" } as never))).toBe("MissingParameter");
+    expect(await codeOf(c.request("PublishRRPCMessage", { ProductId: P, DeviceName: "dev-limits", Payload: "x", Qos: 1 }))).toBe(
+      "UnknownParameter",
+    );
+  });
+
+  it("AuthFailure.SignatureFailure, SecretIdNotFound (unknown or revoked) and SignatureExpire", async () => {
+    expect(await codeOf(sdkClient({ secretKey: "wrong" + key.secretKey.slice(5) }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe(
+      "AuthFailure.SignatureFailure",
+    );
+    expect(
+      await codeOf(sdkClient({ secretId: "AKIDunknownunknownunknownunknown12" }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" })),
+    ).toBe("AuthFailure.SecretIdNotFound");
+    const revoked = registry.createApiKey("to revoke");
+    registry.revokeApiKey(revoked.secretId);
+    expect(await codeOf(sdkClient(revoked).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe(
+      "AuthFailure.SecretIdNotFound",
+    );
+    // The SDK stamps requests with its own clock: run the server 10 minutes ahead instead.
+    serverClockOffset = 600;
+    expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe("AuthFailure.SignatureExpire");
+  });
+
+  it("AuthFailure.SignatureExpire for a hand-signed request stamped 10 minutes ago, as an HTTP 200", async () => {
+    const body = JSON.stringify({ ProductId: P, DeviceName: "x", Payload: "x" });
+    const timestamp = Math.floor(Date.now() / 1000) - 600;
+    const authorization = signTc3({ method: "POST", host: endpoint, contentType: "application/json", body, timestamp, service: "127", ...key });
+    const res = await fetch(`http://${endpoint}/`, {
+      method: "POST",
+      headers: {
+        authorization,
+        "content-type": "application/json",
+        "x-tc-action": "PublishRRPCMessage",
+        "x-tc-version": "2021-04-08",
+        "x-tc-timestamp": String(timestamp),
+        "x-tc-traceid": "trace-1",
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-tc-traceid")).toBe("trace-1");
+    const json = (await res.json()) as { Response: { Error: { Code: string; Message: string }; RequestId: string } };
+    expect(json.Response.Error.Code).toBe("AuthFailure.SignatureExpire");
+    expect(json.Response.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("InvalidAction and NoSuchVersion", async () => {
+    const opts = { credential: key, region: "ap-guangzhou", profile: { httpProfile: { endpoint, protocol: "http://" } } };
+    const c = new CommonClient(endpoint, "2021-04-08", opts);
+    expect(await codeOf(c.request("DescribeDevice", { ProductId: P, DeviceName: "x" }))).toBe("InvalidAction");
+    const old = new CommonClient(endpoint, "2017-03-12", opts);
+    expect(await codeOf(old.request("PublishRRPCMessage", { ProductId: P, DeviceName: "x", Payload: "x" }))).toBe("NoSuchVersion");
+  });
+});
+
+describe("handleTencentRequest maps every outcome", () => {
+  const secretId = "AKIDmapmapmapmapmapmapmapmapmapmapma";
+  const secretKey = "mapSecretKeymapSecretKeymapSecret";
+
+  function signed(method = "POST"): Request {
+    const host = "hub.example:3000";
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = method === "POST" ? JSON.stringify({ ProductId: P, DeviceName: "dev", Payload: "x" }) : "";
+    const contentType = method === "POST" ? "application/json" : "application/x-www-form-urlencoded";
+    const authorization = signTc3({ method, host, contentType, body, timestamp, service: "hub", secretId, secretKey });
+    return new Request(`http://${host}/`, {
+      method,
+      headers: {
+        host,
+        authorization,
+        "content-type": contentType,
+        "x-tc-action": "PublishRRPCMessage",
+        "x-tc-version": "2021-04-08",
+        "x-tc-timestamp": String(timestamp),
+      },
+      body: method === "POST" ? body : undefined,
+    });
+  }
+
+  async function respond(call: TencentDeps["call"], req = signed()) {
+    const res = await handleTencentRequest(req, { call, secretFor: (id) => (id === secretId ? secretKey : null) });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { Response: { Error?: { Code: string }; MessageId?: number } }).Response;
+  }
+
+  const record = (status: CallRecord["status"]): CallRecord => ({
+    processId: "1000000042",
+    messageId: 1000000042,
+    productId: P,
+    deviceName: "dev",
+    source: "tencent",
+    status,
+    request: Buffer.from("x"),
+    reply: status === "success" ? Buffer.from("ok") : undefined,
+    timeoutMs: 4000,
+    startedAt: Date.now(),
+    events: [],
+  });
+
+  it("each terminal status", async () => {
+    for (const status of TERMINAL_STATUSES) {
+      const r = await respond(async () => record(status));
+      if (status === "success") expect(r).toMatchObject({ MessageId: 1000000042, PayloadBase64: b64("ok") });
+      else expect(r.Error?.Code, status).toBe(STATUS_ERRORS[status].code);
+    }
+    expect(STATUS_ERRORS.busy.code).toBe("RequestLimitExceeded");
+    expect(STATUS_ERRORS.interrupted.code).toBe("InternalError");
+    expect(STATUS_ERRORS.broker_unavailable.code).toBe("InternalError");
+  });
+
+  it("ApiErrors by code (recognised by brand, not instanceof), anything else as InternalError", async () => {
+    const expected: Partial<Record<ErrorCode, string>> = {
+      payload_too_large: "InvalidParameterValue.PayloadOverLimit",
+      invalid_request: "InvalidParameterValue",
+      broker_unavailable: "InternalError",
+      interrupted: "InternalError",
+      internal_error: "InternalError",
+      busy: "RequestLimitExceeded",
+    };
+    for (const code of Object.keys(ERROR_STATUS) as ErrorCode[]) {
+      const r = await respond(async () => {
+        throw new ApiError(code, "boom");
+      });
+      if (expected[code]) expect(r.Error?.Code, code).toBe(expected[code]);
+      else expect(r.Error?.Code, code).toMatch(/^[A-Z]/);
+    }
+    // An ApiError from another bundle: same brand, different class.
+    const foreign = Object.assign(new Error("too big"), { [Symbol.for("rrpc-hub.ApiError")]: true, code: "payload_too_large" });
+    expect((await respond(async () => Promise.reject(foreign))).Error?.Code).toBe("InvalidParameterValue.PayloadOverLimit");
+    expect((await respond(async () => Promise.reject(new Error("disk full")))).Error?.Code).toBe("InternalError");
+  });
+
+  it("refuses methods other than GET and POST, still as HTTP 200", async () => {
+    const r = await respond(async () => record("success"), new Request("http://hub.example:3000/", { method: "PUT", body: "{}" }));
+    expect(r.Error?.Code).toBe("UnsupportedProtocol");
+  });
+});

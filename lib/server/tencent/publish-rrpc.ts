@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import { checkDeviceName, checkProductId } from "../../rrpc/topics";
+import type { TerminalStatus } from "../../rrpc/types";
+import type { CallRecord } from "../call";
+import { ApiError, type ErrorCode } from "../errors";
+import { log } from "../log";
+import { verifyTc3, type Tc3ErrorCode } from "./tc3";
+
+/**
+ * Tencent Cloud IoT Hub's PublishRRPCMessage (API 3.0, service iotcloud) as a framework-free
+ * handler, so that programs written against the official SDKs can point at this hub
+ * (PROTOCOL.md, "Server API: PublishRRPCMessage").
+ */
+export const TENCENT_ACTION = "PublishRRPCMessage";
+/** PROTOCOL.md: both versions have the same fields. */
+export const TENCENT_VERSIONS = ["2021-04-08", "2018-06-14"] as const;
+/** Tencent's own limit on a request body. */
+export const TENCENT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type TencentErrorCode =
+  | Tc3ErrorCode
+  | "FailedOperation.DeviceOffline"
+  | "FailedOperation.RRPCTimeout"
+  | "FailedOperation.DeviceNoSubscription"
+  | "FailedOperation.DeviceAlreadyDisabled"
+  | "ResourceNotFound.DeviceNotExist"
+  | "InvalidParameterValue.PayloadOverLimit"
+  | "InvalidParameterValue"
+  | "UnknownParameter"
+  | "InvalidAction"
+  | "NoSuchVersion"
+  | "UnsupportedProtocol"
+  | "RequestSizeLimitExceeded"
+  | "RequestLimitExceeded"
+  | "UnauthorizedOperation"
+  | "InternalError";
+
+export type TencentCallInput = { productId: string; deviceName: string; payload: Buffer; source: "tencent" };
+
+export type DeviceState = "ok" | "not_found" | "disabled";
+
+export type TencentDeps = {
+  /** Makes the call and resolves with it once it has ended (Hub.call accepts this input as is). */
+  call: (input: TencentCallInput) => Promise<CallRecord>;
+  /** The SecretKey of an active SecretId; null when unknown or revoked. */
+  secretFor: (secretId: string) => string | null;
+  /** Unix seconds; defaults to the wall clock. */
+  now?: () => number;
+  /** With a device registry: refuse unknown and disabled devices before anything is published. */
+  deviceExists?: (productId: string, deviceName: string) => DeviceState;
+  /** Told the SecretId of each request whose signature verified (e.g. to record last use). */
+  onAuthenticated?: (secretId: string) => void;
+  maxBodyBytes?: number;
+};
+
+type Failure = { code: TencentErrorCode; message: string };
+
+/** Every way a call can end other than success: exhaustive over TERMINAL_STATUSES. */
+export const STATUS_ERRORS: Record<Exclude<TerminalStatus, "success">, Failure> = {
+  timeout: { code: "FailedOperation.RRPCTimeout", message: "the device did not reply in time" },
+  offline: { code: "FailedOperation.DeviceOffline", message: "the device is offline" },
+  not_subscribed: {
+    code: "FailedOperation.DeviceNoSubscription",
+    message: "the device is online but not subscribed to its RRPC topic $rrpc/rxd/{productId}/{deviceName}/+",
+  },
+  busy: { code: "RequestLimitExceeded", message: "too many calls in flight; retry later" },
+  broker_unavailable: { code: "InternalError", message: "the hub is not connected to its MQTT broker" },
+  interrupted: { code: "InternalError", message: "the hub stopped while the call was in flight" },
+};
+
+/** How an ApiError thrown by the hub is reported; codes not listed are InternalError. */
+const API_ERROR_CODES: Partial<Record<ErrorCode, TencentErrorCode>> = {
+  invalid_request: "InvalidParameterValue",
+  payload_too_large: "InvalidParameterValue.PayloadOverLimit",
+  device_not_found: "ResourceNotFound.DeviceNotExist",
+  device_disabled: "FailedOperation.DeviceAlreadyDisabled",
+  device_offline: "FailedOperation.DeviceOffline",
+  device_not_subscribed: "FailedOperation.DeviceNoSubscription",
+  timeout: "FailedOperation.RRPCTimeout",
+  busy: "RequestLimitExceeded",
+  unauthorized: "AuthFailure.SignatureFailure",
+  forbidden: "UnauthorizedOperation",
+};
+
+const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;
+type Params = Record<(typeof FIELDS)[number], string>;
+
+class Refusal extends Error {
+  constructor(
+    readonly code: TencentErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Handles one API 3.0 request. Always answers HTTP 200 (PROTOCOL.md: the SDK ignores the body
+ * of any other status): `{"Response":{"MessageId","PayloadBase64","RequestId"}}` or
+ * `{"Response":{"Error":{"Code","Message"},"RequestId"}}`.
+ */
+export async function handleTencentRequest(req: Request, deps: TencentDeps): Promise<Response> {
+  const requestId = randomUUID();
+  const traceId = req.headers.get("x-tc-traceid");
+  const respond = (response: Record<string, unknown>) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    // The SDK reads it back into its exceptions.
+    if (traceId) headers["x-tc-traceid"] = traceId;
+    return new Response(JSON.stringify({ Response: { ...response, RequestId: requestId } }), { status: 200, headers });
+  };
+  const error = (f: Failure) => respond({ Error: { Code: f.code, Message: f.message } });
+
+  try {
+    const method = req.method.toUpperCase();
+    if (method !== "GET" && method !== "POST") throw new Refusal("UnsupportedProtocol", "only GET and POST are supported");
+    const url = new URL(req.url);
+    const body = await readBody(req, deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES);
+
+    const auth = verifyTc3({
+      method,
+      rawQuery: url.search.slice(1),
+      headers: (name) => req.headers.get(name),
+      body,
+      now: deps.now ? deps.now() : Date.now() / 1000,
+      secretFor: deps.secretFor,
+    });
+    if (!auth.ok) return error(auth);
+    try {
+      deps.onAuthenticated?.(auth.secretId);
+    } catch (err) {
+      // Bookkeeping (last use of a key) must not fail the call.
+      log.warn("recording an API key's use failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+
+    const action = req.headers.get("x-tc-action");
+    if (!action) throw new Refusal("MissingParameter", "the X-TC-Action header is missing");
+    if (action !== TENCENT_ACTION) throw new Refusal("InvalidAction", `action ${action} is not supported; only ${TENCENT_ACTION} is`);
+    const version = req.headers.get("x-tc-version");
+    if (!version) throw new Refusal("MissingParameter", "the X-TC-Version header is missing");
+    if (!(TENCENT_VERSIONS as readonly string[]).includes(version)) {
+      throw new Refusal("NoSuchVersion", `version ${version} of ${TENCENT_ACTION} does not exist; use ${TENCENT_VERSIONS.join(" or ")}`);
+    }
+
+    const params = readParams(method, url, body, req.headers.get("content-type"));
+    const bad = checkProductId(params.ProductId) ?? checkDeviceName(params.DeviceName);
+    if (bad) throw new Refusal("InvalidParameterValue", bad.message.replace(/^productId/, "ProductId").replace(/^deviceName/, "DeviceName"));
+
+    const state = deps.deviceExists?.(params.ProductId, params.DeviceName) ?? "ok";
+    if (state === "not_found") throw new Refusal("ResourceNotFound.DeviceNotExist", "the device does not exist");
+    if (state === "disabled") throw new Refusal("FailedOperation.DeviceAlreadyDisabled", "the device is disabled");
+
+    const call = await deps.call({
+      productId: params.ProductId,
+      deviceName: params.DeviceName,
+      payload: Buffer.from(params.Payload, "utf8"),
+      source: "tencent",
+    });
+    if (call.status === "success") {
+      return respond({ MessageId: call.messageId, PayloadBase64: Buffer.from(call.reply ?? new Uint8Array()).toString("base64") });
+    }
+    if (call.status === "pending") throw new Error(`call ${call.processId} came back still pending`);
+    return error(STATUS_ERRORS[call.status]);
+  } catch (err) {
+    if (err instanceof Refusal) return error(err);
+    if (ApiError.is(err)) {
+      const code = API_ERROR_CODES[err.code];
+      if (code) return error({ code, message: err.message });
+    }
+    log.error("tencent api request failed", { requestId, error: err instanceof Error ? err.message : String(err) });
+    return error({ code: "InternalError", message: `internal error; RequestId ${requestId}` });
+  }
+}
+
+async function readBody(req: Request, max: number): Promise<Buffer> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > max) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
+  const body = Buffer.from(await req.arrayBuffer());
+  if (body.length > max) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
+  return body;
+}
+
+/** POST: the JSON body; GET: the query string (PROTOCOL.md, "Wire format"). */
+function readParams(method: string, url: URL, body: Buffer, contentType: string | null): Params {
+  let raw: Record<string, unknown>;
+  if (method === "GET") {
+    raw = {};
+    for (const [k, v] of url.searchParams) {
+      if (k in raw) throw new Refusal("InvalidParameter", `parameter ${k} is given more than once`);
+      raw[k] = v;
+    }
+  } else {
+    const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") throw new Refusal("InvalidParameter", "a POST body must be application/json");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new Refusal("InvalidParameter", "the body is not valid JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new Refusal("InvalidParameter", "the body must be a JSON object");
+    }
+    raw = parsed as Record<string, unknown>;
+  }
+  const unknown = Object.keys(raw).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Refusal("UnknownParameter", `unknown parameter ${unknown.join(", ")}`);
+  for (const f of FIELDS) {
+    if (raw[f] === undefined || raw[f] === null) throw new Refusal("MissingParameter", `the parameter ${f} is missing`);
+    if (typeof raw[f] !== "string") throw new Refusal("InvalidParameter", `${f} must be a string`);
+  }
+  return raw as Params;
+}

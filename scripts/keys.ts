@@ -1,0 +1,83 @@
+/**
+ * API keys for the Tencent-compatible API (PublishRRPCMessage), kept in the hub's SQLite file.
+ *   npm run keys -- create [--name N] | list [--json] | revoke <SecretId>
+ * The SecretKey is printed once, by create; it cannot be shown again.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { ApiError } from "../lib/server/errors";
+import { Registry } from "../lib/server/registry";
+
+const usage = `usage: npm run keys -- create [--name NAME] | list [--json] | revoke <SecretId>
+  database: RRPC_DB (default ./data/rrpc.db)`;
+
+function open(): { db: Database.Database; registry: Registry } {
+  const path = process.env.RRPC_DB || "./data/rrpc.db";
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // Same journal mode as the running hub, and wait for its writes rather than fail.
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  return { db, registry: new Registry(db) };
+}
+
+function main(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? 0 : 2;
+  }
+  const { db, registry } = open();
+  try {
+    switch (command) {
+      case "create": {
+        if (rest.length > 0) break;
+        const key = registry.createApiKey(values.name);
+        console.log(`SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\n\nKeep the SecretKey now: it is not shown again.`);
+        return 0;
+      }
+      case "list": {
+        if (rest.length > 0) break;
+        const keys = registry.listApiKeys();
+        if (values.json) console.log(JSON.stringify(keys, null, 2));
+        else if (keys.length === 0) console.log("no API keys");
+        else printTable(keys.map((k) => [k.secretId, k.name ?? "", k.createdAt, k.revokedAt ?? "", k.lastUsedAt ?? ""]));
+        return 0;
+      }
+      case "revoke": {
+        if (rest.length !== 1) break;
+        const key = registry.revokeApiKey(rest[0]!);
+        console.log(`revoked ${key.secretId} at ${key.revokedAt}`);
+        return 0;
+      }
+    }
+    console.error(usage);
+    return 2;
+  } finally {
+    db.close();
+  }
+}
+
+function printTable(rows: string[][]): void {
+  const all = [["SecretId", "name", "created", "revoked", "last used"], ...rows];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  console.error(ApiError.is(err) || err instanceof TypeError ? err.message : err);
+  process.exitCode = 1;
+}
