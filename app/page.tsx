@@ -1,31 +1,16 @@
-import Link from "next/link";
+import { SendForm } from "@/components/send-form";
+import { Timeline } from "@/components/timeline";
 
-export default function Home() {
+export default async function ConsolePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const q = await searchParams;
+  const initial = q.productId && q.deviceName ? { productId: q.productId, deviceName: q.deviceName } : undefined;
   return (
-    <main className="mx-auto max-w-3xl p-8">
-      <h1 className="text-2xl font-semibold">rrpc-hub</h1>
-      <p className="mt-2 text-zinc-600 dark:text-zinc-400">
-        Call MQTT devices synchronously (RRPC, as in Tencent Cloud IoT Hub): the hub publishes on
-        <code className="mx-1">$rrpc/rxd/&#123;productId&#125;/&#123;deviceName&#125;/&#123;processId&#125;</code>
-        and returns the device&apos;s reply on the matching <code>$rrpc/txd/…</code> topic.
-      </p>
-      <h2 className="mt-6 text-lg font-medium">Try it</h2>
-      <pre className="mt-2 overflow-x-auto rounded bg-zinc-100 p-3 text-sm dark:bg-zinc-900">
-        {`curl -X POST localhost:3000/api/calls -H 'content-type: application/json' \\
-  -d '{"productId":"AIRCOND001","deviceName":"airConditioner1","payload":"closed"}'`}
-      </pre>
-      <ul className="mt-6 list-disc pl-6">
-        <li>
-          <Link className="underline" href="/api/calls?limit=20" prefetch={false}>
-            Recent calls
-          </Link> (JSON)
-        </li>
-        <li>
-          <Link className="underline" href="/api/health" prefetch={false}>
-            Hub health
-          </Link> (JSON)
-        </li>
-      </ul>
-    </main>
+    <div className="grid grid-cols-1 gap-6 xl:grid-cols-[26rem_1fr]">
+      <div className="space-y-2">
+        <h1 className="text-lg font-semibold">Send command</h1>
+        <SendForm key={initial ? `${initial.productId}/${initial.deviceName}` : "saved"} initial={initial} />
+      </div>
+      <Timeline />
+    </div>
   );
 }

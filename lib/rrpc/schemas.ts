@@ -13,6 +13,11 @@ export type CreateCallInput = z.infer<typeof createCallSchema>;
 
 export const processIdParam = z.string().regex(/^[0-9]{1,16}$/, "must be a decimal processId").transform(Number);
 
+const timeParam = z.union([
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  z.coerce.number().int().nonnegative(),
+]);
+
 /** GET /api/calls query string. */
 export const listCallsSchema = z.object({
   productId: z.string().min(1).optional(),
@@ -20,5 +25,14 @@ export const listCallsSchema = z.object({
   status: z.enum(CALL_STATUSES as [CallStatus, ...CallStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: processIdParam.optional(),
+  /** Time range on startedAt: ISO 8601 or epoch milliseconds. */
+  from: timeParam.optional(),
+  to: timeParam.optional(),
 });
 export type ListCallsInput = z.infer<typeof listCallsSchema>;
+
+/** GET /api/calls/export: the same filters, no paging. */
+export const exportCallsSchema = listCallsSchema.omit({ limit: true, before: true }).extend({
+  format: z.enum(["csv", "json"]).default("csv"),
+});
+export type ExportCallsInput = z.infer<typeof exportCallsSchema>;

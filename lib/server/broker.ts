@@ -19,6 +19,8 @@ export type BrokerOptions = {
 export type Route = "deliverable" | "offline" | "not_subscribed";
 
 export type DeliveredListener = (processId: string, productId: string, deviceName: string) => void;
+export type DeviceRef = { productId: string; deviceName: string };
+export type PresenceListener = (device: DeviceRef, online: boolean) => void;
 
 export type EmbeddedBroker = {
   aedes: Aedes;
@@ -26,11 +28,13 @@ export type EmbeddedBroker = {
   wsPort: number;
   route(topic: string, productId: string, deviceName: string): Route;
   onDelivered(listener: DeliveredListener): void;
-  onClientChange(listener: (clientId: string, online: boolean) => void): void;
-  connectedClientIds(): string[];
+  /** A device is online while some client is subscribed to its request filter $rrpc/rxd/{P}/{D}/+. */
+  onPresence(listener: PresenceListener): void;
+  onlineDevices(): DeviceRef[];
   close(): Promise<void>;
 };
 
+const DEVICE_FILTER_RE = /^\$rrpc\/rxd\/([^/+#]+)\/([^/+#]+)\/\+$/;
 const MQTT_MATCHING = { separator: "/", wildcard_one: "+", wildcard_some: "#", match_empty_levels: true };
 
 /**
@@ -40,7 +44,21 @@ const MQTT_MATCHING = { separator: "/", wildcard_one: "+", wildcard_some: "#", m
  */
 export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<AedesOptions> = {}): Promise<EmbeddedBroker> {
   const deliveredListeners: DeliveredListener[] = [];
-  const clientListeners: ((clientId: string, online: boolean) => void)[] = [];
+  const presenceListeners: PresenceListener[] = [];
+  // device key "P/D" → number of clients subscribed to its request filter
+  const online = new Map<string, number>();
+  const presence = (filter: string, delta: 1 | -1) => {
+    const m = DEVICE_FILTER_RE.exec(filter);
+    if (!m) return;
+    const key = `${m[1]}/${m[2]}`;
+    const before = online.get(key) ?? 0;
+    const after = before + delta;
+    if (after <= 0) online.delete(key);
+    else online.set(key, after);
+    if ((before === 0) !== (after <= 0)) {
+      for (const l of presenceListeners) l({ productId: m[1]!, deviceName: m[2]! }, after > 0);
+    }
+  };
 
   const aedes = await Aedes.createBroker({
     ...hooks,
@@ -66,27 +84,30 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
       if ((s.qos as number) === 128 || !s.topic.startsWith("$")) continue;
       let set = filtersByClient.get(client);
       if (!set) filtersByClient.set(client, (set = new Set()));
+      if (set.has(s.topic)) continue;
       set.add(s.topic);
       subs.add(s.topic, client);
+      presence(s.topic, 1);
     }
   });
   aedes.on("unsubscribe", (topics, client) => {
     const set = client && filtersByClient.get(client);
     if (!set) return;
     for (const topic of topics) {
-      if (set.delete(topic)) subs.remove(topic, client);
+      if (set.delete(topic)) {
+        subs.remove(topic, client);
+        presence(topic, -1);
+      }
     }
-  });
-  aedes.on("client", (client) => {
-    for (const l of clientListeners) l(client.id, true);
   });
   aedes.on("clientDisconnect", (client) => {
     const set = filtersByClient.get(client);
-    if (set) {
-      for (const topic of set) subs.remove(topic, client);
-      filtersByClient.delete(client);
+    if (!set) return;
+    filtersByClient.delete(client);
+    for (const topic of set) {
+      subs.remove(topic, client);
+      presence(topic, -1);
     }
-    for (const l of clientListeners) l(client.id, false);
   });
   aedes.on("clientError", (client, err) => log.debug("mqtt client error", { clientId: client.id, error: err.message }));
   aedes.on("connectionError", (_client, err) => log.debug("mqtt connection error", { error: err.message }));
@@ -126,8 +147,12 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
       return device && !device.closed ? "not_subscribed" : "offline";
     },
     onDelivered: (l) => void deliveredListeners.push(l),
-    onClientChange: (l) => void clientListeners.push(l),
-    connectedClientIds: () => Object.keys(clients).filter((id) => clients[id] && !clients[id].closed),
+    onPresence: (l) => void presenceListeners.push(l),
+    onlineDevices: () =>
+      [...online.keys()].map((key) => {
+        const i = key.indexOf("/");
+        return { productId: key.slice(0, i), deviceName: key.slice(i + 1) };
+      }),
     async close() {
       for (const ws of wss.clients) ws.terminate();
       await Promise.all([

@@ -305,6 +305,13 @@ export class Hub {
     for (const l of this.readyListeners) l(ready);
   }
 
+  /** Publishes on the hub's own connection (QoS 0); false when not connected. Used by the live feed. */
+  publishRaw(topic: string, payload: string | Buffer): boolean {
+    if (!this.ready || !this.client) return false;
+    this.client.publish(topic, payload, { qos: 0 });
+    return true;
+  }
+
   /**
    * Ends every call in flight as `interrupted` and saves it. Synchronous on purpose: it also
    * runs from process 'exit', where nothing asynchronous completes.

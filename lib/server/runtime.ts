@@ -3,6 +3,7 @@ import { connectHost, loadConfig, type HubConfig } from "./config";
 import { Hub, HUB_CLIENT_PREFIX } from "./engine";
 import { Store } from "./store";
 import { startSimDevice, type SimDevice } from "../device/simulator";
+import { startLiveFeed } from "./live";
 import { clock } from "./call";
 import { log } from "./log";
 
@@ -33,6 +34,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   let broker: EmbeddedBroker | null = null;
   let hub: Hub | null = null;
   let simulator: SimDevice | null = null;
+  let stopFeed = () => {};
   try {
     if (!config.mqttUrl) {
       broker = await startEmbeddedBroker({
@@ -57,6 +59,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       defaultTimeoutMs: config.defaultTimeoutMs,
     });
     await hub.start();
+    stopFeed = startLiveFeed(hub, broker);
     if (config.simulator) {
       simulator = await startSimDevice({ url: mqttUrl, ...DEMO_DEVICE, reply: "ok" }).catch((err: Error) => {
         log.warn("simulated device did not start", { error: err.message });
@@ -82,6 +85,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     stop() {
       stopping ??= (async () => {
         await simulator?.stop();
+        stopFeed();
         await h.stop();
         store.close();
         await broker?.close();

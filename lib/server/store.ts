@@ -17,8 +17,25 @@ export type CallFilter = {
   status?: CallStatus;
   /** Only calls with a smaller processId (paging cursor). */
   before?: number;
+  /** Started at or after / before this epoch ms. */
+  from?: number;
+  to?: number;
   limit: number;
 };
+
+export type DeviceStats = {
+  productId: string;
+  deviceName: string;
+  calls: number;
+  successes: number;
+  lastProcessId: string;
+  lastStatus: CallStatus;
+  lastAt: number;
+  /** Round trips of the most recent successful calls (at most STATS_RECENT), newest first. */
+  recentRtts: number[];
+};
+
+const STATS_RECENT = 100;
 
 type Row = {
   process_id: number;
@@ -146,12 +163,42 @@ export class Store {
       ["device_name = ?", f.deviceName],
       ["status = ?", f.status],
       ["process_id < ?", f.before],
+      ["started_at >= ?", f.from],
+      ["started_at < ?", f.to],
     ];
     const used = conds.filter((c): c is [string, string | number] => c[1] !== undefined);
     const where = used.map((c) => c[0]);
     const args = used.map((c) => c[1]);
     const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
     return this.db.prepare<(string | number)[], Row>(sql).all(...args, f.limit).map(fromRow);
+  }
+
+  /** Per device: call count, success count, last call, and the round trips of recent successes. */
+  deviceStats(): DeviceStats[] {
+    this.flush();
+    const rows = this.db
+      .prepare<[], { product_id: string; device_name: string; calls: number; successes: number; last_id: number }>(
+        `SELECT product_id, device_name, count(*) AS calls, sum(status = 'success') AS successes, max(process_id) AS last_id
+         FROM calls GROUP BY product_id, device_name`,
+      )
+      .all();
+    const last = this.db.prepare<[number], { status: string; started_at: number }>(`SELECT status, started_at FROM calls WHERE process_id = ?`);
+    const rtts = this.db.prepare<[string, string, number], { rtt_ms: number }>(
+      `SELECT rtt_ms FROM calls WHERE product_id = ? AND device_name = ? AND status = 'success' ORDER BY process_id DESC LIMIT ?`,
+    );
+    return rows.map((r) => {
+      const l = last.get(r.last_id)!;
+      return {
+        productId: r.product_id,
+        deviceName: r.device_name,
+        calls: r.calls,
+        successes: r.successes,
+        lastProcessId: String(r.last_id),
+        lastStatus: l.status as CallStatus,
+        lastAt: l.started_at,
+        recentRtts: rtts.all(r.product_id, r.device_name, STATS_RECENT).map((x) => x.rtt_ms),
+      };
+    });
   }
 
   countByStatus(): Record<string, number> {

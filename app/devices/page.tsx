@@ -1,0 +1,5 @@
+import { DevicesTable } from "@/components/devices-table";
+
+export default function DevicesPage() {
+  return <DevicesTable />;
+}

@@ -1,0 +1,173 @@
+"use client";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
+import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
+import { useCall } from "@/lib/hooks/use-api";
+import { useLive } from "@/lib/hooks/use-live";
+import { postJson } from "@/lib/hooks/fetcher";
+import { StatusBadge } from "./status-badge";
+import { PayloadView } from "./payload-view";
+import { formatMs } from "./call-result";
+
+const HOP_LABEL: Record<string, string> = {
+  requested: "requested",
+  published: "published",
+  delivered: "delivered",
+  replied: "replied",
+  foreign_reply: "foreign reply",
+  late_reply: "late reply",
+  duplicate_reply: "duplicate reply",
+};
+const EXTRA = new Set(["foreign_reply", "late_reply", "duplicate_reply"]);
+const isTerminal = (type: string) => TERMINAL_STATUSES.includes(type as TerminalStatus);
+
+/** The trace of one call: its hops on a time axis, the time each took, both payloads. */
+export function CallDetail({ processId }: { processId: string }) {
+  const { data: call, error, mutate } = useCall(processId);
+  const { snapshot } = useLive();
+  const live = snapshot.rows.find((r) => r.processId === processId);
+  const liveKey = live ? `${live.status}|${live.late}|${live.duplicate}|${live.foreign}` : "";
+  useEffect(() => {
+    if (liveKey) void mutate();
+  }, [liveKey, mutate]);
+
+  if (error) {
+    return (
+      <p role="alert" className="text-rose-700 dark:text-rose-300">
+        {error.status === 404 ? `No call with processId ${processId}.` : error.message}
+      </p>
+    );
+  }
+  if (!call) return <p className="text-zinc-500">Loading call {processId}…</p>;
+
+  return (
+    <article className="space-y-6" aria-labelledby="call-title">
+      <header className="flex flex-wrap items-center gap-3">
+        <h1 id="call-title" className="font-mono text-lg font-semibold">
+          Call {call.processId}
+        </h1>
+        <StatusBadge status={call.status} />
+        <span className="text-sm text-zinc-600 dark:text-zinc-400">
+          {call.productId}/{call.deviceName} · {new Date(call.startedAt).toLocaleString()} · timeout {call.timeoutMs} ms · RTT{" "}
+          <span data-testid="detail-rtt">{formatMs(call.rttMs)}</span>
+        </span>
+        <SendAgain call={call} />
+      </header>
+      <Trace events={call.events} timeoutMs={call.timeoutMs} />
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+        <PayloadView payload={call.request} label="Request" />
+        {call.reply ? <PayloadView payload={call.reply} label="Reply" /> : <p className="text-sm text-zinc-500">No reply.</p>}
+      </div>
+      {call.events
+        .filter((e) => e.type === "late_reply" || e.type === "duplicate_reply")
+        .map((e, i) =>
+          typeof e.detail?.payloadBase64 === "string" ? (
+            <PayloadView key={i} payload={{ payloadBase64: e.detail.payloadBase64, ...textOf(e.detail.payloadBase64) }} label={`${HOP_LABEL[e.type]} at ${formatMs(e.t)}`} />
+          ) : null,
+        )}
+    </article>
+  );
+}
+
+function textOf(b64: string): { payloadText?: string } {
+  try {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return { payloadText: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return {};
+  }
+}
+
+function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }) {
+  const end = Math.max(...events.map((e) => e.t), 0.001);
+  return (
+    <section aria-labelledby="trace-title" className="space-y-3">
+      <h2 id="trace-title" className="text-base font-semibold">
+        Trace
+      </h2>
+      <div aria-hidden className="relative h-8 rounded bg-zinc-100 dark:bg-zinc-900">
+        {events.map((e, i) => (
+          <span
+            key={i}
+            className={`absolute top-1 h-6 w-1 rounded ${EXTRA.has(e.type) ? "bg-amber-500" : isTerminal(e.type) ? "bg-zinc-900 dark:bg-zinc-100" : "bg-sky-600"}`}
+            style={{ left: `calc(${(e.t / end) * 100}% - 2px)` }}
+            title={`${e.type} +${formatMs(e.t)}`}
+          />
+        ))}
+        {end < timeoutMs * 2 && events.some((e) => e.type === "timeout") && (
+          <span className="absolute right-1 top-1 text-xs text-zinc-500">deadline {timeoutMs} ms</span>
+        )}
+      </div>
+      <ol className="flex flex-wrap items-stretch gap-2" data-testid="trace">
+        {events.map((e, i) => {
+          const prev = i > 0 ? events[i - 1]! : null;
+          const terminal = isTerminal(e.type);
+          return (
+            <li key={i} data-event={e.type} className="flex items-center gap-2">
+              {prev && (
+                <span aria-label={`then ${formatMs(e.t - prev.t)}`} className="text-xs text-zinc-500">
+                  → {formatMs(e.t - prev.t)} →
+                </span>
+              )}
+              <span
+                className={`rounded border px-2 py-1 text-sm ${EXTRA.has(e.type) ? "border-amber-400" : terminal ? "border-zinc-900 font-medium dark:border-zinc-100" : "border-zinc-300 dark:border-zinc-700"}`}
+              >
+                {terminal ? `answered: ${e.type}` : HOP_LABEL[e.type]}
+                <span className="ml-1 font-mono text-xs text-zinc-500">+{formatMs(e.t)}</span>
+                {e.detail?.productId !== undefined && (
+                  <span className="ml-1 text-xs text-zinc-500">
+                    from {String(e.detail.productId)}/{String(e.detail.deviceName)}
+                  </span>
+                )}
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
+
+function SendAgain({ call }: { call: CallJson }) {
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <span className="ml-auto flex items-center gap-2">
+      {problem && (
+        <span role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          {problem}
+        </span>
+      )}
+      <Link href="/" className="text-sm underline">
+        Console
+      </Link>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setProblem(null);
+          try {
+            const r = await postJson<CallJson & { call?: CallJson; error?: { message: string } }>("/api/calls", {
+              productId: call.productId,
+              deviceName: call.deviceName,
+              payload: call.request.payloadBase64,
+              encoding: "base64",
+              timeoutMs: call.timeoutMs,
+            });
+            const next = r.status === 200 ? r.body : r.body.call;
+            if (next) router.push(`/calls/${next.processId}`);
+            else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+          } finally {
+            setBusy(false);
+          }
+        }}
+        className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
+      >
+        {busy ? "Sending…" : "Send again"}
+      </button>
+    </span>
+  );
+}

@@ -1,0 +1,56 @@
+import Link from "next/link";
+import type { CallJson } from "@/lib/rrpc/types";
+import { StatusBadge } from "./status-badge";
+import { PayloadView } from "./payload-view";
+import { CopyButton } from "./copy-button";
+
+export type CallOutcome = { call?: CallJson; error?: { code: string; message: string; fields?: { field: string; message: string }[] } };
+
+export function formatMs(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null) return "—";
+  return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The outcome of a call as the console shows it: it stays until the next call. */
+export function CallResult({ outcome }: { outcome: CallOutcome }) {
+  const { call, error } = outcome;
+  return (
+    <section aria-label="Call result" data-testid="call-result" className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+      <div className="flex flex-wrap items-center gap-3">
+        {call ? <StatusBadge status={call.status} /> : <span className="rounded bg-rose-100 px-2 py-0.5 text-xs text-rose-900 dark:bg-rose-900/60 dark:text-rose-100">not sent</span>}
+        {call && (
+          <>
+            <span className="text-sm">
+              <span className="text-zinc-500">RTT </span>
+              <span data-testid="result-rtt">{formatMs(call.rttMs)}</span>
+            </span>
+            <span className="flex items-center gap-1 text-sm">
+              <span className="text-zinc-500">processId </span>
+              <Link data-testid="result-process-id" className="font-mono underline" href={`/calls/${call.processId}`}>
+                {call.processId}
+              </Link>
+              <CopyButton text={call.processId} label="Copy processId" />
+            </span>
+            <span className="text-sm text-zinc-500">
+              {call.productId}/{call.deviceName}
+            </span>
+          </>
+        )}
+      </div>
+      {error && (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          <span className="font-mono">{error.code}</span>: {error.message}
+          {error.fields?.map((f) => (
+            <span key={f.field} className="block">
+              {f.field}: {f.message}
+            </span>
+          ))}
+        </p>
+      )}
+      {call?.reply && <PayloadView payload={call.reply} label="Reply" />}
+      {call && !call.reply && call.status !== "pending" && (
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">No reply{call.status === "timeout" ? ` within ${call.timeoutMs} ms` : ""}.</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,136 @@
+"use client";
+import Link from "next/link";
+import { useId, useState } from "react";
+import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
+import { callsQuery, useCallPages, type CallsFilter } from "@/lib/hooks/use-api";
+import { StatusBadge } from "./status-badge";
+import { formatMs } from "./call-result";
+
+const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+
+/** datetime-local gives local time without a zone: send it as an ISO instant. */
+function toIso(local: string): string | undefined {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+export function History({ initial }: { initial: CallsFilter }) {
+  const [form, setForm] = useState({ productId: initial.productId ?? "", deviceName: initial.deviceName ?? "", status: initial.status ?? "", from: "", to: "" });
+  const [filter, setFilter] = useState<CallsFilter>(initial);
+  const { data, error, size, setSize, isValidating, mutate } = useCallPages(filter);
+  const calls = data?.flatMap((p) => p.calls) ?? [];
+  const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
+  const ids = { product: useId(), device: useId(), status: useId(), from: useId(), to: useId() };
+  const exportQuery = callsQuery(filter);
+
+  return (
+    <section aria-labelledby="history-title" className="space-y-4">
+      <h1 id="history-title" className="text-lg font-semibold">
+        History
+      </h1>
+      <form
+        aria-label="History filters"
+        className="flex flex-wrap items-end gap-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter({
+            productId: form.productId.trim() || undefined,
+            deviceName: form.deviceName.trim() || undefined,
+            status: (form.status || undefined) as CallStatus | undefined,
+            from: toIso(form.from),
+            to: toIso(form.to),
+          });
+        }}
+      >
+        <div>
+          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">Product ID</label>
+          <input id={ids.product} className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
+        </div>
+        <div>
+          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">Device</label>
+          <input id={ids.device} className={field} value={form.deviceName} onChange={(e) => setForm({ ...form, deviceName: e.target.value })} />
+        </div>
+        <div>
+          <label htmlFor={ids.status} className="mb-1 block text-xs font-medium">Status</label>
+          <select id={ids.status} className={field} value={form.status} onChange={(e) => setForm({ ...form, status: e.target.value as CallStatus | "" })}>
+            <option value="">Any</option>
+            {CALL_STATUSES.map((s) => (
+              <option key={s} value={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={ids.from} className="mb-1 block text-xs font-medium">From</label>
+          <input id={ids.from} type="datetime-local" step={1} className={field} value={form.from} onChange={(e) => setForm({ ...form, from: e.target.value })} />
+        </div>
+        <div>
+          <label htmlFor={ids.to} className="mb-1 block text-xs font-medium">To</label>
+          <input id={ids.to} type="datetime-local" step={1} className={field} value={form.to} onChange={(e) => setForm({ ...form, to: e.target.value })} />
+        </div>
+        <button type="submit" className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">
+          Apply filters
+        </button>
+        <button type="button" onClick={() => void mutate()} className="rounded border border-zinc-300 px-3 py-1.5 text-sm dark:border-zinc-700">
+          Refresh
+        </button>
+        <span className="ml-auto flex gap-2 text-sm">
+          <a className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700" href={`/api/calls/export?${callsQuery(filter, { format: "csv" })}`} download>
+            Export CSV
+          </a>
+          <a className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700" href={`/api/calls/export?${callsQuery(filter, { format: "json" })}`} download data-query={exportQuery}>
+            Export JSON
+          </a>
+        </span>
+      </form>
+      {error && (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          {error.message}
+        </p>
+      )}
+      <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
+        <table className="w-full text-left text-sm" data-testid="history">
+          <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
+            <tr>
+              <th scope="col" className="px-2 py-1.5">Started</th>
+              <th scope="col" className="px-2 py-1.5">processId</th>
+              <th scope="col" className="px-2 py-1.5">Device</th>
+              <th scope="col" className="px-2 py-1.5">Request</th>
+              <th scope="col" className="px-2 py-1.5">Reply</th>
+              <th scope="col" className="px-2 py-1.5">Status</th>
+              <th scope="col" className="px-2 py-1.5 text-right">RTT</th>
+            </tr>
+          </thead>
+          <tbody>
+            {calls.map((c) => (
+              <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
+                <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500">{new Date(c.startedAt).toLocaleString()}</td>
+                <td className="px-2 py-1 font-mono text-xs">
+                  <Link className="underline" href={`/calls/${c.processId}`}>{c.processId}</Link>
+                </td>
+                <td className="whitespace-nowrap px-2 py-1">{c.productId}/{c.deviceName}</td>
+                <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.request.payloadText ?? `base64:${c.request.payloadBase64}`}</td>
+                <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.reply ? (c.reply.payloadText ?? `base64:${c.reply.payloadBase64}`) : ""}</td>
+                <td className="px-2 py-1"><StatusBadge status={c.status} /></td>
+                <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-xs">{formatMs(c.rttMs)}</td>
+              </tr>
+            ))}
+            {data && calls.length === 0 && (
+              <tr>
+                <td colSpan={7} className="px-2 py-6 text-center text-zinc-500">No calls match these filters.</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div className="flex items-center gap-3 text-sm">
+        <span className="text-zinc-500">{calls.length} calls shown</span>
+        {hasMore && (
+          <button type="button" disabled={isValidating} onClick={() => void setSize(size + 1)} className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+            {isValidating ? "Loading…" : "Load more"}
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}

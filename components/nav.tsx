@@ -1,0 +1,42 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { LiveIndicator } from "./live-indicator";
+
+const LINKS = [
+  { href: "/", label: "Console" },
+  { href: "/history", label: "History" },
+  { href: "/devices", label: "Devices" },
+];
+
+export function Nav() {
+  const path = usePathname();
+  return (
+    <header className="border-b border-zinc-200 dark:border-zinc-800">
+      <nav aria-label="Main" className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
+        <Link href="/" className="font-semibold tracking-tight">
+          rrpc-hub
+        </Link>
+        <ul className="flex gap-4 text-sm">
+          {LINKS.map((l) => {
+            const current = l.href === "/" ? path === "/" : path.startsWith(l.href);
+            return (
+              <li key={l.href}>
+                <Link
+                  href={l.href}
+                  aria-current={current ? "page" : undefined}
+                  className={`rounded px-1 py-0.5 focus-visible:outline-2 focus-visible:outline-sky-600 ${current ? "font-medium underline underline-offset-4" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`}
+                >
+                  {l.label}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+        <span className="ml-auto">
+          <LiveIndicator />
+        </span>
+      </nav>
+    </header>
+  );
+}

@@ -1,0 +1,218 @@
+"use client";
+import { useEffect, useId, useMemo, useState } from "react";
+import { useSWRConfig } from "swr";
+import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
+import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallJson } from "@/lib/rrpc/types";
+import { postJson } from "@/lib/hooks/fetcher";
+import { useDevices } from "@/lib/hooks/use-api";
+import { useLive } from "@/lib/hooks/use-live";
+import { deviceKey } from "@/lib/hooks/live-store";
+import { CallResult, type CallOutcome } from "./call-result";
+import { OnlineDot } from "./status-badge";
+
+type Mode = "text" | "json" | "base64";
+const STORAGE_KEY = "rrpc-hub.send-form";
+
+type Draft = { productId: string; deviceName: string; payload: string; mode: Mode; timeoutMs: string };
+const DEFAULT_DRAFT: Draft = { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed", mode: "text", timeoutMs: String(DEFAULT_TIMEOUT_MS) };
+
+function payloadProblem(mode: Mode, payload: string): string | null {
+  if (mode === "json") {
+    try {
+      JSON.parse(payload);
+    } catch (e) {
+      return `Invalid JSON: ${(e as Error).message}`;
+    }
+  }
+  if (mode === "base64" && !isBase64(payload.trim())) return "Invalid base64";
+  return null;
+}
+
+const inputCls =
+  "w-full rounded border border-zinc-300 bg-white px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-zinc-700 dark:bg-zinc-900";
+
+/** Send a command to a device; the outcome stays on screen. Ctrl/Cmd+Enter sends. */
+export function SendForm({ initial }: { initial?: Partial<Draft> }) {
+  const [draft, setDraft] = useState<Draft>({ ...DEFAULT_DRAFT, ...initial });
+  const [sending, setSending] = useState(false);
+  const [outcome, setOutcome] = useState<CallOutcome | null>(null);
+  const { data } = useDevices();
+  const { snapshot } = useLive();
+  const { mutate } = useSWRConfig();
+  const ids = { product: useId(), device: useId(), payload: useId(), timeout: useId(), devices: useId(), products: useId(), help: useId() };
+
+  useEffect(() => {
+    if (initial) return;
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null") as Draft | null;
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- restoring the operator's last draft after hydration
+      if (saved) setDraft({ ...DEFAULT_DRAFT, ...saved });
+    } catch {
+      // ignore a broken saved draft
+    }
+  }, [initial]);
+
+  const devices = useMemo(() => data?.devices ?? [], [data]);
+  const online = (p: string, d: string) => snapshot.presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
+  const products = useMemo(() => [...new Set(devices.map((d) => d.productId))], [devices]);
+
+  const timeout = Number(draft.timeoutMs);
+  const problems = {
+    productId: checkProductId(draft.productId)?.message,
+    deviceName: checkDeviceName(draft.deviceName)?.message,
+    payload: payloadProblem(draft.mode, draft.payload) ?? undefined,
+    timeoutMs:
+      Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS ? undefined : `${MIN_TIMEOUT_MS}–${MAX_TIMEOUT_MS} ms`,
+  };
+  const valid = !Object.values(problems).some(Boolean);
+  const size = draft.mode === "base64" ? (isBase64(draft.payload.trim()) ? base64ToBytes(draft.payload.trim()).byteLength : 0) : utf8Bytes(draft.payload).byteLength;
+
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
+
+  async function send() {
+    if (!valid || sending) return;
+    setSending(true);
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(draft));
+    try {
+      const body = {
+        productId: draft.productId,
+        deviceName: draft.deviceName,
+        payload: draft.mode === "base64" ? draft.payload.trim() : draft.payload,
+        encoding: draft.mode === "base64" ? "base64" : "utf8",
+        timeoutMs: timeout,
+      };
+      const r = await postJson<CallJson & CallOutcome>("/api/calls", body);
+      setOutcome(r.status === 200 ? { call: r.body } : { call: r.body.call, error: r.body.error });
+    } catch (e) {
+      setOutcome({ error: { code: "network_error", message: (e as Error).message } });
+    } finally {
+      setSending(false);
+      void mutate((key) => typeof key === "string" && key.startsWith("/api/devices"));
+    }
+  }
+
+  return (
+    <div className="space-y-4">
+      <form
+        aria-label="Send command"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            void send();
+          }
+        }}
+        className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+      >
+        <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
+          <div>
+            <label htmlFor={ids.product} className="mb-1 block text-sm font-medium">
+              Product ID
+            </label>
+            <input
+              id={ids.product}
+              list={ids.products}
+              value={draft.productId}
+              onChange={(e) => set("productId", e.target.value.trim())}
+              aria-invalid={!!problems.productId}
+              autoComplete="off"
+              spellCheck={false}
+              className={inputCls}
+            />
+            <datalist id={ids.products}>
+              {products.map((p) => (
+                <option key={p} value={p} />
+              ))}
+            </datalist>
+            {problems.productId && draft.productId && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{problems.productId}</p>}
+          </div>
+          <div>
+            <label htmlFor={ids.device} className="mb-1 flex items-center gap-2 text-sm font-medium">
+              Device
+              <OnlineDot online={online(draft.productId, draft.deviceName)} showLabel />
+            </label>
+            <input
+              id={ids.device}
+              list={ids.devices}
+              value={draft.deviceName}
+              onChange={(e) => set("deviceName", e.target.value.trim())}
+              aria-invalid={!!problems.deviceName}
+              autoComplete="off"
+              spellCheck={false}
+              className={inputCls}
+            />
+            <datalist id={ids.devices}>
+              {devices
+                .filter((d) => !draft.productId || d.productId === draft.productId)
+                .map((d) => (
+                  <option key={deviceKey(d.productId, d.deviceName)} value={d.deviceName} label={online(d.productId, d.deviceName) ? "● online" : "○ offline"} />
+                ))}
+            </datalist>
+            {problems.deviceName && draft.deviceName && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{problems.deviceName}</p>}
+          </div>
+        </div>
+
+        <fieldset>
+          <legend className="mb-1 text-sm font-medium">Payload format</legend>
+          <div className="flex gap-3 text-sm">
+            {(["text", "json", "base64"] as const).map((m) => (
+              <label key={m} className="flex items-center gap-1">
+                <input type="radio" name="mode" value={m} checked={draft.mode === m} onChange={() => set("mode", m)} />
+                {m === "text" ? "Text" : m === "json" ? "JSON" : "Base64"}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div>
+          <label htmlFor={ids.payload} className="mb-1 block text-sm font-medium">
+            Payload <span className="font-normal text-zinc-500">({size} bytes)</span>
+          </label>
+          <textarea
+            id={ids.payload}
+            value={draft.payload}
+            onChange={(e) => set("payload", e.target.value)}
+            aria-invalid={!!problems.payload}
+            aria-describedby={ids.help}
+            rows={4}
+            spellCheck={false}
+            className={`${inputCls} font-mono`}
+          />
+          <p id={ids.help} className={`mt-1 text-xs ${problems.payload ? "text-rose-700 dark:text-rose-300" : "text-zinc-500"}`}>
+            {problems.payload ?? (draft.mode === "json" ? "Valid JSON. " : "") + "Ctrl/⌘+Enter sends."}
+          </p>
+        </div>
+        <div className="flex flex-wrap items-end gap-3">
+          <div>
+            <label htmlFor={ids.timeout} className="mb-1 block text-sm font-medium">
+              Timeout (ms)
+            </label>
+            <input
+              id={ids.timeout}
+              type="number"
+              inputMode="numeric"
+              min={MIN_TIMEOUT_MS}
+              max={MAX_TIMEOUT_MS}
+              step={100}
+              value={draft.timeoutMs}
+              onChange={(e) => set("timeoutMs", e.target.value)}
+              aria-invalid={!!problems.timeoutMs}
+              className={`${inputCls} w-32`}
+            />
+          </div>
+          <button
+            type="submit"
+            disabled={!valid || sending}
+            className="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
+          >
+            {sending ? "Sending…" : "Send command"}
+          </button>
+        </div>
+      </form>
+      {outcome && <CallResult outcome={outcome} />}
+    </div>
+  );
+}

@@ -1,0 +1,187 @@
+import { connectMqtt, endMqtt } from "../lib/server/mqtt-client";
+import { requestTopic } from "../lib/rrpc/topics";
+import { test, expect, openConsole, fillSendForm, seriousViolations, PRODUCT } from "./fixtures";
+
+const row = (page: import("@playwright/test").Page, processId: string) => page.locator(`[data-testid="timeline"] tr[data-process-id="${processId}"]`);
+
+test("sends `closed` to airConditioner1 and shows `ok`, the processId and the round trip; the timeline row turns to success", async ({ page, url }) => {
+  await openConsole(page, url);
+  await fillSendForm(page, "airConditioner1", "closed");
+  await page.getByRole("button", { name: "Send command" }).click();
+  const result = page.getByTestId("call-result");
+  await expect(result.getByTestId("reply-payload")).toHaveText("ok");
+  await expect(result.locator('[data-status="success"]')).toBeVisible();
+  const processId = (await result.getByTestId("result-process-id").textContent())!;
+  expect(processId).toMatch(/^[0-9]{10}$/);
+  await expect(result.getByTestId("result-rtt")).toHaveText(/^[0-9.]+ (ms|s)$/);
+  await expect(row(page, processId)).toHaveAttribute("data-status", "success");
+});
+
+test("a second browser context opened before the call sees it appear live; so does a call made over HTTP", async ({ page, browser, url }) => {
+  const other = await browser.newContext();
+  const watcher = await other.newPage();
+  await openConsole(watcher, url);
+  await openConsole(page, url);
+
+  await fillSendForm(page, "airConditioner1", "from-the-form");
+  await page.getByRole("button", { name: "Send command" }).click();
+  const processId = (await page.getByTestId("result-process-id").textContent())!;
+  await expect(row(watcher, processId)).toHaveAttribute("data-status", "success");
+  await expect(row(watcher, processId)).toContainText("from-the-form");
+
+  const r = await fetch(url("/api/calls"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ productId: PRODUCT, deviceName: "airConditioner1", payload: "from-curl" }),
+  });
+  const call = (await r.json()) as { processId: string };
+  await expect(row(watcher, call.processId)).toHaveAttribute("data-status", "success");
+  await expect(row(watcher, call.processId)).toContainText("from-curl");
+  await expect(row(page, call.processId)).toHaveAttribute("data-status", "success");
+  await other.close();
+});
+
+test("a silent device shows pending, then timeout at about 4 s, live; an unknown device shows offline at once", async ({ page, url, device }) => {
+  await device("silentOne", { silent: true });
+  await openConsole(page, url);
+
+  const started = Date.now();
+  const pending = fetch(url("/api/calls"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ productId: PRODUCT, deviceName: "silentOne", payload: "anyone?" }),
+  });
+  const r = page.locator('[data-testid="timeline"] tr', { hasText: "silentOne" }).first();
+  await expect(r).toHaveAttribute("data-status", "pending");
+  await expect(r).toHaveAttribute("data-status", "timeout", { timeout: 8000 });
+  const elapsed = Date.now() - started;
+  expect(elapsed).toBeGreaterThanOrEqual(3900);
+  expect(elapsed).toBeLessThan(6500);
+  expect((await pending).status).toBe(504);
+
+  await fillSendForm(page, "nobodyHome", "hello?");
+  const t0 = Date.now();
+  await page.getByRole("button", { name: "Send command" }).click();
+  await expect(page.getByTestId("call-result").locator('[data-status="offline"]')).toBeVisible();
+  const offlineId = (await page.getByTestId("result-process-id").textContent())!;
+  await expect(row(page, offlineId)).toHaveAttribute("data-status", "offline");
+  expect(Date.now() - t0).toBeLessThan(2000);
+});
+
+test("the call detail page shows the trace in order, and send again makes a new call", async ({ page, url }) => {
+  await openConsole(page, url);
+  await fillSendForm(page, "airConditioner1", '{"power":"off"}');
+  await page.getByRole("radio", { name: "JSON" }).check();
+  await page.getByLabel(/^Payload/).press("Control+Enter");
+  const link = page.getByTestId("result-process-id");
+  await expect(link).toHaveText(/^[0-9]{10}$/);
+  const processId = (await link.textContent())!;
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`/calls/${processId}$`));
+  const events = page.getByTestId("trace").locator("li");
+  await expect(events).toHaveCount(5);
+  expect(await events.evaluateAll((els) => els.map((e) => e.getAttribute("data-event")))).toEqual([
+    "requested",
+    "published",
+    "delivered",
+    "replied",
+    "success",
+  ]);
+  await expect(page.getByTestId("request-payload")).toContainText('"power": "off"');
+  await page.getByRole("button", { name: "Send again" }).click();
+  await expect(page).not.toHaveURL(new RegExp(`/calls/${processId}$`));
+  const next = page.url().split("/").at(-1)!;
+  expect(Number(next)).toBeGreaterThan(Number(processId));
+  await expect(page.getByTestId("request-payload")).toContainText('"power": "off"');
+  await expect(page.getByTestId("trace").locator('li[data-event="success"]')).toBeVisible();
+});
+
+test("history filters and CSV export return the calls just made", async ({ page, url, request }) => {
+  const marker = `hist-${Date.now()}`;
+  const made: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: "airConditioner1", payload: `${marker}-${i}` } });
+    made.push(((await r.json()) as { processId: string }).processId);
+  }
+  await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: "ghostDevice", payload: marker } });
+
+  await page.goto(url("/history"));
+  await page.getByLabel("Device").fill("airConditioner1");
+  await page.getByLabel("Status").selectOption("success");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  for (const id of made) await expect(page.locator(`[data-testid="history"] tr[data-process-id="${id}"]`)).toBeVisible();
+  await expect(page.locator('[data-testid="history"] tr', { hasText: "ghostDevice" })).toHaveCount(0);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
+  const csv = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString("utf8"));
+  const lines = csv.trim().split("\r\n");
+  expect(lines[0]).toBe("processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText");
+  for (const [i, id] of made.entries()) {
+    const line = lines.find((l) => l.startsWith(`${id},`));
+    expect(line).toContain(`,success,`);
+    expect(line).toContain(`${marker}-${i}`);
+    expect(line).toContain(",b2s=,ok");
+  }
+  expect(csv).not.toContain("ghostDevice");
+});
+
+test("the timeline stays responsive at 1,000 events per second: a window of rows, a counter for the rest", async ({ page, url }) => {
+  await openConsole(page, url);
+  const flood = connectMqtt(process.env.E2E_MQTT_URL!, { clientId: "flood-tester", reconnectPeriod: 0 });
+  await new Promise((r) => flood.once("connect", r));
+  // 3,000 requests to a device nobody serves, 1,000 per second: raw traffic the page must pair and draw.
+  let n = 9_000_000_000;
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < 1000; i++) flood.publish(requestTopic(PRODUCT, "floodTarget", String(n++)), "x");
+    await page.waitForTimeout(1000);
+  }
+  await endMqtt(flood);
+  await expect(page.getByTestId("timeline-more")).toContainText(/[0-9]+ more not shown/);
+  expect(await page.locator('[data-testid="timeline"] tbody tr').count()).toBeLessThanOrEqual(200);
+  // Still interactive: a filter applies at once.
+  const t0 = Date.now();
+  await page.getByLabel("Filter by device").fill("airConditioner1");
+  await expect(page.locator('[data-testid="timeline"] tbody tr', { hasText: "floodTarget" })).toHaveCount(0);
+  expect(Date.now() - t0).toBeLessThan(3000);
+});
+
+for (const path of ["/", "/history", "/devices"]) {
+  test(`axe finds no serious or critical violations on ${path}`, async ({ page, url }) => {
+    await page.goto(url(path));
+    await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "connected");
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+}
+
+test("axe finds no serious or critical violations on a call's page", async ({ page, url, request }) => {
+  const r = await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: "airConditioner1", payload: "axe" } });
+  const { processId } = (await r.json()) as { processId: string };
+  await page.goto(url(`/calls/${processId}`));
+  await expect(page.getByTestId("trace").locator('li[data-event="success"]')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+for (const colorScheme of ["light", "dark"] as const) {
+  test(`screenshot of the console after a call (${colorScheme})`, async ({ browser, url }, testInfo) => {
+    const ctx = await browser.newContext({ colorScheme, viewport: { width: 1400, height: 900 } });
+    const page = await ctx.newPage();
+    await openConsole(page, url);
+    await fillSendForm(page, "airConditioner1", "closed");
+    await page.getByRole("button", { name: "Send command" }).click();
+    await expect(page.getByTestId("reply-payload")).toHaveText("ok");
+    const path = `test-results/screenshots/console-${colorScheme}.png`;
+    await page.screenshot({ path, fullPage: true });
+    await testInfo.attach(`console-${colorScheme}`, { path, contentType: "image/png" });
+    // The page follows prefers-color-scheme: a near-black background in dark mode, white in light.
+    const lightness = await page.evaluate(() => {
+      const c = document.createElement("canvas").getContext("2d")!;
+      c.fillStyle = getComputedStyle(document.body).backgroundColor;
+      c.fillRect(0, 0, 1, 1);
+      const [r, g, b] = c.getImageData(0, 0, 1, 1).data;
+      return (r! + g! + b!) / 3;
+    });
+    if (colorScheme === "dark") expect(lightness).toBeLessThan(40);
+    else expect(lightness).toBeGreaterThan(240);
+    await ctx.close();
+  });
+}

@@ -1,0 +1,95 @@
+"use client";
+import { createContext, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import mqtt from "mqtt";
+import { LIVE_FILTERS } from "../rrpc/live";
+import { LiveStore, type LiveSnapshot } from "./live-store";
+import { useLiveConfig, type LiveConfig } from "./use-api";
+
+export type LiveConnection = {
+  state: "connecting" | "connected" | "reconnecting" | "offline" | "unavailable";
+  reconnects: number;
+  error?: string;
+};
+
+type Ctx = { store: LiveStore; subscribe: (cb: () => void) => () => void; connection: LiveConnection };
+const LiveContext = createContext<Ctx | null>(null);
+
+function brokerUrl(cfg: LiveConfig): string | null {
+  if (cfg.url) return cfg.url;
+  if (cfg.port === null) return null;
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${window.location.hostname}:${cfg.port}${cfg.path}`;
+}
+
+/**
+ * One MQTT-over-WebSocket connection per tab, shared by every page: it watches all RRPC
+ * traffic and the hub's feed. Listeners are told at most once per animation frame.
+ */
+export function LiveProvider({ children }: { children: React.ReactNode }) {
+  const { data: cfg, error: cfgError } = useLiveConfig();
+  const store = useMemo(() => new LiveStore(), []);
+  const listeners = useRef(new Set<() => void>());
+  const [connection, setConnection] = useState<LiveConnection>({ state: "connecting", reconnects: 0 });
+
+  const subscribe = useMemo(
+    () => (cb: () => void) => {
+      listeners.current.add(cb);
+      return () => void listeners.current.delete(cb);
+    },
+    [],
+  );
+
+  useEffect(() => {
+    if (!cfg) return;
+    const url = brokerUrl(cfg);
+    if (!url) return;
+    const clientId = cfg.clientIdPrefix + Math.random().toString(36).slice(2, 10);
+    const client = mqtt.connect(url, { clientId, clean: true, keepalive: 30, reconnectPeriod: 1000, connectTimeout: 5000 });
+    let frame = 0;
+    let reconnects = 0;
+    const notify = () => {
+      frame = 0;
+      for (const l of listeners.current) l();
+    };
+    client.on("connect", () => {
+      setConnection({ state: "connected", reconnects });
+      client.subscribe([...LIVE_FILTERS], { qos: 0 });
+    });
+    client.on("reconnect", () => {
+      reconnects++;
+      setConnection({ state: "reconnecting", reconnects });
+    });
+    client.on("offline", () => setConnection({ state: "offline", reconnects }));
+    client.on("error", (err) => setConnection((c) => ({ ...c, error: err.message })));
+    client.on("message", (topic, payload) => {
+      store.ingest(topic, payload);
+      frame ||= requestAnimationFrame(notify);
+    });
+    return () => {
+      if (frame) cancelAnimationFrame(frame);
+      client.end(true);
+    };
+  }, [cfg, store]);
+
+  const unavailable = cfgError ? "cannot load live settings" : cfg && !brokerUrl(cfg) ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)" : null;
+  const value = useMemo(
+    () => ({ store, subscribe, connection: unavailable ? ({ state: "unavailable", reconnects: 0, error: unavailable } as const) : connection }),
+    [store, subscribe, connection, unavailable],
+  );
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+}
+
+function useLiveContext(): Ctx {
+  const ctx = useContext(LiveContext);
+  if (!ctx) throw new Error("useLive must be used inside <LiveProvider>");
+  return ctx;
+}
+
+const EMPTY: LiveSnapshot = { rows: [], dropped: 0, messages: 0, presence: new Map() };
+
+/** The live snapshot (rows newest first, presence) and the connection state. */
+export function useLive(): { snapshot: LiveSnapshot; connection: LiveConnection; store: LiveStore } {
+  const { store, subscribe, connection } = useLiveContext();
+  const snapshot = useSyncExternalStore(subscribe, () => store.getSnapshot(), () => EMPTY);
+  return { snapshot, connection, store };
+}

@@ -1,0 +1,61 @@
+import { LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../rrpc/live";
+import { clock } from "./call";
+import type { EmbeddedBroker } from "./broker";
+import type { Hub } from "./engine";
+
+const FLUSH_MS = 50;
+
+/**
+ * Publishes call state changes and device presence for live dashboards. Changes are collapsed
+ * per call and sent at most every FLUSH_MS, so the feed costs one publish per window, not one
+ * per event.
+ */
+export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => void {
+  const calls = new Map<string, LiveCallUpdate>();
+  const presence: LivePresence[] = [];
+  let timer: NodeJS.Timeout | null = null;
+
+  const flush = () => {
+    timer = null;
+    if (calls.size > 0) {
+      hub.publishRaw(LIVE_CALLS_TOPIC, JSON.stringify([...calls.values()]));
+      calls.clear();
+    }
+    if (presence.length > 0) {
+      hub.publishRaw(LIVE_PRESENCE_TOPIC, JSON.stringify(presence.splice(0)));
+    }
+  };
+  const schedule = () => {
+    timer ??= setTimeout(flush, FLUSH_MS);
+  };
+
+  hub.onUpdate(({ call, event }) => {
+    const prev = calls.get(call.processId);
+    const u: LiveCallUpdate = {
+      processId: call.processId,
+      productId: call.productId,
+      deviceName: call.deviceName,
+      status: call.status,
+      event: event.type,
+      t: event.t,
+      at: call.startedAt + event.t,
+      timeoutMs: call.timeoutMs,
+    };
+    const request = prev?.request ?? (event.type === "requested" ? preview(call.request) : undefined);
+    if (request) u.request = request;
+    if (call.reply) u.reply = preview(call.reply);
+    if (call.rttMs !== undefined) u.rttMs = call.rttMs;
+    calls.set(call.processId, u);
+    schedule();
+  });
+
+  broker?.onPresence((device, online) => {
+    presence.push({ ...device, online, at: clock.epoch(clock.now()) });
+    schedule();
+  });
+
+  return () => {
+    if (timer) clearTimeout(timer);
+    flush();
+  };
+}
