@@ -10,16 +10,14 @@ type Fixtures = {
 };
 
 export const test = base.extend<Fixtures>({
-  // eslint-disable-next-line no-empty-pattern
-  url: async ({}, use) => {
+  url: async ({}, provide) => {
     const root = process.env.E2E_BASE_URL;
     if (!root) throw new Error("E2E_BASE_URL is not set: run through playwright.config.ts (global setup starts the server)");
-    await use((path) => root + path);
+    await provide((path) => root + path);
   },
-  // eslint-disable-next-line no-empty-pattern
-  device: async ({}, use) => {
+  device: async ({}, provide) => {
     const started: SimDevice[] = [];
-    await use(async (deviceName, opts = {}) => {
+    await provide(async (deviceName, opts = {}) => {
       const d = await startSimDevice({ url: process.env.E2E_MQTT_URL!, productId: PRODUCT, deviceName, ...opts });
       started.push(d);
       return d;
