@@ -1,6 +1,7 @@
 import type { MqttClient } from "mqtt";
 import { deviceClientId, deviceRequestFilter, parseRrpcTopic, replyTopic } from "../rrpc/topics";
 import { connectMqtt, endMqtt } from "../server/mqtt-client";
+import { deviceCredentials } from "../server/auth/device-auth";
 
 export type ReplyFn = (request: Buffer, processId: string) => Buffer | string;
 
@@ -14,8 +15,8 @@ export type SimDeviceOptions = {
   delayMs?: number;
   /** Subscribe but never reply. */
   silent?: boolean;
-  username?: string;
-  password?: string;
+  /** The device secret (base64): log in with Tencent's key authentication. */
+  secret?: string;
   /** Extra MQTT connect options (protocol version, keepalive...). */
   protocolVersion?: 3 | 4 | 5;
 };
@@ -35,10 +36,11 @@ export type SimDevice = {
 export function startSimDevice(opts: SimDeviceOptions): Promise<SimDevice> {
   const { productId, deviceName } = opts;
   const reply: ReplyFn = typeof opts.reply === "function" ? opts.reply : () => (opts.reply as string | undefined) ?? "ok";
+  const login = opts.secret ? deviceCredentials(productId, deviceName, opts.secret) : null;
   const client = connectMqtt(opts.url, {
     clientId: deviceClientId(productId, deviceName),
-    username: opts.username,
-    password: opts.password,
+    username: login?.username,
+    password: login?.password,
     protocolVersion: opts.protocolVersion ?? 4,
     clean: true,
     keepalive: 60,

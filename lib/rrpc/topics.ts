@@ -47,6 +47,11 @@ export function checkProcessId(value: unknown): FieldError | null {
   return { field: "processId", message: "processId must be a decimal integer of at most 16 digits" };
 }
 
+/** Both ids of a device, checked as topic levels: every problem, one per field. */
+export function checkDevice(productId: unknown, deviceName: unknown): FieldError[] {
+  return [checkProductId(productId), checkDeviceName(deviceName)].filter((f): f is FieldError => f !== null);
+}
+
 export function requestTopic(productId: string, deviceName: string, processId: string): string {
   return `${RRPC_PREFIX}/${REQUEST_DIR}/${productId}/${deviceName}/${processId}`;
 }

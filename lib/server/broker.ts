@@ -12,7 +12,7 @@ export type BrokerOptions = {
   wsHost: string;
   wsPort: number;
   /** Clients that watch RRPC traffic without being devices (the hub, live dashboards). */
-  isObserver: (clientId: string) => boolean;
+  isObserver: (client: Client) => boolean;
 };
 
 /** What the embedded broker can say about a request before it is published. */
@@ -66,7 +66,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
     // the "delivered" hop of a call's trace.
     authorizeForward(client, packet) {
       const forwarded = hooks.authorizeForward ? hooks.authorizeForward(client, packet) : packet;
-      if (forwarded && deliveredListeners.length > 0 && packet.topic.startsWith("$rrpc/rxd/") && !opts.isObserver(client.id)) {
+      if (forwarded && deliveredListeners.length > 0 && packet.topic.startsWith("$rrpc/rxd/") && !opts.isObserver(client)) {
         const t = parseRrpcTopic(packet.topic);
         if (t) for (const l of deliveredListeners) l(t.processId, t.productId, t.deviceName);
       }
@@ -79,7 +79,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   const subs = new QlobberDedup<Client>(MQTT_MATCHING);
   const filtersByClient = new Map<Client, Set<string>>();
   aedes.on("subscribe", (subscriptions, client) => {
-    if (!client || opts.isObserver(client.id)) return;
+    if (!client || opts.isObserver(client)) return;
     for (const s of subscriptions) {
       if ((s.qos as number) === 128 || !s.topic.startsWith("$")) continue;
       let set = filtersByClient.get(client);

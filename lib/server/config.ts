@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hashPassword, isPasswordHash } from "./auth/tokens";
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../rrpc/types";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -19,6 +20,13 @@ const schema = z.object({
   RRPC_MAX_PAYLOAD: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
   RRPC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
   RRPC_DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+  MQTT_WS_PUBLIC_URL: z.string().url().optional(),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  RRPC_BOOTSTRAP_KEY: z.string().regex(/^[^:]+:.+$/, "must be <SecretId>:<SecretKey>").optional(),
+  RRPC_OPERATOR_USER: z.string().min(1).default("admin"),
+  RRPC_OPERATOR_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+  RRPC_OPERATOR_PASSWORD_HASH: z.string().refine(isPasswordHash, "must be scrypt$N$r$p$salt$hash (npm run keys -- hash-password)").optional(),
 });
 
 export type HubConfig = {
@@ -35,7 +43,22 @@ export type HubConfig = {
   maxPayloadBytes: number;
   maxInFlight: number;
   defaultTimeoutMs: number;
+  /** Where browsers reach the broker over WebSocket, when not the page's host and MQTT_WS_PORT. */
+  mqttWsPublicUrl?: string;
+  /** Credentials for an external broker (MQTT_URL). */
+  mqttUsername?: string;
+  mqttPassword?: string;
+  bootstrapKey?: string;
+  /** Operator sign-in: required when any listener is beyond loopback, or when credentials are configured. */
+  operator: { user: string; passwordHash: string } | null;
+  /** Some listener is bound beyond loopback. */
+  exposed: boolean;
 };
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
@@ -44,6 +67,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`rrpc-hub: invalid configuration\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const listeners = [e.HOST, ...(e.MQTT_URL ? [] : [e.MQTT_HOST, e.MQTT_WS_HOST ?? e.MQTT_HOST])];
+  const exposed = listeners.some((h) => !isLoopback(h));
+  const passwordHash = e.RRPC_OPERATOR_PASSWORD_HASH ?? (e.RRPC_OPERATOR_PASSWORD ? hashPassword(e.RRPC_OPERATOR_PASSWORD) : null);
+  if (exposed && !passwordHash) {
+    const where = listeners.filter((h) => !isLoopback(h)).join(", ");
+    throw new Error(
+      `rrpc-hub: refusing to start: listening beyond loopback (${where}) needs operator credentials.\n` +
+        `  Set RRPC_OPERATOR_PASSWORD (12+ characters) or RRPC_OPERATOR_PASSWORD_HASH, or bind HOST/MQTT_HOST/MQTT_WS_HOST to 127.0.0.1.`,
+    );
+  }
   return {
     httpHost: e.HOST,
     httpPort: e.PORT,
@@ -57,6 +90,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
     maxInFlight: e.RRPC_MAX_IN_FLIGHT,
     defaultTimeoutMs: e.RRPC_DEFAULT_TIMEOUT_MS,
+    mqttWsPublicUrl: e.MQTT_WS_PUBLIC_URL,
+    mqttUsername: e.MQTT_USERNAME,
+    mqttPassword: e.MQTT_PASSWORD,
+    bootstrapKey: e.RRPC_BOOTSTRAP_KEY,
+    operator: passwordHash ? { user: e.RRPC_OPERATOR_USER, passwordHash } : null,
+    exposed,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
-import { checkDeviceName, checkProductId, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../rrpc/topics";
+import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../rrpc/topics";
 import { parseProcessId } from "../rrpc/process-id";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
@@ -28,6 +28,10 @@ export type HubOptions = {
   defaultTimeoutMs: number;
   /** How long start() waits for the first connection before starting anyway (calls fail fast meanwhile). */
   connectWaitMs?: number;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
+  deviceState?: (productId: string, deviceName: string) => "ok" | "not_found" | "disabled";
 };
 
 export type CallUpdate = { call: CallRecord; event: StoredEvent };
@@ -86,6 +90,8 @@ export class Hub {
   async start(): Promise<void> {
     const client = connectMqtt(this.opts.mqttUrl, {
       clientId: this.clientId,
+      username: this.opts.mqttUsername,
+      password: this.opts.mqttPassword,
       clean: true,
       keepalive: 30,
       reconnectPeriod: 1000,
@@ -169,16 +175,15 @@ export class Hub {
   }
 
   private validate(req: CallRequest): number {
-    const fields: FieldError[] = [];
-    const pe = checkProductId(req.productId);
-    const de = checkDeviceName(req.deviceName);
-    if (pe) fields.push(pe);
-    if (de) fields.push(de);
+    const fields: FieldError[] = checkDevice(req.productId, req.deviceName);
     const timeoutMs = req.timeoutMs ?? this.opts.defaultTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
       fields.push({ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` });
     }
     if (fields.length > 0) throw new ApiError("invalid_request", fields.map((f) => f.message).join("; "), fields);
+    const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
+    if (state === "not_found") throw new ApiError("device_not_found", `device ${req.productId}/${req.deviceName} does not exist`);
+    if (state === "disabled") throw new ApiError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
       throw new ApiError(
         "payload_too_large",

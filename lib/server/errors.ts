@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   device_offline: 409,
   device_not_subscribed: 409,
   device_disabled: 409,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   busy: 429,

@@ -58,7 +58,7 @@ describe("Registry: devices", () => {
     expect(apiErrorOf(() => r.createDevice("AIRCOND001", "x".repeat(49))).code).toBe("invalid_request");
     r.createDevice("AIRCOND001", "kitchen");
     const dup = apiErrorOf(() => r.createDevice("AIRCOND001", "kitchen"));
-    expect(dup.code).toBe("invalid_request");
+    expect(dup.code).toBe("conflict");
     expect(dup.message).toBe("device AIRCOND001/kitchen already exists");
   });
 

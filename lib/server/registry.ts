@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
-import { checkDeviceName, checkProductId, type FieldError } from "../rrpc/topics";
+import { checkDevice } from "../rrpc/topics";
 import { randomAlphanumeric } from "./auth/device-auth";
 import { ApiError } from "./errors";
 
@@ -84,15 +84,12 @@ export class Registry {
 
   /** Registers a device with a new secret (base64 of 16 random bytes, as Tencent's). */
   createDevice(productId: string, deviceName: string): NewDevice {
-    const fields = [checkProductId(productId), checkDeviceName(deviceName)].filter((f): f is FieldError => f !== null);
+    const fields = checkDevice(productId, deviceName);
     if (fields.length > 0) throw new ApiError("invalid_request", fields.map((f) => f.message).join("; "), fields);
     const secret = randomBytes(16).toString("base64");
     const inserted = this.stmts.insertDevice.run(productId, deviceName, secret, Date.now()).changes === 1;
     if (!inserted) {
-      // TODO(errors.ts): a "conflict" code (HTTP 409) would fit better than invalid_request here.
-      throw new ApiError("invalid_request", `device ${productId}/${deviceName} already exists`, [
-        { field: "deviceName", message: `device ${productId}/${deviceName} already exists` },
-      ]);
+      throw new ApiError("conflict", `device ${productId}/${deviceName} already exists`);
     }
     return { productId, deviceName, secret };
   }

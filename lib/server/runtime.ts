@@ -2,6 +2,9 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "./broker";
 import { connectHost, loadConfig, type HubConfig } from "./config";
 import { Hub, HUB_CLIENT_PREFIX } from "./engine";
 import { Store } from "./store";
+import { Registry, parseBootstrapKey } from "./registry";
+import { brokerAccess } from "./auth/broker-acl";
+import { TokenSigner } from "./auth/tokens";
 import { startSimDevice, type SimDevice } from "../device/simulator";
 import { startLiveFeed } from "./live";
 import { clock } from "./call";
@@ -10,9 +13,14 @@ import { log } from "./log";
 export type Runtime = {
   config: HubConfig;
   store: Store;
+  registry: Registry;
   hub: Hub;
   broker: EmbeddedBroker | null;
   simulator: SimDevice | null;
+  /** Signs the live view's MQTT credentials. */
+  liveTokens: TokenSigner;
+  /** Signs operator session cookies. */
+  sessions: TokenSigner;
   stop(): Promise<void>;
 };
 
@@ -21,29 +29,43 @@ export const DEMO_DEVICE = { productId: "AIRCOND001", deviceName: "airConditione
 /** MQTT client ids of live dashboards: they watch RRPC traffic and are not devices. */
 export const LIVE_CLIENT_PREFIX = "rrpc-live-";
 
-export function isObserver(clientId: string): boolean {
-  return clientId.startsWith(HUB_CLIENT_PREFIX) || clientId.startsWith(LIVE_CLIENT_PREFIX);
+/** For an embedded broker without authentication (tests): observers are known by client id. */
+export function isObserver(client: { id: string }): boolean {
+  return client.id.startsWith(HUB_CLIENT_PREFIX) || client.id.startsWith(LIVE_CLIENT_PREFIX);
 }
 
-/** Store, embedded broker (unless MQTT_URL is set), hub and simulated device, in that order. */
+function bootstrapKey(registry: Registry, value: string | undefined) {
+  if (!value) return;
+  const key = parseBootstrapKey(value);
+  if (!key) throw new Error("rrpc-hub: RRPC_BOOTSTRAP_KEY must be <SecretId>:<SecretKey>");
+  const result = registry.ensureApiKey(key.secretId, key.secretKey);
+  if (result === "revoked") log.warn("RRPC_BOOTSTRAP_KEY names a revoked key; it stays revoked", { secretId: key.secretId });
+  else log.info("bootstrap API key", { secretId: key.secretId, result });
+}
+
+/** Store, registry, embedded broker (unless MQTT_URL is set), hub, live feed and simulated device, in that order. */
 export async function createRuntime(config: HubConfig): Promise<Runtime> {
   const store = new Store(config.dbPath);
   const interrupted = store.interruptPending(clock.epoch(clock.now()));
   if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
+  const registry = new Registry(store.db);
+  const liveTokens = new TokenSigner();
+  const sessions = new TokenSigner();
 
   let broker: EmbeddedBroker | null = null;
   let hub: Hub | null = null;
   let simulator: SimDevice | null = null;
   let stopFeed = () => {};
   try {
+    bootstrapKey(registry, config.bootstrapKey);
+    let hubLogin = { username: config.mqttUsername, password: config.mqttPassword };
     if (!config.mqttUrl) {
-      broker = await startEmbeddedBroker({
-        host: config.mqttHost,
-        port: config.mqttPort,
-        wsHost: config.mqttWsHost,
-        wsPort: config.mqttWsPort,
-        isObserver,
-      });
+      const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
+      hubLogin = access.hubCredentials;
+      broker = await startEmbeddedBroker(
+        { host: config.mqttHost, port: config.mqttPort, wsHost: config.mqttWsHost, wsPort: config.mqttWsPort, isObserver: access.isObserver },
+        access.hooks,
+      );
       log.info("embedded broker listening", {
         mqtt: `${config.mqttHost}:${broker.tcpPort}`,
         ws: `${config.mqttWsHost}:${broker.wsPort}/mqtt`,
@@ -57,11 +79,16 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       maxInFlight: config.maxInFlight,
       maxPayloadBytes: config.maxPayloadBytes,
       defaultTimeoutMs: config.defaultTimeoutMs,
+      mqttUsername: hubLogin.username,
+      mqttPassword: hubLogin.password,
+      deviceState: (p, d) => registry.deviceState(p, d),
     });
     await hub.start();
     stopFeed = startLiveFeed(hub, broker);
     if (config.simulator) {
-      simulator = await startSimDevice({ url: mqttUrl, ...DEMO_DEVICE, reply: "ok" }).catch((err: Error) => {
+      const { productId, deviceName } = DEMO_DEVICE;
+      const secret = registry.getDeviceSecret(productId, deviceName) ?? registry.createDevice(productId, deviceName).secret;
+      simulator = await startSimDevice({ url: mqttUrl, productId, deviceName, secret, reply: "ok" }).catch((err: Error) => {
         log.warn("simulated device did not start", { error: err.message });
         return null;
       });
@@ -79,9 +106,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   return {
     config,
     store,
+    registry,
     hub: h,
     broker,
     simulator,
+    liveTokens,
+    sessions,
     stop() {
       stopping ??= (async () => {
         await simulator?.stop();

@@ -1,0 +1,210 @@
+/**
+ * The embedded broker as the runtime wires it: Tencent key authentication for devices, topic
+ * ACLs, the hub's internal credential and live-view tokens. Real aedes, real MQTT.js clients.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHmac } from "node:crypto";
+import { join } from "node:path";
+import type { MqttClient } from "mqtt";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../broker";
+import { Registry } from "../registry";
+import { Store } from "../store";
+import { Hub, HUB_CLIENT_PREFIX } from "../engine";
+import { LIVE_CLIENT_PREFIX } from "../runtime";
+import { connectMqtt, endMqtt } from "../mqtt-client";
+import { startSimDevice } from "../../device/simulator";
+import { replyTopic, requestTopic } from "../../rrpc/topics";
+import { tempDir, sleep } from "../testing";
+import { brokerAccess, HUB_USERNAME, LIVE_USERNAME } from "./broker-acl";
+import { deviceCredentials } from "./device-auth";
+import { TokenSigner } from "./tokens";
+
+const P = "ACLPROD001";
+let broker: EmbeddedBroker;
+let registry: Registry;
+let store: Store;
+let hub: Hub;
+let url: string;
+const liveTokens = new TokenSigner();
+
+beforeAll(async () => {
+  store = new Store(join(tempDir(), "acl.db"));
+  registry = new Registry(store.db);
+  const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
+  broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
+  url = `mqtt://127.0.0.1:${broker.tcpPort}`;
+  hub = new Hub({
+    store,
+    mqttUrl: url,
+    broker,
+    maxInFlight: 100,
+    maxPayloadBytes: 1024,
+    defaultTimeoutMs: 4000,
+    mqttUsername: access.hubCredentials.username,
+    mqttPassword: access.hubCredentials.password,
+    deviceState: (p, d) => registry.deviceState(p, d),
+  });
+  await hub.start();
+  expect(hub.isReady).toBe(true);
+});
+
+afterAll(async () => {
+  await hub.stop();
+  await broker.close();
+  store.close();
+});
+
+/** The CONNACK refusal code a client gets, or 0 when it connects. */
+async function connackCode(clientId: string, username?: string, password?: string, protocolVersion: 3 | 4 = 4): Promise<number> {
+  const c = connectMqtt(url, { clientId, username, password, protocolVersion, reconnectPeriod: 0 });
+  try {
+    return await new Promise<number>((resolve) => {
+      c.once("connect", () => resolve(0));
+      c.once("error", (err) => resolve(Number((err as Error & { code?: number }).code)));
+    });
+  } finally {
+    await endMqtt(c, true);
+  }
+}
+
+async function connected(clientId: string, username: string, password: string): Promise<MqttClient> {
+  const c = connectMqtt(url, { clientId, username, password, reconnectPeriod: 0 });
+  await new Promise<void>((resolve, reject) => {
+    c.once("connect", () => resolve());
+    c.once("error", reject);
+  });
+  return c;
+}
+
+async function deviceClient(deviceName: string): Promise<MqttClient> {
+  const secret = registry.getDeviceSecret(P, deviceName) ?? registry.createDevice(P, deviceName).secret;
+  const creds = deviceCredentials(P, deviceName, secret);
+  return connected(creds.clientId, creds.username, creds.password);
+}
+
+/** The granted QoS of a SUBACK, 128 for a refused filter (MQTT.js reports that as an error). */
+function grantedQos(c: MqttClient, filter: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    c.subscribe(filter, { qos: 0 }, (err, granted) => {
+      if (err && "packet" in err) return resolve(128);
+      if (err) return reject(err);
+      resolve(granted?.[0]?.qos ?? -1);
+    }),
+  );
+}
+
+describe("device key authentication", () => {
+  it("lets a device with Tencent credentials connect, subscribe and answer calls", async () => {
+    const { secret } = registry.createDevice(P, "kitchen");
+    const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, reply: "warm" });
+    const call = await hub.call({ productId: P, deviceName: "kitchen", payload: Buffer.from("temp?") });
+    expect(call.status).toBe("success");
+    expect(Buffer.from(call.reply!).toString()).toBe("warm");
+    await d.stop();
+  });
+
+  it("accepts HMAC-SHA1 and HMAC-SHA256 passwords, over MQTT 3.1 (Python SDK: millisecond timestamp) and 3.1.1", async () => {
+    const { secret } = registry.createDevice(P, "pysdk");
+    const username = `${P}pysdk;21010406;aB3dE;${Date.now() - 3_600_000}`;
+    const sha1 = createHmac("sha1", Buffer.from(secret, "base64")).update(username).digest("hex");
+    expect(await connackCode(`${P}pysdk`, username, `${sha1};hmacsha1`, 3)).toBe(0);
+    const c = deviceCredentials(P, "pysdk", secret, { algorithm: "hmacsha256" });
+    expect(await connackCode(c.clientId, c.username, c.password, 4)).toBe(0);
+    const never = `${P}pysdk;12010126;xYz12;9223372036854775807`;
+    const sha256 = createHmac("sha256", Buffer.from(secret, "base64")).update(never).digest("hex");
+    expect(await connackCode(`${P}pysdk`, never, `${sha256};hmacsha256`)).toBe(0);
+  });
+
+  it("refuses a wrong secret, an unknown device and an expired login (4), and a disabled device (5)", async () => {
+    const { secret } = registry.createDevice(P, "guarded");
+    const wrong = deviceCredentials(P, "guarded", Buffer.from("not the secret!!").toString("base64"));
+    expect(await connackCode(wrong.clientId, wrong.username, wrong.password)).toBe(4);
+    const ghost = deviceCredentials(P, "ghost", secret);
+    expect(await connackCode(ghost.clientId, ghost.username, ghost.password)).toBe(4);
+    const old = deviceCredentials(P, "guarded", secret, { expiry: Math.floor(Date.now() / 1000) - 10 });
+    expect(await connackCode(old.clientId, old.username, old.password)).toBe(4);
+    registry.setDisabled(P, "guarded", true);
+    const good = deviceCredentials(P, "guarded", secret);
+    expect(await connackCode(good.clientId, good.username, good.password)).toBe(5);
+    registry.setDisabled(P, "guarded", false);
+    expect(await connackCode(good.clientId, good.username, good.password)).toBe(0);
+  });
+
+  it("refuses anonymous clients, a forged hub login and a dashboard client id without a valid live token", async () => {
+    expect(await connackCode("anyone")).not.toBe(0);
+    expect(await connackCode(`${HUB_CLIENT_PREFIX}fake`, HUB_USERNAME, "guess")).toBe(4);
+    expect(await connackCode(`${LIVE_CLIENT_PREFIX}fake`, LIVE_USERNAME, "guess")).toBe(4);
+    const expired = liveTokens.sign("live", -1).token;
+    expect(await connackCode(`${LIVE_CLIENT_PREFIX}late`, LIVE_USERNAME, expired)).toBe(4);
+    const ok = liveTokens.sign("live", 60_000).token;
+    expect(await connackCode(`${LIVE_CLIENT_PREFIX}ok`, LIVE_USERNAME, ok)).toBe(0);
+    // A live token is for live-view client ids only.
+    expect(await connackCode(`${P}kitchen`, LIVE_USERNAME, ok)).toBe(4);
+  });
+});
+
+describe("topic ACL", () => {
+  it("lets a device subscribe to its own request topic and namespace only", async () => {
+    const a = await deviceClient("alpha");
+    expect(await grantedQos(a, `$rrpc/rxd/${P}/alpha/+`)).toBe(0);
+    expect(await grantedQos(a, `${P}/alpha/#`)).toBe(0);
+    expect(await grantedQos(a, `$rrpc/rxd/${P}/beta/+`)).toBe(128);
+    expect(await grantedQos(a, `$rrpc/rxd/${P}/+/+`)).toBe(128);
+    expect(await grantedQos(a, `$rrpc/txd/#`)).toBe(128);
+    expect(await grantedQos(a, `#`)).toBe(128);
+    expect(await grantedQos(a, `${P}/beta/#`)).toBe(128);
+    expect(a.connected).toBe(true);
+    await endMqtt(a);
+  });
+
+  it("drops a device's publish on another device's reply topic: a forged reply does not complete the call", async () => {
+    await deviceClient("beta").then((c) => endMqtt(c)); // registered
+    const { secret } = { secret: registry.getDeviceSecret(P, "beta")! };
+    const beta = await startSimDevice({ url, productId: P, deviceName: "beta", secret, silent: true });
+    const alpha = await deviceClient("alpha");
+    const calls = hub.call({ productId: P, deviceName: "beta", payload: Buffer.from("open"), timeoutMs: 400 });
+    await sleep(50);
+    const pid = (await store.list({ limit: 1, deviceName: "beta" }))[0]!.processId;
+    alpha.publish(replyTopic(P, "beta", pid), "forged");
+    // A request forged by a device is dropped too: only the hub publishes requests.
+    alpha.publish(requestTopic(P, "beta", "1999999999"), "forged request");
+    const call = await calls;
+    expect(call.status).toBe("timeout");
+    expect(call.reply).toBeUndefined();
+    expect(beta.received).toBe(1);
+    expect(alpha.connected).toBe(true);
+    await endMqtt(alpha);
+    await beta.stop();
+  });
+
+  it("gives the live view read access to RRPC traffic and no publish rights", async () => {
+    const token = liveTokens.sign("live", 60_000).token;
+    const live = await connected(`${LIVE_CLIENT_PREFIX}reader`, LIVE_USERNAME, token);
+    expect(await grantedQos(live, "$rrpc/rxd/#")).toBe(0);
+    expect(await grantedQos(live, "$rrpc/txd/#")).toBe(0);
+    expect(await grantedQos(live, "rrpc-hub/#")).toBe(0);
+    expect(await grantedQos(live, `${P}/alpha/#`)).toBe(128);
+
+    const { secret } = { secret: registry.getDeviceSecret(P, "kitchen")! };
+    const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, silent: true });
+    const seen: string[] = [];
+    const spy = await deviceClient("gamma");
+    await grantedQos(spy, `$rrpc/rxd/${P}/gamma/+`);
+    spy.on("message", (t) => seen.push(t));
+    live.publish(requestTopic(P, "kitchen", "1999999998"), "from the browser");
+    live.publish(requestTopic(P, "gamma", "1999999997"), "from the browser");
+    await sleep(150);
+    expect(d.received).toBe(0);
+    expect(seen).toEqual([]);
+    await d.stop();
+    await endMqtt(spy);
+    await endMqtt(live);
+  });
+
+  it("refuses calls to unknown and disabled devices before publishing", async () => {
+    await expect(hub.call({ productId: P, deviceName: "nobody", payload: Buffer.from("x") })).rejects.toMatchObject({ code: "device_not_found" });
+    registry.createDevice(P, "off");
+    registry.setDisabled(P, "off", true);
+    await expect(hub.call({ productId: P, deviceName: "off", payload: Buffer.from("x") })).rejects.toMatchObject({ code: "device_disabled" });
+  });
+});

@@ -1,0 +1,107 @@
+import type { AedesOptions, Client } from "aedes";
+import { randomBytes } from "node:crypto";
+import { deviceRequestFilter } from "../../rrpc/topics";
+import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
+import { safeEqual, type TokenSigner } from "./tokens";
+import type { Registry } from "../registry";
+import { log } from "../log";
+
+export const HUB_USERNAME = "rrpc-hub";
+export const LIVE_USERNAME = "rrpc-live";
+/** Where a refused PUBLISH goes: no client may subscribe here (see authorizeSubscribe). */
+const DROPPED_TOPIC = "$rrpc-hub/dropped";
+
+export type Principal = { role: "hub" } | { role: "observer" } | { role: "device"; productId: string; deviceName: string };
+
+export type BrokerAccess = {
+  hooks: Pick<AedesOptions, "authenticate" | "authorizePublish" | "authorizeSubscribe">;
+  /** Clients that watch RRPC traffic without being devices: the hub and live dashboards. */
+  isObserver(client: Client): boolean;
+  /** What the hub connects with: generated at start, never written anywhere. */
+  hubCredentials: { username: string; password: string };
+};
+
+type Refusal = Error & { returnCode: 4 | 5 };
+const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
+
+/**
+ * Who may connect, subscribe and publish on the embedded broker. Devices log in with Tencent's
+ * key authentication and stay inside their own topics; the hub uses an internal credential; live
+ * dashboards use short-lived tokens and may only watch.
+ */
+export function brokerAccess(opts: { registry: Registry; liveTokens: TokenSigner; hubClientPrefix: string; liveClientPrefix: string }): BrokerAccess {
+  const principals = new WeakMap<Client, Principal>();
+  const hubPassword = randomBytes(24).toString("base64url");
+
+  const authenticate: AedesOptions["authenticate"] = (client, username, password, done) => {
+    const pass = password ? password.toString("utf8") : "";
+    if (username === HUB_USERNAME) {
+      if (client.id.startsWith(opts.hubClientPrefix) && safeEqual(pass, hubPassword)) {
+        principals.set(client, { role: "hub" });
+        return done(null, true);
+      }
+      return done(refuse("bad hub credentials", 4), false);
+    }
+    if (username === LIVE_USERNAME) {
+      if (client.id.startsWith(opts.liveClientPrefix) && opts.liveTokens.verify(pass) === "live") {
+        principals.set(client, { role: "observer" });
+        return done(null, true);
+      }
+      return done(refuse("bad or expired live token", 4), false);
+    }
+    const r = verifyDeviceLogin({
+      clientId: client.id,
+      username,
+      password,
+      now: Date.now() / 1000,
+      secretFor: (p, d) => opts.registry.deviceAuthRecord(p, d),
+    });
+    if (!r.ok) {
+      log.info("device login refused", { clientId: client.id, reason: r.reason });
+      return done(refuse(r.message, CONNACK_RETURN_CODES[r.reason]), false);
+    }
+    principals.set(client, { role: "device", productId: r.productId, deviceName: r.deviceName });
+    done(null, true);
+  };
+
+  const authorizeSubscribe: AedesOptions["authorizeSubscribe"] = (client, sub, done) => {
+    const who = principals.get(client);
+    const topic = sub.topic;
+    let ok = false;
+    if (who?.role === "hub") ok = topic.startsWith("$rrpc/txd/");
+    else if (who?.role === "observer") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("$rrpc/txd/") || topic.startsWith("rrpc-hub/");
+    else if (who?.role === "device") {
+      ok = topic === deviceRequestFilter(who.productId, who.deviceName) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
+    }
+    if (ok) return done(null, sub);
+    log.info("subscription refused", { clientId: client.id, topic });
+    // MQTT 3.1.1 §3.9.3: return code 0x80 (failure) for this filter; the connection stays.
+    done(null, null);
+  };
+
+  const authorizePublish: AedesOptions["authorizePublish"] = (client, packet, done) => {
+    if (!client) return done(null); // the broker's own messages ($SYS)
+    const who = principals.get(client);
+    const topic = packet.topic;
+    let ok = false;
+    if (who?.role === "hub") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("rrpc-hub/");
+    else if (who?.role === "device") {
+      ok = topic.startsWith(`$rrpc/txd/${who.productId}/${who.deviceName}/`) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
+    }
+    if (ok) return done(null);
+    // MQTT 3.1.1 §3.3.5: a refused PUBLISH is acknowledged as usual or the connection closed.
+    // We acknowledge it and deliver it to nobody, so a misbehaving device is logged, not cut off.
+    log.warn("publish refused and dropped", { clientId: client.id, topic });
+    packet.topic = DROPPED_TOPIC;
+    done(null);
+  };
+
+  return {
+    hooks: { authenticate, authorizeSubscribe, authorizePublish },
+    isObserver: (client) => {
+      const role = principals.get(client)?.role;
+      return role === "hub" || role === "observer";
+    },
+    hubCredentials: { username: HUB_USERNAME, password: hubPassword },
+  };
+}

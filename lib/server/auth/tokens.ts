@@ -1,0 +1,64 @@
+import { createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+
+/**
+ * Short-lived signed tokens (live-view MQTT credentials, operator sessions), keyed by a secret
+ * generated at each start: a restart signs everyone out, and nothing signed outlives the process.
+ */
+export class TokenSigner {
+  private readonly key = randomBytes(32);
+
+  /** `{payload}.{expiresAtMs}.{mac}`; payload must not contain '.' */
+  sign(payload: string, ttlMs: number, now = Date.now()): { token: string; expiresAt: number } {
+    const expiresAt = now + ttlMs;
+    const body = `${payload}.${expiresAt}`;
+    return { token: `${body}.${this.mac(body)}`, expiresAt };
+  }
+
+  /** The payload of a valid, unexpired token; null otherwise. */
+  verify(token: string | undefined | null, now = Date.now()): string | null {
+    if (!token) return null;
+    const last = token.lastIndexOf(".");
+    const mid = token.lastIndexOf(".", last - 1);
+    if (last < 0 || mid < 0) return null;
+    const body = token.slice(0, last);
+    if (!safeEqual(token.slice(last + 1), this.mac(body))) return null;
+    const exp = Number(token.slice(mid + 1, last));
+    return Number.isFinite(exp) && exp > now ? token.slice(0, mid) : null;
+  }
+
+  private mac(body: string): string {
+    return createHmac("sha256", this.key).update(body).digest("base64url");
+  }
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+// scrypt parameters: N=2^15, r=8, p=1 (OWASP's minimum for scrypt), 64-byte key.
+const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/** `scrypt$N$r$p$salt$hash` (base64url), the form RRPC_OPERATOR_PASSWORD_HASH takes. */
+export function hashPassword(password: string, salt = randomBytes(16)): string {
+  const hash = scryptSync(password, salt, 64, SCRYPT);
+  return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
+}
+
+export function isPasswordHash(s: string): boolean {
+  return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/.test(s);
+}
+
+export function verifyPassword(password: string, stored: string): boolean {
+  if (!isPasswordHash(stored)) return false;
+  const [, n, r, p, salt, hash] = stored.split("$") as [string, string, string, string, string, string];
+  const expected = Buffer.from(hash, "base64url");
+  const actual = scryptSync(password, Buffer.from(salt, "base64url"), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
+  });
+  return timingSafeEqual(actual, expected);
+}
