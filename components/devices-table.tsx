@@ -1,7 +1,10 @@
 "use client";
 import Link from "next/link";
-import { useEffect } from "react";
-import { useDevices } from "@/lib/hooks/use-api";
+import { Fragment, useEffect, useId, useState } from "react";
+import { checkDevice } from "@/lib/rrpc/topics";
+import { postJson } from "@/lib/hooks/fetcher";
+import { useDevices, type DeviceSummary } from "@/lib/hooks/use-api";
+import { ConnectPanel } from "./connect-panel";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { OnlineDot, StatusBadge } from "./status-badge";
@@ -17,17 +20,34 @@ export function DevicesTable() {
   }, [snapshot.messages, mutate]);
 
   const devices = data?.devices ?? [];
+  const [open, setOpen] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  async function act(d: DeviceSummary, method: "PATCH" | "DELETE", body?: unknown) {
+    setProblem(null);
+    const r = await fetch(`/api/devices/${encodeURIComponent(d.productId)}/${encodeURIComponent(d.deviceName)}`, {
+      method,
+      headers: body ? { "content-type": "application/json" } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!r.ok) setProblem(((await r.json().catch(() => null)) as { error?: { message: string } } | null)?.error?.message ?? `HTTP ${r.status}`);
+    await mutate();
+  }
+
   return (
     <section aria-labelledby="devices-title" className="space-y-4">
       <h1 id="devices-title" className="text-lg font-semibold">
         Devices
       </h1>
+      <RegisterDevice onCreated={() => void mutate()} />
+      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
       {error && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{error.message}</p>}
       <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
         <table className="w-full text-left text-sm" data-testid="devices">
           <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
             <tr>
               <th scope="col" className="px-2 py-1.5">Device</th>
+              <th scope="col" className="px-2 py-1.5">Registry</th>
               <th scope="col" className="px-2 py-1.5">Online</th>
               <th scope="col" className="px-2 py-1.5">Last call</th>
               <th scope="col" className="px-2 py-1.5 text-right">Calls</th>
@@ -43,8 +63,12 @@ export function DevicesTable() {
               const online = snapshot.presence.get(key) ?? d.online;
               const q = new URLSearchParams({ productId: d.productId, deviceName: d.deviceName }).toString();
               return (
-                <tr key={key} data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
+                <Fragment key={key}>
+                <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
                   <td className="px-2 py-1 font-medium">{d.productId}/{d.deviceName}</td>
+                  <td className="px-2 py-1 text-xs">
+                    {!d.registered ? <span className="text-zinc-500">not registered</span> : d.disabled ? <span className="text-rose-700 dark:text-rose-300">disabled</span> : "registered"}
+                  </td>
                   <td className="px-2 py-1"><OnlineDot online={online} showLabel /></td>
                   <td className="px-2 py-1">
                     {d.lastCall ? (
@@ -62,20 +86,100 @@ export function DevicesTable() {
                   <td className="px-2 py-1 text-right font-mono">{formatMs(d.p50Ms)}</td>
                   <td className="px-2 py-1 text-right font-mono">{formatMs(d.p95Ms)}</td>
                   <td className="whitespace-nowrap px-2 py-1 text-sm">
-                    <Link className="underline" href={`/?${q}`}>Call</Link>
-                    {" · "}
-                    <Link className="underline" href={`/history?${q}`}>History</Link>
+                    <span className="flex flex-wrap items-center gap-x-2">
+                      <Link className="underline" href={`/?${q}`}>Call</Link>
+                      <Link className="underline" href={`/history?${q}`}>History</Link>
+                      {d.registered && (
+                        <>
+                          <button type="button" className="underline" aria-expanded={open === key} aria-label={`Connect ${key}`} onClick={() => setOpen(open === key ? null : key)}>
+                            Connect
+                          </button>
+                          <button type="button" className="underline" aria-label={`${d.disabled ? "Enable" : "Disable"} ${key}`} onClick={() => void act(d, "PATCH", { disabled: !d.disabled })}>
+                            {d.disabled ? "Enable" : "Disable"}
+                          </button>
+                          <button
+                            type="button"
+                            className="text-rose-700 underline dark:text-rose-300"
+                            aria-label={`Delete ${key}`}
+                            onClick={() => {
+                              if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "DELETE");
+                            }}
+                          >
+                            Delete
+                          </button>
+                        </>
+                      )}
+                    </span>
                   </td>
                 </tr>
+                {open === key && (
+                  <tr>
+                    <td colSpan={9} className="px-2 py-2">
+                      <ConnectPanel productId={d.productId} deviceName={d.deviceName} />
+                    </td>
+                  </tr>
+                )}
+                </Fragment>
               );
             })}
             {data && devices.length === 0 && (
-              <tr><td colSpan={8} className="px-2 py-6 text-center text-zinc-500">No devices seen yet.</td></tr>
+              <tr><td colSpan={9} className="px-2 py-6 text-center text-zinc-500">No devices yet: register one above.</td></tr>
             )}
           </tbody>
         </table>
       </div>
       <p className="text-xs text-zinc-500">A device is online while it is subscribed to its request topic. RTT percentiles are over its last 100 successful calls.</p>
     </section>
+  );
+}
+
+function RegisterDevice({ onCreated }: { onCreated: () => void }) {
+  const ids = { product: useId(), device: useId() };
+  const [productId, setProductId] = useState("");
+  const [deviceName, setDeviceName] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const [created, setCreated] = useState<{ productId: string; deviceName: string; secret: string } | null>(null);
+  const fields = checkDevice(productId, deviceName);
+  const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+  return (
+    <div className="space-y-3">
+      <form
+        aria-label="Register device"
+        className="flex flex-wrap items-end gap-3"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setProblem(null);
+          const r = await postJson<{ productId: string; deviceName: string; secret: string; error?: { message: string } }>("/api/devices", { productId, deviceName });
+          if (r.status === 201) {
+            setCreated(r.body);
+            setDeviceName("");
+            onCreated();
+          } else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+        }}
+      >
+        <div>
+          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">Product ID</label>
+          <input id={ids.product} className={field} value={productId} onChange={(e) => setProductId(e.target.value.trim())} placeholder="AIRCOND001" />
+        </div>
+        <div>
+          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">Device name</label>
+          <input id={ids.device} className={field} value={deviceName} onChange={(e) => setDeviceName(e.target.value.trim())} placeholder="kitchen" />
+        </div>
+        <button type="submit" disabled={fields.length > 0} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+          Register device
+        </button>
+        {(productId || deviceName) && fields.length > 0 && <span className="text-xs text-zinc-500">{fields.map((f) => f.message).join("; ")}</span>}
+      </form>
+      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
+      {created && (
+        <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-device">
+          <p className="text-sm">
+            Registered <strong>{created.productId}/{created.deviceName}</strong>. Copy its secret now: it is not shown again.
+          </p>
+          <ConnectPanel productId={created.productId} deviceName={created.deviceName} secret={created.secret} />
+          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>Done</button>
+        </div>
+      )}
+    </div>
   );
 }

@@ -1,16 +1,18 @@
 "use client";
 import Link from "next/link";
-import { usePathname } from "next/navigation";
+import { usePathname, useRouter } from "next/navigation";
 import { LiveIndicator } from "./live-indicator";
 
 const LINKS = [
   { href: "/", label: "Console" },
   { href: "/history", label: "History" },
   { href: "/devices", label: "Devices" },
+  { href: "/keys", label: "API keys" },
 ];
 
-export function Nav() {
+export function Nav({ user }: { user: string | null }) {
   const path = usePathname();
+  const router = useRouter();
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
       <nav aria-label="Main" className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
@@ -33,8 +35,21 @@ export function Nav() {
             );
           })}
         </ul>
-        <span className="ml-auto">
+        <span className="ml-auto flex items-center gap-4">
           <LiveIndicator />
+          {user && (
+            <button
+              type="button"
+              onClick={async () => {
+                await fetch("/api/session", { method: "DELETE" });
+                router.replace("/login");
+                router.refresh();
+              }}
+              className="text-sm text-zinc-600 underline hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"
+            >
+              Sign out {user}
+            </button>
+          )}
         </span>
       </nav>
     </header>

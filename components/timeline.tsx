@@ -83,7 +83,7 @@ export function Timeline() {
         </div>
       </div>
       <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-        <table className="w-full text-left text-sm" data-testid="timeline">
+        <table className="w-full text-left text-sm" data-testid="timeline" data-messages={snapshot.messages}>
           <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
             <tr>
               <th scope="col" className="px-2 py-1.5">Time</th>

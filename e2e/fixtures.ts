@@ -1,13 +1,26 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../lib/device/simulator";
+import { registerDevice } from "../lib/server/testing";
 
 export const PRODUCT = "AIRCOND001";
 
 type Fixtures = {
   url: (path: string) => string;
+  /** Registers the device (if needed) and connects a simulated device with its secret. */
   device: (deviceName: string, opts?: Partial<SimDeviceOptions>) => Promise<SimDevice>;
 };
+
+const secrets = new Map<string, string>();
+
+/** Registers a device through the API once per run; answers with its secret. */
+export async function register(deviceName: string): Promise<string> {
+  const known = secrets.get(deviceName);
+  if (known) return known;
+  const secret = await registerDevice({ url: process.env.E2E_BASE_URL! }, PRODUCT, deviceName);
+  secrets.set(deviceName, secret);
+  return secret;
+}
 
 export const test = base.extend<Fixtures>({
   url: async ({}, provide) => {
@@ -18,7 +31,8 @@ export const test = base.extend<Fixtures>({
   device: async ({}, provide) => {
     const started: SimDevice[] = [];
     await provide(async (deviceName, opts = {}) => {
-      const d = await startSimDevice({ url: process.env.E2E_MQTT_URL!, productId: PRODUCT, deviceName, ...opts });
+      const secret = await register(deviceName);
+      const d = await startSimDevice({ url: process.env.E2E_MQTT_URL!, productId: PRODUCT, deviceName, secret, ...opts });
       started.push(d);
       return d;
     });

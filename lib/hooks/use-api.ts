@@ -2,21 +2,13 @@
 import useSWR, { type SWRConfiguration } from "swr";
 import useSWRInfinite from "swr/infinite";
 import { fetcher } from "./fetcher";
-import type { CallJson, CallStatus } from "../rrpc/types";
+import type { CallJson, CallStatus, DeviceSummary } from "../rrpc/types";
+
+export type { DeviceSummary };
 
 export type CallsFilter = { productId?: string; deviceName?: string; status?: CallStatus | ""; from?: string; to?: string };
 export type CallsPage = { calls: CallJson[]; nextBefore: string | null };
 
-export type DeviceSummary = {
-  productId: string;
-  deviceName: string;
-  online: boolean | null;
-  calls: number;
-  successRate: number | null;
-  lastCall: { processId: string; status: CallStatus; at: string } | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-};
 
 export function callsQuery(f: CallsFilter, extra: Record<string, string> = {}): string {
   const q = new URLSearchParams();
@@ -46,7 +38,16 @@ export function useDevices(opts?: SWRConfiguration<{ devices: DeviceSummary[] }>
   return useSWR<{ devices: DeviceSummary[] }>("/api/devices", fetcher, opts);
 }
 
-export type LiveConfig = { url: string | null; port: number | null; path: string; clientIdPrefix: string };
+export type LiveConfig = {
+  url: string | null;
+  port: number | null;
+  path: string;
+  clientIdPrefix: string;
+  /** A short-lived, read-only MQTT credential for this browser. */
+  username: string | null;
+  password: string | null;
+  expiresAt: number | null;
+};
 
 export function useLiveConfig() {
   return useSWR<LiveConfig>("/api/live", fetcher, { revalidateOnFocus: false });

@@ -26,7 +26,7 @@ function brokerUrl(cfg: LiveConfig): string | null {
  * traffic and the hub's feed. Listeners are told at most once per animation frame.
  */
 export function LiveProvider({ children }: { children: React.ReactNode }) {
-  const { data: cfg, error: cfgError } = useLiveConfig();
+  const { data: cfg, error: cfgError, mutate: refreshCfg } = useLiveConfig();
   const store = useMemo(() => new LiveStore(), []);
   const listeners = useRef(new Set<() => void>());
   const [connection, setConnection] = useState<LiveConnection>({ state: "connecting", reconnects: 0 });
@@ -44,7 +44,15 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     const url = brokerUrl(cfg);
     if (!url) return;
     const clientId = cfg.clientIdPrefix + Math.random().toString(36).slice(2, 10);
-    const client = mqtt.connect(url, { clientId, clean: true, keepalive: 30, reconnectPeriod: 1000, connectTimeout: 5000 });
+    const client = mqtt.connect(url, {
+      clientId,
+      username: cfg.username ?? undefined,
+      password: cfg.password ?? undefined,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+    });
     let frame = 0;
     let reconnects = 0;
     const notify = () => {
@@ -58,6 +66,11 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     client.on("reconnect", () => {
       reconnects++;
       setConnection({ state: "reconnecting", reconnects });
+      // The credential is short-lived: past its expiry, fetch a new one and connect afresh.
+      if (cfg.expiresAt !== null && Date.now() > cfg.expiresAt - 5000) {
+        client.end(true);
+        void refreshCfg();
+      }
     });
     client.on("offline", () => setConnection({ state: "offline", reconnects }));
     client.on("error", (err) => setConnection((c) => ({ ...c, error: err.message })));
@@ -69,7 +82,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       if (frame) cancelAnimationFrame(frame);
       client.end(true);
     };
-  }, [cfg, store]);
+  }, [cfg, store, refreshCfg]);
 
   const unavailable = cfgError ? "cannot load live settings" : cfg && !brokerUrl(cfg) ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)" : null;
   const value = useMemo(

@@ -36,3 +36,13 @@ export const exportCallsSchema = listCallsSchema.omit({ limit: true, before: tru
   format: z.enum(["csv", "json"]).default("csv"),
 });
 export type ExportCallsInput = z.infer<typeof exportCallsSchema>;
+
+/** POST /api/devices. The ids' rules are the registry's (topic levels, Tencent's characters). */
+export const createDeviceSchema = z.strictObject({ productId: z.string(), deviceName: z.string() });
+/** PATCH /api/devices/{productId}/{deviceName} */
+export const updateDeviceSchema = z.strictObject({ disabled: z.boolean() });
+export const deviceParams = z.object({ productId: z.string().min(1), deviceName: z.string().min(1) });
+/** POST /api/keys */
+export const createKeySchema = z.strictObject({ name: z.string().trim().max(100).optional() });
+/** POST /api/session */
+export const signInSchema = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });

@@ -52,3 +52,19 @@ export const DEFAULT_TIMEOUT_MS = 4000;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
+
+/** A device as the dashboard lists it (GET /api/devices). */
+export type DeviceSummary = {
+  productId: string;
+  deviceName: string;
+  /** In the registry (may log in); false for devices only seen in past calls. */
+  registered: boolean;
+  disabled: boolean;
+  createdAt: string | null;
+  online: boolean | null;
+  calls: number;
+  successRate: number | null;
+  lastCall: { processId: string; status: CallStatus; at: string } | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+};

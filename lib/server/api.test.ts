@@ -3,7 +3,8 @@
  * and simulated device, and against a real Mosquitto via MQTT_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, startMosquitto, sleep, waitFor, type ServerHandle, type Mosquitto } from "./testing";
+import { registerDevice, startServer, startMosquitto, sleep, waitFor, type ServerHandle, type Mosquitto } from "./testing";
+import { deviceCredentials } from "./auth/device-auth";
 import { startSimDevice, type SimDevice } from "../device/simulator";
 import { connectMqtt, endMqtt } from "./mqtt-client";
 import type { CallJson } from "../rrpc/types";
@@ -28,11 +29,13 @@ async function get(s: ServerHandle, path: string) {
 describe("HTTP API on the embedded broker", () => {
   let s: ServerHandle;
   const devices: SimDevice[] = [];
+  const secrets: Record<string, string> = {};
   beforeAll(async () => {
     s = await startServer({ RRPC_MAX_PAYLOAD: "1024", RRPC_MAX_IN_FLIGHT: "3" });
     const url = `mqtt://127.0.0.1:${s.mqttPort}`;
-    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "silent1", silent: true }));
-    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "echo1", reply: (req) => req }));
+    for (const name of ["silent1", "echo1", "ghost", "lazy"]) secrets[name] = await registerDevice(s, PRODUCT, name);
+    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "silent1", silent: true, secret: secrets.silent1 }));
+    devices.push(await startSimDevice({ url, productId: PRODUCT, deviceName: "echo1", reply: (req) => req, secret: secrets.echo1 }));
   });
   afterAll(async () => {
     for (const d of devices) await d.stop();
@@ -101,6 +104,27 @@ describe("HTTP API on the embedded broker", () => {
     expect(atLimit.status).toBe(200);
   });
 
+  it("404 device_not_found for a device not in the registry: nothing is published, no call is made", async () => {
+    const before = await get(s, "/api/calls?limit=1");
+    const r = await post(s, { productId: PRODUCT, deviceName: "stranger", payload: "x" });
+    expect(r.status).toBe(404);
+    expect(r.body.error?.code).toBe("device_not_found");
+    expect(r.body.call).toBeUndefined();
+    expect((await get(s, "/api/calls?limit=1")).body).toEqual(before.body);
+  });
+
+  it("409 device_disabled for a disabled device; enabled again it is offline", async () => {
+    await registerDevice(s, PRODUCT, "sleeper");
+    const patch = (disabled: boolean) =>
+      fetch(`${s.url}/api/devices/${PRODUCT}/sleeper`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ disabled }) });
+    expect((await patch(true)).status).toBe(200);
+    const r = await post(s, { productId: PRODUCT, deviceName: "sleeper", payload: "x" });
+    expect(r.status).toBe(409);
+    expect(r.body.error?.code).toBe("device_disabled");
+    expect((await patch(false)).status).toBe(200);
+    expect((await post(s, { productId: PRODUCT, deviceName: "sleeper", payload: "x" })).body.error?.code).toBe("device_offline");
+  });
+
   it("409 device_offline at once, 409 device_not_subscribed for a connected device without the subscription", async () => {
     const t0 = performance.now();
     const off = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x" });
@@ -109,7 +133,8 @@ describe("HTTP API on the embedded broker", () => {
     expect(off.body.error?.code).toBe("device_offline");
     expect(off.body.call?.status).toBe("offline");
 
-    const lazy = connectMqtt(`mqtt://127.0.0.1:${s.mqttPort}`, { clientId: `${PRODUCT}lazy`, reconnectPeriod: 0 });
+    const login = deviceCredentials(PRODUCT, "lazy", secrets.lazy!);
+    const lazy = connectMqtt(`mqtt://127.0.0.1:${s.mqttPort}`, { ...login, reconnectPeriod: 0 });
     await new Promise((r) => lazy.once("connect", r));
     const ns = await post(s, { productId: PRODUCT, deviceName: "lazy", payload: "x" });
     await endMqtt(lazy, true);
@@ -176,9 +201,11 @@ describe("HTTP API with an external Mosquitto (MQTT_URL)", () => {
     const ok = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "closed" });
     expect(ok.status).toBe(200);
     expect((ok.body as unknown as CallJson).reply?.payloadText).toBe("ok");
-    // No embedded broker, so an unknown device cannot be known offline: it times out.
+    // No embedded broker, so a registered device that is not connected cannot be known offline: it times out.
+    await registerDevice(s, PRODUCT, "ghost");
     const unknown = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x", timeoutMs: 200 });
     expect(unknown.status).toBe(504);
+    expect((await post(s, { productId: PRODUCT, deviceName: "stranger", payload: "x" })).status).toBe(404);
 
     await mosq.stop();
     await waitFor(async () => (await get(s, "/api/health")).status === 503, "health to report the broker lost");
@@ -195,9 +222,10 @@ describe("calls in flight when the server stops", () => {
     const { dbPath, mqttPort, wsPort } = s;
     const env = { RRPC_DB: dbPath, MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(wsPort), RRPC_SIMULATOR: "0" };
     const url = `mqtt://127.0.0.1:${mqttPort}`;
+    const secret = await registerDevice(s, PRODUCT, "sleepy");
 
     for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-      const d = await startSimDevice({ url, productId: PRODUCT, deviceName: "sleepy", silent: true });
+      const d = await startSimDevice({ url, productId: PRODUCT, deviceName: "sleepy", silent: true, secret });
       const inFlight = post(s, { productId: PRODUCT, deviceName: "sleepy", payload: signal, timeoutMs: 60_000 }).catch(() => null);
       const pending = await waitFor(async () => {
         const r = await get(s, `/api/calls?status=pending&deviceName=sleepy`);
@@ -211,7 +239,7 @@ describe("calls in flight when the server stops", () => {
       const call = after.body as unknown as CallJson;
       expect(call.status, signal).toBe("interrupted");
       expect(call.events.map((e) => e.type)).toEqual(["requested", "published", "delivered", "interrupted"]);
-      const next = await post(s, { productId: PRODUCT, deviceName: "ghost", payload: "x" });
+      const next = await post(s, { productId: PRODUCT, deviceName: "sleepy", payload: "x" });
       expect(Number(next.body.call?.processId)).toBeGreaterThan(Number(pending.processId));
     }
     await s.stop();

@@ -1,11 +1,17 @@
 import "server-only";
 import { isBase64 } from "../rrpc/payload";
 import type { CreateCallInput, ExportCallsInput, ListCallsInput } from "../rrpc/schemas";
-import type { CallJson } from "../rrpc/types";
+import type { CallJson, DeviceSummary } from "../rrpc/types";
 import { callToJson, type CallSource } from "./call";
 import { ApiError, OUTCOME_ERRORS } from "./errors";
 import { errorResponse } from "./http";
 import { getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
+import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
+import { LIVE_USERNAME } from "./auth/broker-acl";
+import { verifyPassword } from "./auth/tokens";
+import { SESSION_TTL_MS, sessionCookie, sessionUser } from "./auth/request-auth";
+import { handleTencentRequest } from "./tencent/publish-rrpc";
+import { log } from "./log";
 
 export { getRuntime };
 
@@ -145,16 +151,6 @@ export async function exportCalls(q: ExportCallsInput): Promise<Response> {
   });
 }
 
-export type DeviceSummary = {
-  productId: string;
-  deviceName: string;
-  online: boolean | null;
-  calls: number;
-  successRate: number | null;
-  lastCall: { processId: string; status: string; at: string } | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-};
 
 function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -162,18 +158,27 @@ function percentile(sorted: number[], p: number): number | null {
   return Math.round(sorted[i]! * 1000) / 1000;
 }
 
-/** Devices seen in calls or online now; online is null with an external broker (unknown). */
+/** Registered devices and devices seen in calls, with live presence (null with an external broker) and call stats. */
 export async function listDevices(): Promise<{ devices: DeviceSummary[] }> {
   const rt = await getRuntime();
   const key = (p: string, d: string) => `${p}/${d}`;
   const online = rt.broker ? new Set(rt.broker.onlineDevices().map((d) => key(d.productId, d.deviceName))) : null;
   const byKey = new Map<string, DeviceSummary>();
+  const entry = (productId: string, deviceName: string): DeviceSummary => {
+    const k = key(productId, deviceName);
+    let e = byKey.get(k);
+    if (!e) {
+      e = { productId, deviceName, registered: false, disabled: false, createdAt: null, online: online ? online.has(k) : null, calls: 0, successRate: null, lastCall: null, p50Ms: null, p95Ms: null };
+      byKey.set(k, e);
+    }
+    return e;
+  };
+  for (const d of rt.registry.listDevices()) {
+    Object.assign(entry(d.productId, d.deviceName), { registered: true, disabled: d.disabled, createdAt: d.createdAt });
+  }
   for (const s of rt.store.deviceStats()) {
     const sorted = [...s.recentRtts].sort((a, b) => a - b);
-    byKey.set(key(s.productId, s.deviceName), {
-      productId: s.productId,
-      deviceName: s.deviceName,
-      online: online ? online.has(key(s.productId, s.deviceName)) : null,
+    Object.assign(entry(s.productId, s.deviceName), {
       calls: s.calls,
       successRate: s.calls ? s.successes / s.calls : null,
       lastCall: { processId: s.lastProcessId, status: s.lastStatus, at: new Date(s.lastAt).toISOString() },
@@ -181,25 +186,116 @@ export async function listDevices(): Promise<{ devices: DeviceSummary[] }> {
       p95Ms: percentile(sorted, 95),
     });
   }
-  for (const d of rt.broker?.onlineDevices() ?? []) {
-    if (!byKey.has(key(d.productId, d.deviceName))) {
-      byKey.set(key(d.productId, d.deviceName), { ...d, online: true, calls: 0, successRate: null, lastCall: null, p50Ms: null, p95Ms: null });
-    }
-  }
   const devices = [...byKey.values()].sort((a, b) => a.productId.localeCompare(b.productId) || a.deviceName.localeCompare(b.deviceName));
   return { devices };
 }
 
+/** Registers a device; the answer is the only time its secret is shown. */
+export async function createDevice(productId: string, deviceName: string) {
+  const rt = await getRuntime();
+  return rt.registry.createDevice(productId, deviceName);
+}
+
+export async function setDeviceDisabled(productId: string, deviceName: string, disabled: boolean) {
+  const rt = await getRuntime();
+  return rt.registry.setDisabled(productId, deviceName, disabled);
+}
+
+export async function deleteDevice(productId: string, deviceName: string) {
+  const rt = await getRuntime();
+  rt.registry.deleteDevice(productId, deviceName);
+}
+
 /**
- * Where a browser's live view connects. The page's own host name is used by the browser unless
- * MQTT_WS_PUBLIC_URL names the broker's WebSocket endpoint explicitly.
+ * How to connect a device: its client id and a fresh username/password pair (valid until
+ * `expiry`), and the device-info file of Tencent's C SDK with the secret left out (it is shown
+ * only when the device is created).
+ */
+export async function deviceConnectInfo(productId: string, deviceName: string) {
+  const rt = await getRuntime();
+  const secret = rt.registry.getDeviceSecret(productId, deviceName);
+  if (!secret) throw new ApiError("device_not_found", `device ${productId}/${deviceName} does not exist`);
+  const expiry = Math.floor(Date.now() / 1000) + 365 * 24 * 3600;
+  const login = deviceCredentials(productId, deviceName, secret, { expiry });
+  return {
+    ...login,
+    expiresAt: new Date(expiry * 1000).toISOString(),
+    mqtt: rt.broker ? { host: rt.config.mqttHost, port: rt.broker.tcpPort } : null,
+    deviceInfo: deviceInfoJson(productId, deviceName, DEVICE_SECRET_PLACEHOLDER),
+  };
+}
+
+export const DEVICE_SECRET_PLACEHOLDER = "<device secret, shown once when the device was created>";
+
+export async function listApiKeys() {
+  const rt = await getRuntime();
+  return { keys: rt.registry.listApiKeys() };
+}
+
+/** A new SecretId/SecretKey pair; the key is shown only in this answer. */
+export async function createApiKey(name?: string) {
+  const rt = await getRuntime();
+  return rt.registry.createApiKey(name);
+}
+
+export async function revokeApiKey(secretId: string) {
+  const rt = await getRuntime();
+  return rt.registry.revokeApiKey(secretId);
+}
+
+/** The operator session: whether sign-in is required and who is signed in. */
+export async function session(cookieValue: string | null) {
+  const rt = await getRuntime();
+  return { required: rt.config.operator !== null, user: sessionUser(rt, cookieValue) };
+}
+
+/** Checks the operator's password (scrypt) and answers with a session cookie. */
+export async function signIn(user: string, password: string, secure: boolean): Promise<Response> {
+  const rt = await getRuntime();
+  const op = rt.config.operator;
+  if (!op) throw new ApiError("invalid_request", "sign-in is not enabled: this hub listens on loopback only and has no operator configured");
+  const good = user === op.user && verifyPassword(password, op.passwordHash);
+  if (!good) {
+    log.warn("operator sign-in failed", { user });
+    throw new ApiError("unauthorized", "wrong user name or password");
+  }
+  const { token } = rt.sessions.sign(user, SESSION_TTL_MS);
+  return Response.json({ user }, { headers: { "set-cookie": sessionCookie(token, SESSION_TTL_MS, secure) } });
+}
+
+export function signOut(secure: boolean): Response {
+  return new Response(null, { status: 204, headers: { "set-cookie": sessionCookie("", 0, secure) } });
+}
+
+export const LIVE_TOKEN_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * Where and how a browser's live view connects: a short-lived, read-only MQTT credential
+ * (embedded broker). The page's own host name is used unless MQTT_WS_PUBLIC_URL is set.
  */
 export async function liveConfig() {
   const rt = await getRuntime();
+  const token = rt.broker ? rt.liveTokens.sign("live", LIVE_TOKEN_TTL_MS) : null;
   return {
-    url: process.env.MQTT_WS_PUBLIC_URL ?? null,
+    url: rt.config.mqttWsPublicUrl ?? null,
     port: rt.broker?.wsPort ?? null,
     path: "/mqtt",
     clientIdPrefix: LIVE_CLIENT_PREFIX,
+    username: token ? LIVE_USERNAME : null,
+    password: token?.token ?? null,
+    expiresAt: token?.expiresAt ?? null,
   };
+}
+
+/** Tencent Cloud API 3.0 PublishRRPCMessage, for the official SDKs (always HTTP 200). */
+export async function tencentApi(req: Request): Promise<Response> {
+  const rt = await getRuntime();
+  return handleTencentRequest(req, {
+    call: (input) => rt.hub.call(input),
+    secretFor: (id) => rt.registry.secretFor(id),
+    deviceExists: (p, d) => rt.registry.deviceState(p, d),
+    onAuthenticated: (id) => rt.registry.markApiKeyUsed(id),
+    // proxy.ts rewrites `/` to /api/tencent, which replaces Host; the signed one is kept here.
+    signedHost: req.headers.get("x-forwarded-host"),
+  });
 }

@@ -67,11 +67,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`rrpc-hub: invalid configuration\n${lines.join("\n")}`);
   }
   const e = parsed.data;
-  const listeners = [e.HOST, ...(e.MQTT_URL ? [] : [e.MQTT_HOST, e.MQTT_WS_HOST ?? e.MQTT_HOST])];
-  const exposed = listeners.some((h) => !isLoopback(h));
+  const listeners: [string, string][] = [["HOST", e.HOST]];
+  if (!e.MQTT_URL) listeners.push(["MQTT_HOST", e.MQTT_HOST], ["MQTT_WS_HOST", e.MQTT_WS_HOST ?? e.MQTT_HOST]);
+  const beyond = listeners.filter(([, h]) => !isLoopback(h));
+  const exposed = beyond.length > 0;
   const passwordHash = e.RRPC_OPERATOR_PASSWORD_HASH ?? (e.RRPC_OPERATOR_PASSWORD ? hashPassword(e.RRPC_OPERATOR_PASSWORD) : null);
   if (exposed && !passwordHash) {
-    const where = listeners.filter((h) => !isLoopback(h)).join(", ");
+    const where = beyond.map(([k, h]) => `${k}=${h}`).join(", ");
     throw new Error(
       `rrpc-hub: refusing to start: listening beyond loopback (${where}) needs operator credentials.\n` +
         `  Set RRPC_OPERATOR_PASSWORD (12+ characters) or RRPC_OPERATOR_PASSWORD_HASH, or bind HOST/MQTT_HOST/MQTT_WS_HOST to 127.0.0.1.`,

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { ApiError } from "./errors";
 import { log } from "./log";
+import { getRuntime } from "./runtime";
+import { authorizeRequest } from "./auth/request-auth";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: { field: string; message: string }[] };
@@ -22,10 +24,14 @@ export function fromZod(err: z.ZodError, where = ""): ApiError {
   return new ApiError("invalid_request", fields.map((f) => `${f.field}: ${f.message}`).join("; "), fields);
 }
 
-/** The one error path of every route: known errors keep their code, anything else is a 500 that is logged. */
-export function route<A extends unknown[]>(handler: (...args: A) => Promise<Response>) {
+/**
+ * The one error path of every route: known errors keep their code, anything else is a 500 that
+ * is logged. Every route needs an authorised caller (see authorizeRequest) unless it is public.
+ */
+export function route<A extends [Request, ...unknown[]]>(handler: (...args: A) => Promise<Response>, opts: { public?: boolean } = {}) {
   return async (...args: A): Promise<Response> => {
     try {
+      if (!opts.public) authorizeRequest(await getRuntime(), args[0]);
       return await handler(...args);
     } catch (err) {
       if (ApiError.is(err)) return errorResponse(err);

@@ -99,13 +99,14 @@ export type ServerHandle = {
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
-/** The production build (`next start`) on free ports with its own SQLite file. Needs `npm run build` first. */
-export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
+/** The production build (`next start`) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
+export async function spawnServer(env: Record<string, string> = {}) {
   const root = join(__dirname, "..", "..");
   if (!existsSync(join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
   const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
-  const proc = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const host = env.HOST ?? "127.0.0.1";
+  const proc = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", host, "-p", String(port)], {
     cwd: root,
     env: {
       ...process.env,
@@ -122,8 +123,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   let out = "";
   proc.stdout?.on("data", (d) => (out += d));
   proc.stderr?.on("data", (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return { proc, port, mqttPort, wsPort, dbPath, exited, output: () => out, url: `http://127.0.0.1:${port}` };
+}
+
+/** The production build on free ports, ready (health answers 200). */
+export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
+  const { proc, port, mqttPort, wsPort, dbPath, exited, output, url } = await spawnServer(env);
   try {
     await waitFor(
       async () => {
@@ -137,7 +143,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     );
   } catch (err) {
     proc.kill("SIGKILL");
-    throw new Error(`${(err as Error).message}\n${out}`);
+    throw new Error(`${(err as Error).message}\n${output()}`);
   }
   return {
     url,
@@ -146,10 +152,22 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     wsPort: Number(env.MQTT_WS_PORT ?? wsPort),
     dbPath,
     proc,
-    output: () => out,
+    output,
     async stop(signal = "SIGTERM") {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;
     },
   };
+}
+
+/** Registers a device through the server's API and answers with its secret. */
+export async function registerDevice(server: { url: string }, productId: string, deviceName: string, headers: Record<string, string> = {}): Promise<string> {
+  const r = await fetch(`${server.url}/api/devices`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ productId, deviceName }),
+  });
+  const body = (await r.json()) as { secret?: string; error?: { message: string } };
+  if (r.status !== 201 || !body.secret) throw new Error(`cannot register ${productId}/${deviceName}: ${r.status} ${body.error?.message}`);
+  return body.secret;
 }

@@ -1,6 +1,12 @@
-import { listDevices } from "@/lib/server/api";
-import { route } from "@/lib/server/http";
+import { createDevice, listDevices } from "@/lib/server/api";
+import { parse, readJson, route } from "@/lib/server/http";
+import { createDeviceSchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";
 
 export const GET = route(async () => Response.json(await listDevices()));
+
+export const POST = route(async (req: Request) => {
+  const { productId, deviceName } = parse(createDeviceSchema, await readJson(req, 4096));
+  return Response.json(await createDevice(productId, deviceName), { status: 201 });
+});

@@ -51,6 +51,8 @@ export type TencentDeps = {
   /** Told the SecretId of each request whose signature verified (e.g. to record last use). */
   onAuthenticated?: (secretId: string) => void;
   maxBodyBytes?: number;
+  /** The Host the client signed, when a proxy or rewrite in front changed the Host header. */
+  signedHost?: string | null;
 };
 
 type Failure = { code: TencentErrorCode; message: string };
@@ -119,7 +121,7 @@ export async function handleTencentRequest(req: Request, deps: TencentDeps): Pro
     const auth = verifyTc3({
       method,
       rawQuery: url.search.slice(1),
-      headers: (name) => req.headers.get(name),
+      headers: (name) => (name === "host" && deps.signedHost ? deps.signedHost : req.headers.get(name)),
       body,
       now: deps.now ? deps.now() : Date.now() / 1000,
       secretFor: deps.secretFor,

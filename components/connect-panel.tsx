@@ -1,0 +1,57 @@
+"use client";
+import useSWR from "swr";
+import { fetcher } from "@/lib/hooks/fetcher";
+import { CopyButton } from "./copy-button";
+
+type ConnectInfo = {
+  clientId: string;
+  username: string;
+  password: string;
+  expiresAt: string;
+  mqtt: { host: string; port: number } | null;
+  deviceInfo: string;
+};
+
+const PLACEHOLDER = "<device secret, shown once when the device was created>";
+
+function Field({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      <span className="w-24 text-xs text-zinc-500">{label}</span>
+      <code className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900" data-testid={`connect-${label.toLowerCase().replace(/\s+/g, "-")}`}>
+        {value}
+      </code>
+      <CopyButton text={value} label={`Copy ${label.toLowerCase()}`} />
+    </div>
+  );
+}
+
+/**
+ * How to connect a device with Tencent's key authentication: client id, a fresh
+ * username/password pair, and the device-info file of Tencent's C SDK. The secret is filled in
+ * only right after creation (it is never shown again).
+ */
+export function ConnectPanel({ productId, deviceName, secret }: { productId: string; deviceName: string; secret?: string }) {
+  const path = `/api/devices/${encodeURIComponent(productId)}/${encodeURIComponent(deviceName)}/connect`;
+  const { data, error } = useSWR<ConnectInfo>(path, fetcher, { revalidateOnFocus: false });
+  if (error) return <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{error.message}</p>;
+  if (!data) return <p className="text-sm text-zinc-500">Loading connection details…</p>;
+  const deviceInfo = secret ? data.deviceInfo.replace(PLACEHOLDER, secret) : data.deviceInfo;
+  return (
+    <section aria-label={`Connect ${productId}/${deviceName}`} className="space-y-2 rounded border border-zinc-200 p-3 dark:border-zinc-800">
+      {secret && <Field label="Device secret" value={secret} />}
+      {data.mqtt && <Field label="Broker" value={`mqtt://${data.mqtt.host}:${data.mqtt.port}`} />}
+      <Field label="Client id" value={data.clientId} />
+      <Field label="Username" value={data.username} />
+      <Field label="Password" value={data.password} />
+      <p className="text-xs text-zinc-500">This username/password pair is valid until {new Date(data.expiresAt).toLocaleDateString()}; each visit makes a new one.</p>
+      <div>
+        <div className="mb-1 flex items-center gap-2">
+          <span className="text-xs text-zinc-500">device_info.json (Tencent C SDK)</span>
+          <CopyButton text={deviceInfo} label="Copy device_info.json" />
+        </div>
+        <pre className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" data-testid="connect-device-info">{deviceInfo}</pre>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,46 @@
+"use client";
+import { useId, useState } from "react";
+import { useRouter } from "next/navigation";
+import { postJson } from "@/lib/hooks/fetcher";
+
+export function LoginForm() {
+  const ids = { user: useId(), password: useId() };
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const router = useRouter();
+  return (
+    <form
+      aria-label="Sign in"
+      className="space-y-3"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const form = new FormData(e.currentTarget);
+        setBusy(true);
+        setProblem(null);
+        try {
+          const r = await postJson<{ error?: { message: string } }>("/api/session", { user: form.get("user"), password: form.get("password") });
+          if (r.status === 200) {
+            router.replace("/");
+            router.refresh();
+          }
+          else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <div>
+        <label htmlFor={ids.user} className="mb-1 block text-sm font-medium">User</label>
+        <input id={ids.user} name="user" autoComplete="username" required defaultValue="admin" className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900" />
+      </div>
+      <div>
+        <label htmlFor={ids.password} className="mb-1 block text-sm font-medium">Password</label>
+        <input id={ids.password} name="password" type="password" autoComplete="current-password" required className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900" />
+      </div>
+      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
+      <button type="submit" disabled={busy} className="w-full rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+        {busy ? "Signing in…" : "Sign in"}
+      </button>
+    </form>
+  );
+}
