@@ -1,16 +1,18 @@
 /**
  * API keys for the Tencent-compatible API (PublishRRPCMessage), kept in the hub's SQLite file.
- *   npm run keys -- create [--name N] | list [--json] | revoke <SecretId>
+ *   npm run keys -- create [--name N] | list [--json] | revoke <SecretId> | hash-password
  * The SecretKey is printed once, by create; it cannot be shown again.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiError } from "../lib/server/errors";
 import { Registry } from "../lib/server/registry";
+import { hashPassword } from "../lib/server/auth/tokens";
 
 const usage = `usage: npm run keys -- create [--name NAME] | list [--json] | revoke <SecretId>
+       npm run keys -- hash-password   (reads the operator password on stdin; prints RRPC_OPERATOR_PASSWORD_HASH)
   database: RRPC_DB (default ./data/rrpc.db)`;
 
 function open(): { db: Database.Database; registry: Registry } {
@@ -37,6 +39,16 @@ function main(argv: string[]): number {
   if (values.help || !command) {
     console.log(usage);
     return command || values.help ? 0 : 2;
+  }
+  if (command === "hash-password") {
+    // From stdin, not argv: a password on the command line ends up in shell history and `ps`.
+    const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
+    if (password.length < 12) {
+      console.error("the operator password must be at least 12 characters");
+      return 2;
+    }
+    console.log(hashPassword(password));
+    return 0;
   }
   const { db, registry } = open();
   try {
