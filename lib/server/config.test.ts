@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { isLoopback, loadConfig } from "./config";
+
+describe("configuration", () => {
+  it("defaults to loopback with no sign-in", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ httpHost: "127.0.0.1", httpPort: 3000, mqttPort: 1883, mqttWsPort: 8083, exposed: false, operator: null, simulator: true });
+  });
+
+  it("knows loopback addresses", () => {
+    for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) expect(isLoopback(h), h).toBe(true);
+    for (const h of ["0.0.0.0", "::", "192.168.1.10", "example.com"]) expect(isLoopback(h), h).toBe(false);
+  });
+
+  it("refuses to listen beyond loopback without operator credentials, naming the variable", () => {
+    expect(() => loadConfig({ HOST: "0.0.0.0" })).toThrow(/HOST=0\.0\.0\.0.*needs operator credentials/s);
+    expect(() => loadConfig({ MQTT_WS_HOST: "::" })).toThrow(/MQTT_WS_HOST=::/);
+    const c = loadConfig({ HOST: "0.0.0.0", RRPC_OPERATOR_PASSWORD: "correct horse battery staple" });
+    expect(c.exposed).toBe(true);
+    expect(c.operator?.user).toBe("admin");
+    expect(c.operator?.passwordHash).toMatch(/^scrypt\$/);
+    // An external broker's listeners are not ours.
+    expect(loadConfig({ MQTT_URL: "mqtt://10.0.0.5:1883", MQTT_HOST: "0.0.0.0" }).exposed).toBe(false);
+  });
+
+  it("explains every bad value at once", () => {
+    expect(() => loadConfig({ PORT: "http", RRPC_MAX_PAYLOAD: "-1", RRPC_OPERATOR_PASSWORD: "short" })).toThrow(
+      /PORT[\s\S]*RRPC_MAX_PAYLOAD[\s\S]*RRPC_OPERATOR_PASSWORD: must be at least 12 characters/,
+    );
+    expect(() => loadConfig({ RRPC_SIMULATOR: "maybe" })).toThrow(/RRPC_SIMULATOR/);
+  });
+});
