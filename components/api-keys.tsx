@@ -1,4 +1,5 @@
 "use client";
+import { DataTable, EmptyRow, type Column } from "./data-table";
 import useSWR from "swr";
 import { useId, useState } from "react";
 import { fetcher, postJson } from "@/lib/hooks/fetcher";
@@ -9,6 +10,15 @@ type ApiKey = { secretId: string; name: string | null; createdAt: string; revoke
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
 /** API keys: a SecretId/SecretKey pair authorises the native API and Tencent's PublishRRPCMessage. */
+const KEY_COLUMNS: Column[] = [
+  { label: "SecretId" },
+  { label: "Name" },
+  { label: "Created" },
+  { label: "Last used" },
+  { label: "State" },
+  { label: "Actions", hidden: true },
+];
+
 export function ApiKeys() {
   const { data, error, mutate } = useSWR<{ keys: ApiKey[] }>("/api/keys", fetcher);
   const [name, setName] = useState("");
@@ -61,19 +71,7 @@ export function ApiKeys() {
           <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>Done</button>
         </div>
       )}
-      <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-        <table className="w-full text-left text-sm" data-testid="keys">
-          <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
-            <tr>
-              <th scope="col" className="px-2 py-1.5">SecretId</th>
-              <th scope="col" className="px-2 py-1.5">Name</th>
-              <th scope="col" className="px-2 py-1.5">Created</th>
-              <th scope="col" className="px-2 py-1.5">Last used</th>
-              <th scope="col" className="px-2 py-1.5">State</th>
-              <th scope="col" className="px-2 py-1.5"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable columns={KEY_COLUMNS} data-testid="keys">
             {keys.map((k) => (
               <tr key={k.secretId} data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="px-2 py-1 font-mono text-xs">{k.secretId}</td>
@@ -100,11 +98,9 @@ export function ApiKeys() {
               </tr>
             ))}
             {data && keys.length === 0 && (
-              <tr><td colSpan={6} className="px-2 py-6 text-center text-zinc-500">No API keys yet.</td></tr>
+              <EmptyRow columns={KEY_COLUMNS.length}>No API keys yet.</EmptyRow>
             )}
-          </tbody>
-        </table>
-      </div>
+          </DataTable>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 "use client";
+import { DataTable, EmptyRow, type Column } from "./data-table";
 import Link from "next/link";
 import { Fragment, useEffect, useId, useState } from "react";
 import { checkDevice } from "@/lib/rrpc/topics";
@@ -9,6 +10,18 @@ import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { OnlineDot, StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
+
+const DEVICE_COLUMNS: Column[] = [
+  { label: "Device" },
+  { label: "Registry" },
+  { label: "Online" },
+  { label: "Last call" },
+  { label: "Calls", align: "right" },
+  { label: "Success", align: "right" },
+  { label: "p50 RTT", align: "right" },
+  { label: "p95 RTT", align: "right" },
+  { label: "Actions", hidden: true },
+];
 
 export function DevicesTable() {
   const { data, error, mutate } = useDevices();
@@ -42,22 +55,7 @@ export function DevicesTable() {
       <RegisterDevice onCreated={() => void mutate()} />
       {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
       {error && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{error.message}</p>}
-      <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-        <table className="w-full text-left text-sm" data-testid="devices">
-          <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
-            <tr>
-              <th scope="col" className="px-2 py-1.5">Device</th>
-              <th scope="col" className="px-2 py-1.5">Registry</th>
-              <th scope="col" className="px-2 py-1.5">Online</th>
-              <th scope="col" className="px-2 py-1.5">Last call</th>
-              <th scope="col" className="px-2 py-1.5 text-right">Calls</th>
-              <th scope="col" className="px-2 py-1.5 text-right">Success</th>
-              <th scope="col" className="px-2 py-1.5 text-right">p50 RTT</th>
-              <th scope="col" className="px-2 py-1.5 text-right">p95 RTT</th>
-              <th scope="col" className="px-2 py-1.5"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable columns={DEVICE_COLUMNS} data-testid="devices">
             {devices.map((d) => {
               const key = deviceKey(d.productId, d.deviceName);
               const online = snapshot.presence.get(key) ?? d.online;
@@ -114,7 +112,7 @@ export function DevicesTable() {
                 </tr>
                 {open === key && (
                   <tr>
-                    <td colSpan={9} className="px-2 py-2">
+                    <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
                       <ConnectPanel productId={d.productId} deviceName={d.deviceName} />
                     </td>
                   </tr>
@@ -123,11 +121,9 @@ export function DevicesTable() {
               );
             })}
             {data && devices.length === 0 && (
-              <tr><td colSpan={9} className="px-2 py-6 text-center text-zinc-500">No devices yet: register one above.</td></tr>
+              <EmptyRow columns={DEVICE_COLUMNS.length}>No devices yet: register one above.</EmptyRow>
             )}
-          </tbody>
-        </table>
-      </div>
+          </DataTable>
       <p className="text-xs text-zinc-500">A device is online while it is subscribed to its request topic. RTT percentiles are over its last 100 successful calls.</p>
     </section>
   );

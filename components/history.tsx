@@ -1,4 +1,5 @@
 "use client";
+import { DataTable, EmptyRow, callColumns } from "./data-table";
 import Link from "next/link";
 import { useId, useState } from "react";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
@@ -88,20 +89,7 @@ export function History({ initial }: { initial: CallsFilter }) {
           {error.message}
         </p>
       )}
-      <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-        <table className="w-full text-left text-sm" data-testid="history">
-          <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
-            <tr>
-              <th scope="col" className="px-2 py-1.5">Started</th>
-              <th scope="col" className="px-2 py-1.5">processId</th>
-              <th scope="col" className="px-2 py-1.5">Device</th>
-              <th scope="col" className="px-2 py-1.5">Request</th>
-              <th scope="col" className="px-2 py-1.5">Reply</th>
-              <th scope="col" className="px-2 py-1.5">Status</th>
-              <th scope="col" className="px-2 py-1.5 text-right">RTT</th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable columns={callColumns("Started")} data-testid="history">
             {calls.map((c) => (
               <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500">{new Date(c.startedAt).toLocaleString()}</td>
@@ -116,13 +104,9 @@ export function History({ initial }: { initial: CallsFilter }) {
               </tr>
             ))}
             {data && calls.length === 0 && (
-              <tr>
-                <td colSpan={7} className="px-2 py-6 text-center text-zinc-500">No calls match these filters.</td>
-              </tr>
+              <EmptyRow columns={7}>No calls match these filters.</EmptyRow>
             )}
-          </tbody>
-        </table>
-      </div>
+          </DataTable>
       <div className="flex items-center gap-3 text-sm">
         <span className="text-zinc-500">{calls.length} calls shown</span>
         {hasMore && (

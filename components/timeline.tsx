@@ -1,4 +1,5 @@
 "use client";
+import { DataTable, EmptyRow, callColumns } from "./data-table";
 import Link from "next/link";
 import { memo, useId, useMemo, useState } from "react";
 import { previewLabel } from "@/lib/rrpc/live";
@@ -82,33 +83,14 @@ export function Timeline() {
           </button>
         </div>
       </div>
-      <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-        <table className="w-full text-left text-sm" data-testid="timeline" data-messages={snapshot.messages}>
-          <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
-            <tr>
-              <th scope="col" className="px-2 py-1.5">Time</th>
-              <th scope="col" className="px-2 py-1.5">processId</th>
-              <th scope="col" className="px-2 py-1.5">Device</th>
-              <th scope="col" className="px-2 py-1.5">Request</th>
-              <th scope="col" className="px-2 py-1.5">Reply</th>
-              <th scope="col" className="px-2 py-1.5">Status</th>
-              <th scope="col" className="px-2 py-1.5 text-right">RTT</th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable columns={callColumns("Time")} data-testid="timeline" data-messages={snapshot.messages}>
             {rows.map((r) => (
               <Row key={r.processId} r={r} />
             ))}
             {rows.length === 0 && (
-              <tr>
-                <td colSpan={7} className="px-2 py-6 text-center text-zinc-500">
-                  No calls yet. Calls from this page, the HTTP API or any MQTT client appear here as they happen.
-                </td>
-              </tr>
+              <EmptyRow columns={7}>No calls yet. Calls from this page, the HTTP API or any MQTT client appear here as they happen.</EmptyRow>
             )}
-          </tbody>
-        </table>
-      </div>
+          </DataTable>
       <p className="text-xs text-zinc-500" data-testid="timeline-more">
         {more > 0 && `${more} more not shown. `}
         {shown.dropped > 0 && `${shown.dropped} older calls dropped from memory; see History. `}

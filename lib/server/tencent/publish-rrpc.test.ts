@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { iotcloud } from "tencentcloud-sdk-nodejs/tencentcloud/services/iotcloud";
 import { CommonClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/common_client";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker";
 import { Hub } from "../engine";
@@ -17,6 +16,7 @@ import { TERMINAL_STATUSES } from "../../rrpc/types";
 import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../../device/simulator";
 import { handleTencentRequest, STATUS_ERRORS, type TencentDeps } from "./publish-rrpc";
 import { signTc3 } from "./tc3";
+import { tencentSdkClient, type SdkVersion } from "./sdk-testing";
 
 const P = "TCPROD0001";
 const MAX_PAYLOAD = 1024;
@@ -102,7 +102,7 @@ afterAll(async () => {
   await broker.close();
 });
 
-type Version = "v20210408" | "v20180614";
+type Version = SdkVersion;
 
 type RrpcResponse = { MessageId: number; PayloadBase64: string; RequestId?: string };
 type RrpcRequest = { ProductId: string; DeviceName: string; Payload: string };
@@ -113,12 +113,7 @@ function publish(req: RrpcRequest, opts: Parameters<typeof sdkClient>[0] = {}): 
 }
 
 function sdkClient(opts: { version?: Version; secretKey?: string; secretId?: string; reqMethod?: "GET" | "POST" } = {}) {
-  const Client = iotcloud[opts.version ?? "v20210408"].Client;
-  return new Client({
-    credential: { secretId: opts.secretId ?? key.secretId, secretKey: opts.secretKey ?? key.secretKey },
-    region: "ap-guangzhou",
-    profile: { httpProfile: { endpoint, protocol: "http://", reqMethod: opts.reqMethod ?? "POST", reqTimeout: 10 } },
-  });
+  return tencentSdkClient({ endpoint, secretId: key.secretId, secretKey: key.secretKey, ...opts });
 }
 
 async function device(deviceName: string, opts: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {

@@ -3,7 +3,7 @@
  * exactly as a Tencent IoT Hub user would: `profile.httpProfile = { endpoint, protocol: "http://" }`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { iotcloud } from "tencentcloud-sdk-nodejs/tencentcloud/services/iotcloud";
+import { tencentSdkClient, type SdkVersion } from "./sdk-testing";
 import { startSimDevice, type SimDevice } from "../../device/simulator";
 import { registerDevice, startServer, type ServerHandle } from "../testing";
 import { signTc3, sdkServiceFor } from "./tc3";
@@ -14,14 +14,8 @@ let s: ServerHandle;
 let endpoint: string;
 const devices: SimDevice[] = [];
 
-type Version = "v20210408" | "v20180614";
-function client(opts: { version?: Version; secretId?: string; secretKey?: string; reqMethod?: "GET" | "POST" } = {}) {
-  const Client = iotcloud[opts.version ?? "v20210408"].Client;
-  return new Client({
-    credential: { secretId: opts.secretId ?? KEY.secretId, secretKey: opts.secretKey ?? KEY.secretKey },
-    region: "ap-guangzhou",
-    profile: { httpProfile: { endpoint, protocol: "http://", reqMethod: opts.reqMethod ?? "POST", reqTimeout: 10 } },
-  });
+function client(opts: { version?: SdkVersion; secretId?: string; secretKey?: string; reqMethod?: "GET" | "POST" } = {}) {
+  return tencentSdkClient({ endpoint, ...KEY, ...opts });
 }
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
