@@ -46,8 +46,6 @@ type Pending = {
 };
 
 export const HUB_CLIENT_PREFIX = "rrpc-hub-";
-/** Ended calls kept in memory to classify late and duplicate replies without a store read. */
-const RECENT_MAX = 20_000;
 /** Late replies larger than this are recorded by size only. */
 const LATE_PAYLOAD_KEEP = 4096;
 
@@ -62,7 +60,6 @@ export class Hub {
   private ready = false;
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
-  private readonly recent = new Map<string, CallRecord>();
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
   readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0 };
@@ -215,7 +212,6 @@ export class Hub {
       call.reply = reply;
       call.rttMs = t;
     }
-    this.remember(call);
     this.addEvent(call, status, t);
     p.resolve(call);
   }
@@ -241,12 +237,10 @@ export class Hub {
 
   /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
   private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
-    let call = this.recent.get(processId);
-    if (!call) {
-      const id = parseProcessId(processId);
-      call = (id !== null && this.opts.store.get(id)) || undefined;
-      if (call) this.remember(call);
-    }
+    // Ended calls are not kept in memory (payloads can be large): the store has them, and
+    // replies after the end are rare.
+    const id = parseProcessId(processId);
+    const call = id === null ? null : this.opts.store.get(id);
     if (!call) {
       this.counters.strayReplies++;
       log.debug("reply for an unknown processId", { processId, productId, deviceName });
@@ -291,15 +285,6 @@ export class Hub {
       } catch (err) {
         log.error("call update listener failed", { error: (err as Error).message });
       }
-    }
-  }
-
-  private remember(call: CallRecord): void {
-    this.recent.delete(call.processId);
-    this.recent.set(call.processId, call);
-    if (this.recent.size > RECENT_MAX) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
     }
   }
 

@@ -150,8 +150,11 @@ export class Store {
     this.writeBatch(batch);
   }
 
+  /** One call: the state not yet written if there is one, else the stored row. */
   get(messageId: number): CallRecord | null {
-    this.flush();
+    if (messageId >= this.nextId) return null;
+    const dirty = this.dirty.get(messageId);
+    if (dirty) return dirty;
     const row = this.stmts.get.get(messageId);
     return row ? fromRow(row) : null;
   }
