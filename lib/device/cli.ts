@@ -1,14 +1,43 @@
+import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkDeviceName, checkProductId } from "../rrpc/topics";
+import { Registry } from "../server/registry";
 import { startSimDevice } from "./simulator";
 
-const usage = `usage: npm run device -- --product P --device D [--reply TEXT] [--echo] [--delay MS] [--silent] [--url mqtt://127.0.0.1:1883]`;
+const usage = `usage: npm run device -- --product P --device D [--secret BASE64 | --register] [--reply TEXT | --echo] [--delay MS] [--silent] [--url mqtt://127.0.0.1:1883]
+  Devices log in with Tencent's key authentication. Without --secret the device's secret is read
+  from the hub's registry (RRPC_DB, default ./data/rrpc.db); --register adds the device there first
+  if it is missing.`;
+
+/** The device's secret: given, or from the hub's registry on this machine (registering it if asked). */
+function secretFor(productId: string, deviceName: string, given: string | undefined, register: boolean): string {
+  if (given) return given;
+  const path = process.env.RRPC_DB || "./data/rrpc.db";
+  if (!existsSync(path) && !register) throw new Error(`no --secret and no hub database at ${path}\n${usage}`);
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  try {
+    const registry = new Registry(db);
+    const known = registry.getDeviceSecret(productId, deviceName);
+    if (known) return known;
+    if (!register) throw new Error(`${productId}/${deviceName} is not registered: add --register, or register it on the Devices page and pass --secret`);
+    const { secret } = registry.createDevice(productId, deviceName);
+    console.log(`registered ${productId}/${deviceName} in ${path}`);
+    return secret;
+  } finally {
+    db.close();
+  }
+}
 
 async function main() {
   const { values } = parseArgs({
     options: {
       product: { type: "string" },
       device: { type: "string" },
+      secret: { type: "string" },
+      register: { type: "boolean", default: false },
       reply: { type: "string" },
       echo: { type: "boolean", default: false },
       delay: { type: "string" },
@@ -23,17 +52,20 @@ async function main() {
   const delayMs = values.delay === undefined ? 0 : Number(values.delay);
   if (!Number.isInteger(delayMs) || delayMs < 0) throw new Error(`--delay must be a whole number of milliseconds\n${usage}`);
   const url = values.url ?? process.env.MQTT_URL ?? `mqtt://127.0.0.1:${process.env.MQTT_PORT ?? 1883}`;
+  const productId = values.product!;
+  const deviceName = values.device!;
 
   const device = await startSimDevice({
     url,
-    productId: values.product!,
-    deviceName: values.device!,
+    productId,
+    deviceName,
+    secret: secretFor(productId, deviceName, values.secret, values.register),
     reply: values.echo ? (req) => req : values.reply,
     delayMs,
     silent: values.silent,
   });
   const mode = values.silent ? "silent" : values.echo ? "echo" : `reply ${JSON.stringify(values.reply ?? "ok")}`;
-  console.log(`device ${values.product}/${values.device} connected to ${url} (${mode}${delayMs ? `, delay ${delayMs} ms` : ""}); Ctrl+C to stop`);
+  console.log(`device ${productId}/${deviceName} connected to ${url} (${mode}${delayMs ? `, delay ${delayMs} ms` : ""}); Ctrl+C to stop`);
   const stop = async () => {
     await device.stop();
     process.exit(0);
