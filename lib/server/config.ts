@@ -19,6 +19,7 @@ const schema = z.object({
   RRPC_SIMULATOR: flag.default(true),
   RRPC_MAX_PAYLOAD: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
   RRPC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
+  RRPC_RETENTION_CALLS: z.coerce.number().int().min(1000).default(1_000_000),
   RRPC_DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
   MQTT_WS_PUBLIC_URL: z.string().url().optional(),
   MQTT_USERNAME: z.string().optional(),
@@ -43,6 +44,8 @@ export type HubConfig = {
   maxPayloadBytes: number;
   maxInFlight: number;
   defaultTimeoutMs: number;
+  /** The store keeps the newest this many calls. */
+  retentionCalls: number;
   /** Where browsers reach the broker over WebSocket, when not the page's host and MQTT_WS_PORT. */
   mqttWsPublicUrl?: string;
   /** Credentials for an external broker (MQTT_URL). */
@@ -92,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
     maxInFlight: e.RRPC_MAX_IN_FLIGHT,
     defaultTimeoutMs: e.RRPC_DEFAULT_TIMEOUT_MS,
+    retentionCalls: e.RRPC_RETENTION_CALLS,
     mqttWsPublicUrl: e.MQTT_WS_PUBLIC_URL,
     mqttUsername: e.MQTT_USERNAME,
     mqttPassword: e.MQTT_PASSWORD,

@@ -24,6 +24,8 @@ export type Runtime = {
   stop(): Promise<void>;
 };
 
+const PRUNE_EVERY_MS = 60_000;
+
 /** The simulated device `npm start` brings up, as in Tencent's sample (replies "ok"). */
 export const DEMO_DEVICE = { productId: "AIRCOND001", deviceName: "airConditioner1" } as const;
 /** MQTT client ids of live dashboards: they watch RRPC traffic and are not devices. */
@@ -102,6 +104,11 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   }
 
   const h = hub;
+  const pruner = setInterval(() => {
+    const n = store.prune(config.retentionCalls);
+    if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
+  }, PRUNE_EVERY_MS);
+  pruner.unref();
   let stopping: Promise<void> | null = null;
   return {
     config,
@@ -114,6 +121,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     sessions,
     stop() {
       stopping ??= (async () => {
+        clearInterval(pruner);
         await simulator?.stop();
         stopFeed();
         await h.stop();

@@ -73,6 +73,16 @@ describe("store", () => {
     s.close();
   });
 
+  it("prunes the oldest ended calls beyond the retention, never a pending one", () => {
+    const s = new Store(join(tempDir(), "prune.db"));
+    const calls = Array.from({ length: 10 }, (_, i) => record(s, { status: i === 1 ? "pending" : "success" }));
+    for (const c of calls) s.save(c);
+    expect(s.prune(4)).toBe(5);
+    expect(s.list({ limit: 100 }).map((c) => c.messageId)).toEqual([...calls.slice(6).reverse(), calls[1]!].map((c) => c.messageId));
+    expect(s.prune(4)).toBe(0);
+    s.close();
+  });
+
   it("marks calls left pending by a previous process as interrupted, once", () => {
     const path = join(tempDir(), "crash.db");
     const s = new Store(path);

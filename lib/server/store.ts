@@ -204,6 +204,16 @@ export class Store {
     });
   }
 
+  /** Deletes the oldest ended calls beyond the newest `keep`; returns how many went. */
+  prune(keep: number): number {
+    this.flush();
+    const cut = this.db
+      .prepare<[number], { process_id: number }>(`SELECT process_id FROM calls ORDER BY process_id DESC LIMIT 1 OFFSET ?`)
+      .get(keep);
+    if (!cut) return 0;
+    return this.db.prepare(`DELETE FROM calls WHERE process_id <= ? AND status != 'pending'`).run(cut.process_id).changes;
+  }
+
   countByStatus(): Record<string, number> {
     this.flush();
     const rows = this.db.prepare<[], { status: string; n: number }>(`SELECT status, count(*) AS n FROM calls GROUP BY status`).all();
