@@ -1,0 +1,377 @@
+/**
+ * `npm run bench [-- --quick]`: is the hub ever the bottleneck? Measures, in one run and on
+ * the same machine, the MQTT floor (no hub), the engine (Hub.call), the production HTTP API
+ * and a bare node:http baseline, at 1/100/1,000 calls in flight and 1/100/1,000 devices, with
+ * the embedded broker and with Mosquitto; plus memory per idle device and timeout precision.
+ * Prints Markdown tables and writes bench-results.json. See docs/benchmarks.md.
+ */
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { sleep, startMosquitto, startServer, tempDir, type Mosquitto, type ServerHandle } from "../lib/server/testing";
+import { newestSourceAfter } from "./build-check";
+import { BENCH_PRODUCT, deviceNames } from "./common";
+import type { EchoDevicesApi } from "./echo-devices";
+import type { FloorRequesterApi } from "./floor-requester";
+import type { HttpLoadApi } from "./http-load";
+import type { HubHostApi } from "./hub-host";
+import type { LoadResult, LoadSpec } from "./load";
+import { childWarnings, forkChild, machineInfo, rssOf, type Child } from "./proc";
+import { provisionDevices } from "./provision";
+import { buildReport, printReport, type BrokerKind, type Cell, type MemoryResult, type RowKind, type TimeoutRow } from "./report";
+
+const ROOT = join(__dirname, "..");
+/** Calls in the benchmark never time out (a timeout would be a failure). */
+const CALL_TIMEOUT_MS = 10_000;
+
+type Mode = {
+  name: "quick" | "full";
+  brokers: BrokerKind[];
+  /** Brokers the bare-http and http rows are measured with. */
+  httpBrokers: BrokerKind[];
+  deviceCounts: number[];
+  concurrencies: number[];
+  warmupMs: number;
+  durationMs: number;
+  /** Calls each new requester process makes before its first cell (JIT warm-up). */
+  warmupCalls: number;
+  memoryDevices: number;
+  timeoutCalls: number;
+  timeoutRounds: number;
+  timeoutMs: number;
+};
+
+const MODES: Record<Mode["name"], Mode> = {
+  full: {
+    name: "full",
+    brokers: ["embedded", "mosquitto"],
+    httpBrokers: ["embedded", "mosquitto"],
+    deviceCounts: [1, 100, 1000],
+    concurrencies: [1, 100, 1000],
+    warmupMs: 1500,
+    durationMs: 4000,
+    warmupCalls: 5000,
+    memoryDevices: 10_000,
+    timeoutCalls: 1000,
+    timeoutRounds: 3,
+    timeoutMs: 1000,
+  },
+  quick: {
+    name: "quick",
+    brokers: ["embedded", "mosquitto"],
+    httpBrokers: ["embedded"],
+    deviceCounts: [100],
+    concurrencies: [1, 100, 1000],
+    warmupMs: 500,
+    durationMs: 1500,
+    warmupCalls: 3000,
+    memoryDevices: 10_000,
+    timeoutCalls: 1000,
+    timeoutRounds: 1,
+    timeoutMs: 1000,
+  },
+};
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+/** One row kind measured on one broker: how to set it up, load it per cell and tear it down. */
+type Target = { run(devices: number, spec: LoadSpec, warmupCalls: number): Promise<LoadResult>; close(): Promise<void> };
+
+class Bench {
+  readonly cells: Cell[] = [];
+  constructor(readonly mode: Mode) {}
+
+  private spec(concurrency: number): LoadSpec {
+    return { concurrency, warmupMs: this.mode.warmupMs, durationMs: this.mode.durationMs };
+  }
+
+  /** Every device count × every concurrency, for each of `kinds` in turn, devices connected to `url`. */
+  private async sweep(broker: BrokerKind, url: string, kinds: [RowKind, () => Promise<Target>][], secrets?: string[]): Promise<void> {
+    for (const devices of this.mode.deviceCounts) {
+      const fleet = forkChild<EchoDevicesApi>("echo-devices");
+      try {
+        const c = await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: 0, count: devices, secrets });
+        log(`[${broker}] ${c.connected} echo devices connected in ${c.ms.toFixed(0)} ms`);
+        for (const [kind, open] of kinds) {
+          const target = await open();
+          try {
+            let warmupCalls = this.mode.warmupCalls;
+            for (const concurrency of this.mode.concurrencies) {
+              const r = await target.run(devices, this.spec(concurrency), warmupCalls);
+              warmupCalls = 0;
+              this.record({ broker, kind, devices, concurrency, result: r });
+            }
+          } finally {
+            await target.close();
+          }
+        }
+      } finally {
+        await fleet.close();
+      }
+    }
+  }
+
+  private record(c: Omit<Cell, "callsPerSecond" | "p50" | "p95" | "p99" | "max" | "calls" | "failures" | "failureKinds"> & { result: LoadResult }) {
+    const { result: r, ...key } = c;
+    const cell: Cell = {
+      ...key,
+      callsPerSecond: r.callsPerSecond,
+      p50: r.latency.p50,
+      p95: r.latency.p95,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      calls: r.calls,
+      failures: r.failures,
+      failureKinds: r.failureKinds,
+    };
+    this.cells.push(cell);
+    const fails = cell.failures ? `  FAILURES ${JSON.stringify(cell.failureKinds)}` : "";
+    log(
+      `[${cell.broker}] ${cell.kind.padEnd(16)} devices=${String(cell.devices).padEnd(5)} in-flight=${String(cell.concurrency).padEnd(5)}` +
+        ` ${cell.callsPerSecond.toFixed(0).padStart(7)} calls/s  p50 ${cell.p50.toFixed(2)} ms  p95 ${cell.p95.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${fails}`,
+    );
+  }
+
+  /** floor, engine (and, with aedes, engine-colocated) through one broker. */
+  async mqttRows(broker: BrokerKind): Promise<void> {
+    const { url, host, stop } = await this.startBroker(broker);
+    try {
+      const kinds: [RowKind, () => Promise<Target>][] = [
+        ["floor", () => this.floorTarget(url)],
+        ["engine", () => this.engineTarget(url)],
+      ];
+      // The production layout: the hub in the broker's own process, with its route/delivered hooks.
+      if (host) kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
+      await this.sweep(broker, url, kinds);
+    } finally {
+      await stop();
+    }
+  }
+
+  /** bare-http then http (the production server), each with its own broker as in production. */
+  async httpRows(broker: BrokerKind): Promise<void> {
+    const mosquitto = broker === "mosquitto" ? await startMosquitto() : null;
+    try {
+      // bare-http: hub (+ embedded broker) + node:http in one process.
+      const host = forkChild<HubHostApi>("hub-host");
+      try {
+        let url: string;
+        if (mosquitto) {
+          url = mosquitto.url;
+          await host.call("startHub", { url });
+        } else {
+          url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
+          await host.call("startHub", {});
+        }
+        const { port } = await host.call("listenHttp");
+        await this.sweep(broker, url, [["bare-http", () => this.httpTarget(`http://127.0.0.1:${port}`)]]);
+      } finally {
+        await host.close();
+      }
+      // http: the production build, started as in tests, its devices registered beforehand.
+      const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+      const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(Math.max(...this.mode.deviceCounts)));
+      const server = await startServer({
+        RRPC_DB: dbPath,
+        RRPC_SIMULATOR: "0",
+        RRPC_LOG_LEVEL: "warn",
+        RRPC_MAX_IN_FLIGHT: "100000",
+        ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}),
+      });
+      try {
+        const url = mosquitto?.url ?? `mqtt://127.0.0.1:${server.mqttPort}`;
+        await this.sweep(broker, url, [["http", () => this.httpTarget(server.url)]], secrets);
+        reportServerErrors(server);
+      } finally {
+        await server.stop();
+        rmSync(dirname(server.dbPath), { recursive: true, force: true });
+      }
+    } finally {
+      await mosquitto?.stop();
+    }
+  }
+
+  // Slot for the `tencent` row (calls through the Tencent Cloud API-compatible endpoint):
+  // add a Target here and list it in httpRows; report.ts already orders and compares it.
+
+  /** Memory per idle device and timeout precision, on a fresh broker + hub. */
+  async memoryAndTimeouts(broker: BrokerKind): Promise<{ memory: MemoryResult; timeouts: TimeoutRow }> {
+    const host = forkChild<HubHostApi>("hub-host");
+    const mosquitto = broker === "mosquitto" ? await startMosquitto() : null;
+    const fleets: Child<EchoDevicesApi>[] = [];
+    try {
+      let url: string;
+      if (mosquitto) {
+        url = mosquitto.url;
+        await host.call("startHub", { url });
+      } else {
+        url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
+        await host.call("startHub", {});
+      }
+      const pids = { hub: host.pid, broker: mosquitto ? (mosquitto.proc.pid ?? 0) : host.pid };
+      const rss = () => (pids.hub === pids.broker ? rssOf(pids.hub) : rssOf(pids.hub) + rssOf(pids.broker));
+      await sleep(1000);
+      const before = { total: rss(), hub: rssOf(pids.hub), broker: rssOf(pids.broker) };
+      const n = this.mode.memoryDevices;
+      const perFleet = 5000;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: Math.ceil(n / perFleet) }, async (_, i) => {
+          const fleet = forkChild<EchoDevicesApi>("echo-devices");
+          fleets.push(fleet);
+          await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: i * perFleet, count: Math.min(perFleet, n - i * perFleet), silent: true });
+        }),
+      );
+      log(`[${broker}] ${n} idle devices connected in ${(performance.now() - t0).toFixed(0)} ms`);
+      await sleep(2000);
+      const after = { total: rss(), hub: rssOf(pids.hub), broker: rssOf(pids.broker) };
+      const deviceRss = fleets.reduce((s, f) => s + rssOf(f.pid), 0);
+      const memory: MemoryResult = {
+        broker,
+        devices: n,
+        rssBefore: before.total,
+        rssAfter: after.total,
+        bytesPerDevice: (after.total - before.total) / n,
+        processes: mosquitto
+          ? { hubBefore: before.hub, hubAfter: after.hub, brokerBefore: before.broker, brokerAfter: after.broker }
+          : { hubAndBrokerBefore: before.total, hubAndBrokerAfter: after.total },
+        deviceProcessesRss: deviceRss,
+      };
+      log(`[${broker}] RSS broker+hub ${mb(before.total)} → ${mb(after.total)} with ${n} devices: ${(memory.bytesPerDevice / 1024).toFixed(1)} KiB/device`);
+
+      const t = await host.call("timeouts", {
+        productId: BENCH_PRODUCT,
+        devices: deviceNames(Math.min(n, this.mode.timeoutCalls)),
+        calls: this.mode.timeoutCalls,
+        timeoutMs: this.mode.timeoutMs,
+        rounds: this.mode.timeoutRounds,
+      });
+      log(`[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`);
+      return { memory, timeouts: { broker, ...t } };
+    } finally {
+      await Promise.all(fleets.map((f) => f.close()));
+      await host.close();
+      await mosquitto?.stop();
+    }
+  }
+
+  private async startBroker(broker: BrokerKind): Promise<{ url: string; host: Child<HubHostApi> | null; stop(): Promise<void> }> {
+    if (broker === "mosquitto") {
+      const m: Mosquitto = await startMosquitto();
+      return { url: m.url, host: null, stop: () => m.stop() };
+    }
+    const host = forkChild<HubHostApi>("hub-host");
+    const { port } = await host.call("startBroker");
+    return { url: `mqtt://127.0.0.1:${port}`, host, stop: () => host.close() };
+  }
+
+  private async floorTarget(url: string): Promise<Target> {
+    const floor = forkChild<FloorRequesterApi>("floor-requester");
+    await floor.call("connect", { url, productId: BENCH_PRODUCT });
+    return {
+      run: (devices, spec, warmupCalls) => floor.call("run", { productId: BENCH_PRODUCT, devices, spec, warmupCalls }),
+      close: () => floor.close(),
+    };
+  }
+
+  private async engineTarget(url: string): Promise<Target> {
+    const host = forkChild<HubHostApi>("hub-host");
+    await host.call("startHub", { url });
+    return {
+      run: (devices, spec, warmupCalls) => host.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
+      close: () => host.close(),
+    };
+  }
+
+  private async colocatedTarget(brokerHost: Child<HubHostApi>): Promise<Target> {
+    await brokerHost.call("startHub", {});
+    return {
+      run: (devices, spec, warmupCalls) => brokerHost.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
+      close: () => brokerHost.call("stopHub"),
+    };
+  }
+
+  /** autocannon in its own process; a short unmeasured run first warms the server up. */
+  private async httpTarget(url: string): Promise<Target> {
+    const loader = forkChild<HttpLoadApi>("http-load");
+    return {
+      run: async (devices, spec, warmupCalls) => {
+        const base = { url, productId: BENCH_PRODUCT, devices, timeoutMs: CALL_TIMEOUT_MS };
+        if (warmupCalls) await loader.call("run", { ...base, spec: { concurrency: 100, warmupMs: 0, durationMs: this.mode.warmupMs * 2 } });
+        return loader.call("run", { ...base, spec });
+      },
+      close: () => loader.close(),
+    };
+  }
+}
+
+function reportServerErrors(server: ServerHandle): void {
+  const errors = server.output().split("\n").filter((l) => l.includes('"level":"error"'));
+  if (errors.length) log(`WARNING: the server logged ${errors.length} error line(s), first: ${errors[0]}`);
+}
+
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      broker: { type: "string", default: "all" },
+      out: { type: "string", default: join(ROOT, "bench-results.json") },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--out FILE]");
+    return;
+  }
+  const mode = { ...MODES[values.quick ? "quick" : "full"] };
+  if (!existsSync(join(ROOT, ".next", "BUILD_ID"))) {
+    log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http rows measure the production server.");
+    process.exit(2);
+  }
+  const stale = newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
+  if (stale) log(`WARNING: ${stale} is newer than the production build; the http rows measure the build. Run \`npm run build\` to refresh it.`);
+
+  const mosquittoBin = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
+  mode.brokers = mode.brokers.filter((b) => values.broker === "all" || values.broker === b);
+  if (mode.brokers.includes("mosquitto") && !existsSync(mosquittoBin)) {
+    log(`bench: ${mosquittoBin} not found: Mosquitto rows skipped (apt-get install mosquitto)`);
+    mode.brokers = mode.brokers.filter((b) => b !== "mosquitto");
+  }
+  if (mode.brokers.length === 0) throw new Error(`--broker ${values.broker}: nothing to measure`);
+
+  const started = Date.now();
+  const loadBefore = loadavg()[0]!;
+  if (loadBefore > cpus().length / 2) log(`WARNING: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: other processes are busy, figures will be noisy`);
+  log(`bench (${mode.name}): brokers ${mode.brokers.join(", ")}; devices ${mode.deviceCounts.join("/")}; in flight ${mode.concurrencies.join("/")}; ${mode.warmupMs} ms warm-up + ${mode.durationMs} ms per cell`);
+  const bench = new Bench(mode);
+  const memory: MemoryResult[] = [];
+  const timeouts: TimeoutRow[] = [];
+  for (const broker of mode.brokers) {
+    await bench.mqttRows(broker);
+    if (mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
+    const m = await bench.memoryAndTimeouts(broker);
+    memory.push(m.memory);
+    timeouts.push(m.timeouts);
+  }
+  const report = buildReport({
+    mode: mode.name,
+    settings: { ...mode, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
+    machine: { ...machineInfo(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg()[0]! },
+    cells: bench.cells,
+    memory,
+    timeouts,
+    warnings: childWarnings(),
+    elapsedS: (Date.now() - started) / 1000,
+  });
+  printReport(report);
+  writeFileSync(values.out, JSON.stringify(report, null, 2) + "\n");
+  log(`wrote ${values.out} (${report.elapsedS.toFixed(0)} s)`);
+}
+
+main().catch((err: Error) => {
+  log(`bench failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+/** A hub as the benchmarks run it, and closed-loop Hub.call() load on it (the `engine` rows). */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { EmbeddedBroker } from "../lib/server/broker";
+import { Hub } from "../lib/server/engine";
+import { Store } from "../lib/server/store";
+import { tempDir } from "../lib/server/testing";
+import { benchPayloadText, deviceNames } from "./common";
+import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
+
+export type BenchHub = { hub: Hub; store: Store; stop(): Promise<void> };
+
+/**
+ * A Hub with a real Store on a temp SQLite file, connected to `url`. Pass the embedded broker
+ * when it runs in this process (production layout: offline/not_subscribed and delivered hooks).
+ */
+export async function startBenchHub(url: string, broker?: EmbeddedBroker): Promise<BenchHub> {
+  const dir = tempDir("rrpc-bench-");
+  const store = new Store(join(dir, "rrpc.db"));
+  const hub = new Hub({ store, mqttUrl: url, broker, maxInFlight: 100_000, maxPayloadBytes: 128 * 1024, defaultTimeoutMs: 4000 });
+  await hub.start();
+  if (!hub.isReady) throw new Error(`the hub could not connect to ${url}`);
+  return {
+    hub,
+    store,
+    async stop() {
+      await hub.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type EngineRun = { productId: string; devices: number; spec: LoadSpec; timeoutMs: number; payloadBytes?: number; warmupCalls?: number };
+
+export async function engineLoad(hub: Hub, r: EngineRun): Promise<LoadResult> {
+  const names = deviceNames(r.devices);
+  const payload = Buffer.from(benchPayloadText(r.payloadBytes));
+  const call = async (seq: number) => {
+    const c = await hub.call({ productId: r.productId, deviceName: names[seq % names.length]!, payload, timeoutMs: r.timeoutMs });
+    return c.status === "success" ? null : c.status;
+  };
+  if (r.warmupCalls) await runCount(r.spec.concurrency, r.warmupCalls, call);
+  return closedLoop(r.spec, call);
+}

@@ -1,0 +1,69 @@
+/** Closed-loop load: N callers, each starting its next call as soon as the previous one ends. */
+import { Samples, type LatencySummary } from "./stats";
+
+export type LoadSpec = {
+  /** Calls in flight. */
+  concurrency: number;
+  /** Run this long before measuring (JIT, connection set-up, queues filling). */
+  warmupMs: number;
+  /** Then measure this long. */
+  durationMs: number;
+};
+
+export type LoadResult = {
+  /** Calls that ended inside the measured window (successes and failures). */
+  calls: number;
+  /** Successful calls per second inside the window. */
+  callsPerSecond: number;
+  latency: LatencySummary;
+  failures: number;
+  /** Failure kind (call status, HTTP status, "lost") → count, inside the window. */
+  failureKinds: Record<string, number>;
+};
+
+/**
+ * Runs `call` from `spec.concurrency` loops for warmupMs + durationMs. A call resolves to null
+ * on success or to a short failure kind. Latency and throughput count calls that end inside the
+ * measured window; the loops then finish the calls they have in flight.
+ */
+export async function closedLoop(spec: LoadSpec, call: (seq: number) => Promise<string | null>): Promise<LoadResult> {
+  const samples = new Samples();
+  const failureKinds: Record<string, number> = {};
+  let failures = 0;
+  let seq = 0;
+  const begin = performance.now();
+  const from = begin + spec.warmupMs;
+  const until = from + spec.durationMs;
+
+  const loop = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      const failure = await call(seq++);
+      const t1 = performance.now();
+      if (t1 < from || t1 > until) continue;
+      if (failure === null) samples.add(t1 - t0);
+      else {
+        failures++;
+        failureKinds[failure] = (failureKinds[failure] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, loop));
+  const latency = samples.summary();
+  return {
+    calls: latency.count + failures,
+    callsPerSecond: latency.count / (spec.durationMs / 1000),
+    latency,
+    failures,
+    failureKinds,
+  };
+}
+
+/** Loops that start at once and each do a share of `calls` (a fixed count, e.g. for JIT warm-up). */
+export async function runCount(concurrency: number, calls: number, call: (seq: number) => Promise<string | null>): Promise<void> {
+  let seq = 0;
+  const loop = async () => {
+    while (seq < calls) await call(seq++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, loop));
+}
