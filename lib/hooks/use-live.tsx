@@ -13,6 +13,7 @@ export type LiveConnection = {
 
 type Ctx = { store: LiveStore; subscribe: (cb: () => void) => () => void; connection: LiveConnection };
 const LiveContext = createContext<Ctx | null>(null);
+const RENDER_EVERY_MS = 250;
 
 function brokerUrl(cfg: LiveConfig): string | null {
   if (cfg.url) return cfg.url;
@@ -23,7 +24,9 @@ function brokerUrl(cfg: LiveConfig): string | null {
 
 /**
  * One MQTT-over-WebSocket connection per tab, shared by every page: it watches all RRPC
- * traffic and the hub's feed. Listeners are told at most once per animation frame.
+ * traffic and the hub's feed. Listeners are told at once after a quiet spell, then at most every
+ * RENDER_EVERY_MS: under a storm, layout and paint (not JavaScript) were what starved a 2-core
+ * machine, and nobody reads 60 table updates a second.
  */
 export function LiveProvider({ children }: { children: React.ReactNode }) {
   const { data: cfg, error: cfgError, mutate: refreshCfg } = useLiveConfig();
@@ -53,10 +56,12 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       reconnectPeriod: 1000,
       connectTimeout: 5000,
     });
-    let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let last = 0;
     let reconnects = 0;
     const notify = () => {
-      frame = 0;
+      timer = null;
+      last = performance.now();
       for (const l of listeners.current) l();
     };
     client.on("connect", () => {
@@ -76,10 +81,10 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     client.on("error", (err) => setConnection((c) => ({ ...c, error: err.message })));
     client.on("message", (topic, payload) => {
       store.ingest(topic, payload);
-      frame ||= requestAnimationFrame(notify);
+      timer ??= setTimeout(notify, Math.max(0, last + RENDER_EVERY_MS - performance.now()));
     });
     return () => {
-      if (frame) cancelAnimationFrame(frame);
+      if (timer) clearTimeout(timer);
       client.end(true);
     };
   }, [cfg, store, refreshCfg]);
