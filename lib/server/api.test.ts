@@ -1,5 +1,5 @@
 /**
- * The native HTTP API through the real production server (`next start`), its embedded broker
+ * The native HTTP API through the real production server (`npm start`: server.mts), its embedded broker
  * and simulated device, and against a real Mosquitto via MQTT_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

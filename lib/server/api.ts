@@ -1,10 +1,10 @@
 import "server-only";
-import { isBase64 } from "../rrpc/payload";
 import type { CreateCallInput, ExportCallsInput, ListCallsInput } from "../rrpc/schemas";
 import type { CallJson, DeviceSummary } from "../rrpc/types";
 import { callToJson, type CallSource } from "./call";
-import { ApiError, OUTCOME_ERRORS } from "./errors";
-import { errorResponse } from "./http";
+import { ApiError } from "./errors";
+import { toResponse } from "./http";
+import { makeCall, maxCallBodyBytes } from "./calls";
 import { getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
 import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
 import { LIVE_USERNAME } from "./auth/broker-acl";
@@ -15,34 +15,12 @@ import { log } from "./log";
 
 export { getRuntime };
 
-/** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export async function maxBodyBytes(): Promise<number> {
-  const rt = await getRuntime();
-  return Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
+  return maxCallBodyBytes(await getRuntime());
 }
 
-export function decodePayload(payload: string, encoding: "utf8" | "base64"): Buffer {
-  if (encoding === "utf8") return Buffer.from(payload, "utf8");
-  if (!isBase64(payload)) {
-    throw new ApiError("invalid_request", "payload is not valid base64", [{ field: "payload", message: "not valid base64" }]);
-  }
-  return Buffer.from(payload, "base64");
-}
-
-/** Makes the call and answers with it: 200 on success, the outcome's error code otherwise. */
 export async function createCall(input: CreateCallInput, source: CallSource = "api"): Promise<Response> {
-  const rt = await getRuntime();
-  const call = await rt.hub.call({
-    productId: input.productId,
-    deviceName: input.deviceName,
-    payload: decodePayload(input.payload, input.encoding),
-    timeoutMs: input.timeoutMs,
-    source,
-  });
-  const json = callToJson(call);
-  if (call.status === "success") return Response.json(json);
-  const outcome = OUTCOME_ERRORS[call.status as keyof typeof OUTCOME_ERRORS];
-  return errorResponse(new ApiError(outcome.code, outcome.message), json);
+  return toResponse(await makeCall(await getRuntime(), input, source));
 }
 
 export async function listCalls(q: ListCallsInput) {

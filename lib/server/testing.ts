@@ -99,19 +99,20 @@ export type ServerHandle = {
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
-/** The production build (`next start`) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
+/** The production server (`npm start`: server.mts) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
 export async function spawnServer(env: Record<string, string> = {}) {
   const root = join(__dirname, "..", "..");
   if (!existsSync(join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
   const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
   const host = env.HOST ?? "127.0.0.1";
-  const proc = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", host, "-p", String(port)], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "--no-warnings", join(root, "server.mts")], {
     cwd: root,
     env: {
       ...process.env,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      HOST: host,
       PORT: String(port),
       MQTT_PORT: String(mqttPort),
       MQTT_WS_PORT: String(wsPort),

@@ -27,8 +27,8 @@ export function sessionUser(rt: Runtime, cookieValue: string | null | undefined)
  * nobody. Nobody is let through only while sign-in is off (loopback-only, no operator
  * configured); a wrong key is refused even then.
  */
-export function authorizeRequest(rt: Runtime, req: Request): Caller {
-  const auth = req.headers.get("authorization");
+export function authorizeRequest(rt: Runtime, headers: { get(name: string): string | null }): Caller {
+  const auth = headers.get("authorization");
   if (auth) {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth.trim());
     const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
@@ -41,7 +41,7 @@ export function authorizeRequest(rt: Runtime, req: Request): Caller {
     rt.registry.markApiKeyUsed(secretId);
     return { kind: "apikey", secretId };
   }
-  const user = sessionUser(rt, readCookie(req.headers.get("cookie"), SESSION_COOKIE));
+  const user = sessionUser(rt, readCookie(headers.get("cookie"), SESSION_COOKIE));
   if (user) return { kind: "operator", user };
   if (!rt.config.operator) return { kind: "anonymous" };
   throw new ApiError("unauthorized", "sign in, or send an API key: Authorization: Basic base64(SecretId:SecretKey)");

@@ -1,0 +1,34 @@
+import { isBase64 } from "../rrpc/payload";
+import type { CreateCallInput } from "../rrpc/schemas";
+import { callToJson, type CallSource } from "./call";
+import { ApiError, OUTCOME_ERRORS } from "./errors";
+import { errorReply, type Reply } from "./http";
+import type { Runtime } from "./runtime";
+
+/** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
+export function maxCallBodyBytes(rt: Runtime): number {
+  return Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
+}
+
+export function decodePayload(payload: string, encoding: "utf8" | "base64"): Buffer {
+  if (encoding === "utf8") return Buffer.from(payload, "utf8");
+  if (!isBase64(payload)) {
+    throw new ApiError("invalid_request", "payload is not valid base64", [{ field: "payload", message: "not valid base64" }]);
+  }
+  return Buffer.from(payload, "base64");
+}
+
+/** Makes the call and answers with it: 200 on success, the outcome's error code otherwise. */
+export async function makeCall(rt: Runtime, input: CreateCallInput, source: CallSource = "api"): Promise<Reply> {
+  const call = await rt.hub.call({
+    productId: input.productId,
+    deviceName: input.deviceName,
+    payload: decodePayload(input.payload, input.encoding),
+    timeoutMs: input.timeoutMs,
+    source,
+  });
+  const json = callToJson(call);
+  if (call.status === "success") return { status: 200, body: json };
+  const outcome = OUTCOME_ERRORS[call.status as keyof typeof OUTCOME_ERRORS];
+  return errorReply(new ApiError(outcome.code, outcome.message), json);
+}
