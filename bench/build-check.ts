@@ -4,6 +4,9 @@ import { join, relative } from "node:path";
 
 const SOURCES = ["lib", "app", "components", "instrumentation.ts", "next.config.ts"];
 
+/** Tests and their helpers are not part of the build. */
+const NOT_BUILT = /\.test\.ts$|\/testing\.ts$/;
+
 /** The first source file (tests excluded) modified after `mtimeMs`, relative to root; null if none. */
 export function newestSourceAfter(root: string, mtimeMs: number): string | null {
   const walk = (path: string): string | null => {
@@ -20,7 +23,7 @@ export function newestSourceAfter(root: string, mtimeMs: number): string | null 
       }
       return null;
     }
-    return /\.(ts|tsx|css)$/.test(path) && !/\.test\.ts$/.test(path) && st.mtimeMs > mtimeMs ? relative(root, path) : null;
+    return /\.(ts|tsx|css)$/.test(path) && !NOT_BUILT.test(path) && st.mtimeMs > mtimeMs ? relative(root, path) : null;
   };
   for (const s of SOURCES) {
     const hit = walk(join(root, s));

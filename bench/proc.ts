@@ -110,6 +110,35 @@ export function forkChild<A extends Api>(name: string, opts: ForkOptions = {}): 
   };
 }
 
+const cleanups = new Set<() => Promise<void>>();
+let handlersInstalled = false;
+
+/**
+ * Stops `x` (a server, a Mosquitto) if the run is interrupted (Ctrl-C, SIGTERM), so that nothing
+ * outlives the benchmark on a shared machine. Forked children exit by themselves when the
+ * parent goes; spawned servers do not.
+ */
+export function stopOnInterrupt<T extends { stop(): Promise<void> }>(x: T): T {
+  const entry = () => x.stop();
+  cleanups.add(entry);
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.once(sig, () => {
+        process.stderr.write(`${sig}: stopping servers and brokers\n`);
+        void Promise.allSettled([...cleanups].map((stop) => stop())).then(() => process.exit(130));
+      });
+    }
+  }
+  return {
+    ...x,
+    async stop() {
+      cleanups.delete(entry);
+      await x.stop();
+    },
+  } as T;
+}
+
 /** Resident set size of a process in bytes (Linux /proc), 0 when it is gone. */
 export function rssOf(pid: number): number {
   try {

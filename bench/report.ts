@@ -36,6 +36,8 @@ export type Cell = {
   calls: number;
   failures: number;
   failureKinds: Record<string, number>;
+  /** calls/s of each round measured; the cell's figures are the best round's. */
+  rounds: number[];
   /** callsPerSecond ÷ the baseline cell's (see BASELINE). */
   ratio?: number;
 };
@@ -147,9 +149,10 @@ export function printReport(rep: Report): void {
         fmtMs(c.p95),
         fmtMs(c.p99),
         c.ratio === undefined ? "" : `${ratioText(c.ratio)} × ${BASELINE[c.kind]}`,
+        c.rounds.length > 1 ? c.rounds.map(fmtRate).join(" / ") : "",
         c.failures ? String(c.failures) : "",
       ]);
-    out.push(markdownTable(["row", "devices", "in flight", "calls/s", "p50 ms", "p95 ms", "p99 ms", "ratio", "failures"], rows), "");
+    out.push(markdownTable(["row", "devices", "in flight", "calls/s", "p50 ms", "p95 ms", "p99 ms", "ratio", "rounds calls/s", "failures"], rows), "");
   }
   const r = rep.ratios;
   out.push(
