@@ -173,14 +173,7 @@ class Bench {
       // bare-http: hub (+ embedded broker) + node:http in one process.
       const host = forkChild<HubHostApi>("hub-host");
       try {
-        let url: string;
-        if (mosquitto) {
-          url = mosquitto.url;
-          await host.call("startHub", { url });
-        } else {
-          url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
-          await host.call("startHub", {});
-        }
+        const url = await startHostHub(host, mosquitto);
         const { port } = await host.call("listenHttp");
         await this.sweep(broker, url, [["bare-http", () => this.httpTarget(`http://127.0.0.1:${port}`)]]);
       } finally {
@@ -220,14 +213,7 @@ class Bench {
     const mosquitto = broker === "mosquitto" ? stopOnInterrupt(await startMosquitto()) : null;
     const fleets: Child<EchoDevicesApi>[] = [];
     try {
-      let url: string;
-      if (mosquitto) {
-        url = mosquitto.url;
-        await host.call("startHub", { url });
-      } else {
-        url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
-        await host.call("startHub", {});
-      }
+      const url = await startHostHub(host, mosquitto);
       const pids = { hub: host.pid, broker: mosquitto ? (mosquitto.proc.pid ?? 0) : host.pid };
       const rss = () => (pids.hub === pids.broker ? rssOf(pids.hub) : rssOf(pids.hub) + rssOf(pids.broker));
       await sleep(1000);
@@ -323,6 +309,17 @@ class Bench {
       close: () => loader.close(),
     };
   }
+}
+
+/** A hub in the hub-host process, on Mosquitto or on an embedded broker in the same process; the broker's URL. */
+async function startHostHub(host: Child<HubHostApi>, mosquitto: { url: string } | null): Promise<string> {
+  if (mosquitto) {
+    await host.call("startHub", { url: mosquitto.url });
+    return mosquitto.url;
+  }
+  const url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
+  await host.call("startHub", {});
+  return url;
 }
 
 function reportServerErrors(server: ServerHandle): void {
