@@ -1,12 +1,13 @@
 /**
  * `npm start`: one process with the hub (broker, engine, store, simulated device) and the
- * dashboard. Next.js serves every page and route; `POST /api/calls`, the hot path for programs,
- * is answered directly from node:http (lib/server/fast-path.ts) with the same logic.
+ * dashboard. Next.js serves every page and route; `POST /api/calls` and Tencent's
+ * PublishRRPCMessage, the hot paths for programs, are answered directly from node:http
+ * (lib/server/fast-path.ts) with the same logic.
  */
 import { createServer } from "node:http";
 import next from "next";
 import { getRuntime } from "./lib/server/runtime";
-import { isCreateCall, serveCreateCall } from "./lib/server/fast-path";
+import { isCreateCall, isTencentCall, serveCreateCall, serveTencentCall } from "./lib/server/fast-path";
 
 let rt;
 try {
@@ -23,6 +24,7 @@ await app.prepare();
 const runtime = rt;
 const server = createServer((req, res) => {
   if (isCreateCall(req)) void serveCreateCall(runtime, req, res);
+  else if (isTencentCall(req)) void serveTencentCall(runtime, req, res);
   else void handle(req, res);
 });
 server.on("error", (err) => {

@@ -10,6 +10,8 @@ declare module "autocannon" {
       body?: string | Buffer;
       /** Called before each request; returns the request to send. */
       setupRequest?: (req: Request, context: Record<string, unknown>) => Request;
+      /** Called with each response's body (turns body capture on). */
+      onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
     };
     type Options = {
       url: string;

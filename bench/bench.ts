@@ -188,12 +188,21 @@ class Bench {
           RRPC_SIMULATOR: "0",
           RRPC_LOG_LEVEL: "warn",
           RRPC_MAX_IN_FLIGHT: "100000",
+          RRPC_BOOTSTRAP_KEY: `${BENCH_KEY.secretId}:${BENCH_KEY.secretKey}`,
           ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}),
         }),
       );
       try {
         const url = mosquitto?.url ?? `mqtt://127.0.0.1:${server.mqttPort}`;
-        await this.sweep(broker, url, [["http", () => this.httpTarget(server.url)]], { secrets });
+        await this.sweep(
+          broker,
+          url,
+          [
+            ["http", () => this.httpTarget(server.url)],
+            ["tencent", () => this.httpTarget(server.url, BENCH_KEY)],
+          ],
+          { secrets },
+        );
         reportServerErrors(server);
       } finally {
         await server.stop();
@@ -204,8 +213,6 @@ class Bench {
     }
   }
 
-  // Slot for the `tencent` row (calls through the Tencent Cloud API-compatible endpoint):
-  // add a Target here and list it in httpRows; report.ts already orders and compares it.
 
   /** Memory per idle device and timeout precision, on a fresh broker + hub. */
   async memoryAndTimeouts(broker: BrokerKind): Promise<{ memory: MemoryResult; timeouts: TimeoutRow }> {
@@ -298,11 +305,11 @@ class Bench {
   }
 
   /** autocannon in its own process; a short unmeasured run first warms the server up. */
-  private async httpTarget(url: string): Promise<Target> {
+  private async httpTarget(url: string, tencent?: { secretId: string; secretKey: string }): Promise<Target> {
     const loader = forkChild<HttpLoadApi>("http-load");
     return {
       run: async (devices, spec, warmupCalls) => {
-        const base = { url, productId: BENCH_PRODUCT, devices, timeoutMs: CALL_TIMEOUT_MS };
+        const base = { url, productId: BENCH_PRODUCT, devices, timeoutMs: CALL_TIMEOUT_MS, tencent };
         if (warmupCalls) await loader.call("run", { ...base, spec: { concurrency: 100, warmupMs: 0, durationMs: this.mode.warmupMs * 2 } });
         return loader.call("run", { ...base, spec });
       },
@@ -321,6 +328,9 @@ async function startHostHub(host: Child<HubHostApi>, mosquitto: { url: string } 
   await host.call("startHub", {});
   return url;
 }
+
+/** The API key the tencent row signs with (RRPC_BOOTSTRAP_KEY of the benchmarked server). */
+const BENCH_KEY = { secretId: "AKIDbenchbenchbenchbenchbenchbench01", secretKey: "benchSecretKeybenchSecretKey0001" };
 
 function reportServerErrors(server: ServerHandle): void {
   const errors = server.output().split("\n").filter((l) => l.includes('"level":"error"'));

@@ -20,7 +20,7 @@ export const BASELINE: Partial<Record<RowKind, RowKind>> = {
   engine: "floor",
   "engine-colocated": "floor",
   http: "bare-http",
-  // tencent: "bare-http",  ← decide when the tencent row lands
+  tencent: "bare-http",
 };
 
 export type Cell = {
@@ -56,7 +56,7 @@ export type MemoryResult = {
 
 export type TimeoutRow = { broker: BrokerKind } & TimeoutResult;
 
-type Ratios = { engineVsFloor: number | null; engineColocatedVsFloor: number | null; httpVsBare: number | null };
+type Ratios = { engineVsFloor: number | null; engineColocatedVsFloor: number | null; httpVsBare: number | null; tencentVsBare: number | null };
 
 export type Report = {
   date: string;
@@ -105,7 +105,7 @@ export function buildReport(r: {
     );
   const ratiosOf = (cells: Cell[]): Ratios => {
     const of = (kind: RowKind) => minOrNull(cells.filter((c) => c.kind === kind && c.ratio !== undefined).map((c) => c.ratio!));
-    return { engineVsFloor: of("engine"), engineColocatedVsFloor: of("engine-colocated"), httpVsBare: of("http") };
+    return { engineVsFloor: of("engine"), engineColocatedVsFloor: of("engine-colocated"), httpVsBare: of("http"), tencentVsBare: of("tencent") };
   };
   const brokers = [...new Set(table.map((c) => c.broker))];
   const httpRates = table.filter((c) => c.kind === "http").map((c) => c.callsPerSecond);
@@ -164,6 +164,7 @@ export function printReport(rep: Report): void {
         ["engine ÷ floor, lowest", ratioText(r.engineVsFloor)],
         ["engine-colocated ÷ floor, lowest", ratioText(r.engineColocatedVsFloor)],
         ["http ÷ bare-http, lowest", ratioText(r.httpVsBare)],
+        ["tencent ÷ bare-http, lowest", ratioText(r.tencentVsBare)],
         ...Object.entries(r.byBroker).map(([b, x]) => [`  ${b}: engine / colocated / http`, `${ratioText(x.engineVsFloor)} / ${ratioText(x.engineColocatedVsFloor)} / ${ratioText(x.httpVsBare)}`]),
         ["best http calls/s", rep.httpCallsPerSecond === null ? "-" : fmtRate(rep.httpCallsPerSecond)],
         ["RSS per 1,000 idle devices (embedded, broker + hub)", rep.rssBytesPer1000Devices === null ? "-" : fmtBytes(rep.rssBytesPer1000Devices)],

@@ -4,13 +4,12 @@ import type { CallJson, DeviceSummary } from "../rrpc/types";
 import { callToJson, type CallSource } from "./call";
 import { ApiError } from "./errors";
 import { toResponse } from "./http";
-import { makeCall, maxCallBodyBytes } from "./calls";
+import { makeCall, maxCallBodyBytes, tencentCall } from "./calls";
 import { getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
 import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
 import { LIVE_USERNAME } from "./auth/broker-acl";
 import { verifyPassword } from "./auth/tokens";
 import { SESSION_TTL_MS, sessionCookie, sessionUser } from "./auth/request-auth";
-import { handleTencentRequest } from "./tencent/publish-rrpc";
 import { log } from "./log";
 
 export { getRuntime };
@@ -267,13 +266,6 @@ export async function liveConfig() {
 
 /** Tencent Cloud API 3.0 PublishRRPCMessage, for the official SDKs (always HTTP 200). */
 export async function tencentApi(req: Request): Promise<Response> {
-  const rt = await getRuntime();
-  return handleTencentRequest(req, {
-    call: (input) => rt.hub.call(input),
-    secretFor: (id) => rt.registry.secretFor(id),
-    deviceExists: (p, d) => rt.registry.deviceState(p, d),
-    onAuthenticated: (id) => rt.registry.markApiKeyUsed(id),
-    // proxy.ts rewrites `/` to /api/tencent, which replaces Host; the signed one is kept here.
-    signedHost: req.headers.get("x-forwarded-host"),
-  });
+  // proxy.ts rewrites `/` to /api/tencent, which replaces Host; the signed one is kept here.
+  return tencentCall(await getRuntime(), req, req.headers.get("x-forwarded-host"));
 }

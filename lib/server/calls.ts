@@ -4,6 +4,7 @@ import { callToJson, type CallSource } from "./call";
 import { ApiError, OUTCOME_ERRORS } from "./errors";
 import { errorReply, type Reply } from "./http";
 import type { Runtime } from "./runtime";
+import { handleTencentRequest } from "./tencent/publish-rrpc";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export function maxCallBodyBytes(rt: Runtime): number {
@@ -31,4 +32,15 @@ export async function makeCall(rt: Runtime, input: CreateCallInput, source: Call
   if (call.status === "success") return { status: 200, body: json };
   const outcome = OUTCOME_ERRORS[call.status as keyof typeof OUTCOME_ERRORS];
   return errorReply(new ApiError(outcome.code, outcome.message), json);
+}
+
+/** Tencent Cloud API 3.0 PublishRRPCMessage, for the official SDKs (always HTTP 200). */
+export function tencentCall(rt: Runtime, req: Request, signedHost: string | null): Promise<Response> {
+  return handleTencentRequest(req, {
+    call: (input) => rt.hub.call(input),
+    secretFor: (id) => rt.registry.secretFor(id),
+    deviceExists: (p, d) => rt.registry.deviceState(p, d),
+    onAuthenticated: (id) => rt.registry.markApiKeyUsed(id),
+    signedHost,
+  });
 }
