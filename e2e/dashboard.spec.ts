@@ -127,11 +127,11 @@ test("history filters and CSV export return the calls just made", async ({ page,
 
 test("the timeline stays responsive at over 1,000 events per second: a window of rows, a counter for the rest", async ({ page, url, device }) => {
   test.setTimeout(90_000);
-  // A chatty device: it answers every request and then repeats its answer 30 times, so each
-  // call is a request, 31 replies and the hub's updates on the page.
+  // A chatty device: it answers every request and then repeats its answer 60 times, so each
+  // call is a request, 61 replies and the hub's updates on the page.
   const flood = await device("floodTarget", {
     reply: (_req, processId) => {
-      for (let i = 0; i < 30; i++) setImmediate(() => flood.client.publish(`$rrpc/txd/${PRODUCT}/floodTarget/${processId}`, "again"));
+      for (let i = 0; i < 60; i++) setImmediate(() => flood.client.publish(`$rrpc/txd/${PRODUCT}/floodTarget/${processId}`, "again"));
       return "ok";
     },
   });
