@@ -3,8 +3,6 @@
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
-export type PayloadEncoding = "utf8" | "base64";
-
 export type PayloadView = {
   payloadBase64: string;
   /** Present when the bytes are valid UTF-8. */

@@ -5,7 +5,7 @@ import { callToJson, type CallSource } from "./call";
 import { ApiError } from "./errors";
 import { toResponse } from "./http";
 import { makeCall, maxCallBodyBytes, tencentCall } from "./calls";
-import { getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
+import { DEMO_DEVICE, getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
 import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
 import { LIVE_USERNAME } from "./auth/broker-acl";
 import { verifyPassword } from "./auth/tokens";
@@ -44,7 +44,7 @@ export async function health() {
     brokerConnected: rt.hub.isReady,
     inFlight: rt.hub.inFlight,
     mqtt: rt.broker ? { tcpPort: rt.broker.tcpPort, wsPort: rt.broker.wsPort, wsPath: "/mqtt" } : null,
-    simulator: rt.simulator ? { productId: "AIRCOND001", deviceName: "airConditioner1" } : null,
+    simulator: rt.simulator ? DEMO_DEVICE : null,
   };
 }
 

@@ -29,10 +29,6 @@ export function replyForError(err: unknown): Reply {
 
 export const toResponse = (r: Reply): Response => Response.json(r.body, { status: r.status });
 
-export function errorResponse(err: ApiError, call?: unknown): Response {
-  return toResponse(errorReply(err, call));
-}
-
 export function fromZod(err: z.ZodError, where = ""): ApiError {
   const fields = err.issues.map((i) => ({
     field: [where, ...i.path.map(String)].filter(Boolean).join(".") || "(body)",

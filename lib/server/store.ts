@@ -248,12 +248,6 @@ export class Store {
     return this.db.prepare(`DELETE FROM calls WHERE process_id <= ? AND status != 'pending'`).run(cut.process_id).changes;
   }
 
-  countByStatus(): Record<string, number> {
-    this.flush();
-    const rows = this.db.prepare<[], { status: string; n: number }>(`SELECT status, count(*) AS n FROM calls GROUP BY status`).all();
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
-
   /**
    * Calls left pending by a process that stopped without settling them (a crash, a kill):
    * ended as `interrupted`, with the event appended to their trace. Run once at start.
