@@ -160,7 +160,10 @@ test("the timeline stays responsive at over 1,000 events per second: a window of
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * RATE));
       for (; sent < due; sent++) flood.client.publish(`$rrpc/txd/${PRODUCT}/floodTarget/${made[sent % made.length]}`, "again");
-      if (sent === total) clearInterval(tick), resolve();
+      if (sent === total) {
+        clearInterval(tick);
+        resolve();
+      }
     }, 5);
   });
   // The page also gets the hub's updates for these duplicate replies, so it counts at least `total`.
