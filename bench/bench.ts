@@ -214,17 +214,86 @@ class Bench {
   }
 
 
-  /** Memory per idle device and timeout precision, on a fresh broker + hub. */
-  async memoryAndTimeouts(broker: BrokerKind): Promise<{ memory: MemoryResult; timeouts: TimeoutRow }> {
-    const host = forkChild<HubHostApi>("hub-host");
+  /**
+   * Memory per idle device and timeout precision, on a fresh broker + hub. With the embedded
+   * broker, bare aedes (no hooks, no hub) is measured first in the same way: the hub's own cost
+   * per device is the difference; then the production server as `npm start` runs it.
+   */
+  async memoryAndTimeouts(broker: BrokerKind): Promise<{ memory: MemoryResult[]; timeouts: TimeoutRow }> {
+    const memory: MemoryResult[] = [];
+    let baseline: MemoryResult["baseline"] = null;
+    if (broker === "embedded") {
+      const bare = forkChild<HubHostApi>("hub-host", { execArgv: ["--expose-gc"] });
+      try {
+        const url = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
+        const m = await this.memoryOf("aedes", { url, read: hostReader(bare) });
+        await m.release();
+        baseline = m.result;
+      } finally {
+        await bare.close();
+      }
+    }
+    const host = forkChild<HubHostApi>("hub-host", { execArgv: ["--expose-gc"] });
     const mosquitto = broker === "mosquitto" ? stopOnInterrupt(await startMosquitto()) : null;
-    const fleets: Child<EchoDevicesApi>[] = [];
+    let timeouts: TimeoutRow;
     try {
       const url = await startHostHub(host, mosquitto);
-      const pids = { hub: host.pid, broker: mosquitto ? (mosquitto.proc.pid ?? 0) : host.pid };
-      const rss = () => (pids.hub === pids.broker ? rssOf(pids.hub) : rssOf(pids.hub) + rssOf(pids.broker));
+      // The timeout calls go to the idle (silent) devices still connected.
+      const m = await this.memoryOf(broker, { url, read: hostReader(host, mosquitto?.proc.pid) });
+      memory.push({ ...m.result, baseline });
+      const t = await host
+        .call("timeouts", {
+          productId: BENCH_PRODUCT,
+          devices: deviceNames(Math.min(this.mode.memoryDevices, this.mode.timeoutCalls)),
+          calls: this.mode.timeoutCalls,
+          timeoutMs: this.mode.timeoutMs,
+          rounds: this.mode.timeoutRounds,
+        })
+        .finally(() => m.release());
+      log(`[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`);
+      timeouts = { broker, ...t };
+    } finally {
+      await host.close();
+      await mosquitto?.stop();
+    }
+    if (broker === "embedded") memory.push(await this.serverMemory());
+    return { memory, timeouts };
+  }
+
+  /**
+   * `npm start`'s one process (Next.js, embedded broker, hub, registry) with the devices
+   * registered and logging in with Tencent key authentication, as in production. RSS only: the
+   * server has no way to force a GC, and Next.js's own share is in "before".
+   */
+  private async serverMemory(): Promise<MemoryResult> {
+    const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+    const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(this.mode.memoryDevices));
+    const server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
+    try {
+      const pid = server.proc.pid ?? 0;
+      // Next.js loads its pages lazily: one request to the dashboard and one API call first.
+      await fetch(`${server.url}/`).then((r) => r.arrayBuffer());
+      await fetch(`${server.url}/api/health`).then((r) => r.arrayBuffer());
+      const m = await this.memoryOf("server", { url: `mqtt://127.0.0.1:${server.mqttPort}`, secrets, read: async () => ({ rss: rssOf(pid), hubRss: rssOf(pid) }) });
+      await m.release();
+      reportServerErrors(server);
+      return { ...m.result, baseline: null };
+    } finally {
+      await server.stop();
+      rmSync(dirname(dbPath), { recursive: true, force: true });
+    }
+  }
+
+  /** Memory before and after `memoryDevices` idle devices (other processes) connect and subscribe; they stay connected until `release`. */
+  private async memoryOf(
+    what: MemoryResult["broker"],
+    target: { url: string; read: () => Promise<MemoryReading>; secrets?: string[] },
+  ): Promise<{ result: Omit<MemoryResult, "baseline">; release(): Promise<void> }> {
+    const fleets: Child<EchoDevicesApi>[] = [];
+    const release = () => Promise.all(fleets.map((f) => f.close())).then(() => undefined);
+    try {
       await sleep(1000);
-      const before = { total: rss(), hub: rssOf(pids.hub), broker: rssOf(pids.broker) };
+      const before = await target.read();
       const n = this.mode.memoryDevices;
       const perFleet = 5000;
       const t0 = performance.now();
@@ -232,39 +301,38 @@ class Bench {
         Array.from({ length: Math.ceil(n / perFleet) }, async (_, i) => {
           const fleet = forkChild<EchoDevicesApi>("echo-devices");
           fleets.push(fleet);
-          await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: i * perFleet, count: Math.min(perFleet, n - i * perFleet), silent: true });
+          const set = { url: target.url, productId: BENCH_PRODUCT, from: i * perFleet, count: Math.min(perFleet, n - i * perFleet), silent: true };
+          await fleet.call("connect", { ...set, secrets: target.secrets });
         }),
       );
-      log(`[${broker}] ${n} idle devices connected in ${(performance.now() - t0).toFixed(0)} ms`);
       await sleep(2000);
-      const after = { total: rss(), hub: rssOf(pids.hub), broker: rssOf(pids.broker) };
-      const deviceRss = fleets.reduce((s, f) => s + rssOf(f.pid), 0);
-      const memory: MemoryResult = {
-        broker,
+      const after = await target.read();
+      const perDevice = (a?: number, b?: number) => (a === undefined || b === undefined ? null : (b - a) / n);
+      const result: Omit<MemoryResult, "baseline"> = {
+        broker: what,
         devices: n,
-        rssBefore: before.total,
-        rssAfter: after.total,
-        bytesPerDevice: (after.total - before.total) / n,
-        processes: mosquitto
-          ? { hubBefore: before.hub, hubAfter: after.hub, brokerBefore: before.broker, brokerAfter: after.broker }
-          : { hubAndBrokerBefore: before.total, hubAndBrokerAfter: after.total },
-        deviceProcessesRss: deviceRss,
+        rssBefore: before.rss,
+        rssAfter: after.rss,
+        bytesPerDevice: (after.rss - before.rss) / n,
+        settledRssBefore: before.settledRss ?? null,
+        settledRssAfter: after.settledRss ?? null,
+        settledBytesPerDevice: perDevice(before.settledRss, after.settledRss),
+        heapBytesPerDevice: perDevice(before.heap, after.heap),
+        processes:
+          before.hubRss === before.rss
+            ? { hostBefore: before.hubRss, hostAfter: after.hubRss }
+            : { hubBefore: before.hubRss, hubAfter: after.hubRss, brokerBefore: before.rss - before.hubRss, brokerAfter: after.rss - after.hubRss },
+        deviceProcessesRss: fleets.reduce((s, f) => s + rssOf(f.pid), 0),
       };
-      log(`[${broker}] RSS broker+hub ${mb(before.total)} → ${mb(after.total)} with ${n} devices: ${(memory.bytesPerDevice / 1024).toFixed(1)} KiB/device`);
-
-      const t = await host.call("timeouts", {
-        productId: BENCH_PRODUCT,
-        devices: deviceNames(Math.min(n, this.mode.timeoutCalls)),
-        calls: this.mode.timeoutCalls,
-        timeoutMs: this.mode.timeoutMs,
-        rounds: this.mode.timeoutRounds,
-      });
-      log(`[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`);
-      return { memory, timeouts: { broker, ...t } };
-    } finally {
-      await Promise.all(fleets.map((f) => f.close()));
-      await host.close();
-      await mosquitto?.stop();
+      const settled = result.settledBytesPerDevice === null ? "" : `, settled ${mb(before.settledRss!)} → ${mb(after.settledRss!)}`;
+      const per = [`${kib(result.bytesPerDevice)} RSS`];
+      if (result.settledBytesPerDevice !== null) per.push(`${kib(result.settledBytesPerDevice)} settled`);
+      if (result.heapBytesPerDevice !== null) per.push(`${kib(result.heapBytesPerDevice)} heap`);
+      log(`[${what}] ${n} idle devices (connected in ${(performance.now() - t0).toFixed(0)} ms): RSS ${mb(before.rss)} → ${mb(after.rss)}${settled}; per device ${per.join(", ")}`);
+      return { result, release };
+    } catch (err) {
+      await release();
+      throw err;
     }
   }
 
@@ -318,6 +386,22 @@ class Bench {
   }
 }
 
+type MemoryReading = { rss: number; hubRss: number; settledRss?: number; heap?: number };
+
+/**
+ * Reads a hub-host's memory (plus an external broker's RSS): RSS as it is, then RSS and heap
+ * after full GCs (the host runs with --expose-gc). RSS alone also counts garbage not yet
+ * collected, which varied by ±4 KB per device between identical runs.
+ */
+function hostReader(host: Child<HubHostApi>, brokerPid?: number): () => Promise<MemoryReading> {
+  return async () => {
+    const external = brokerPid ? rssOf(brokerPid) : 0;
+    const hubRss = rssOf(host.pid);
+    const settled = await host.call("settledMemory");
+    return { rss: hubRss + external, hubRss, settledRss: settled.rss + external, heap: settled.heap };
+  };
+}
+
 /** A hub in the hub-host process, on Mosquitto or on an embedded broker in the same process; the broker's URL. */
 async function startHostHub(host: Child<HubHostApi>, mosquitto: { url: string } | null): Promise<string> {
   if (mosquitto) {
@@ -338,26 +422,30 @@ function reportServerErrors(server: ServerHandle): void {
 }
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
       broker: { type: "string", default: "all" },
+      only: { type: "string", default: "all" },
       out: { type: "string", default: join(ROOT, "bench-results.json") },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--out FILE]");
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|all] [--out FILE]");
     return;
   }
+  if (!["calls", "memory", "all"].includes(values.only)) throw new Error(`--only ${values.only}: expected calls, memory or all`);
+  const sections = { calls: values.only !== "memory", memory: values.only !== "calls" };
   const mode = { ...MODES[values.quick ? "quick" : "full"] };
-  if (!existsSync(join(ROOT, ".next", "BUILD_ID"))) {
+  if (sections.calls && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
     log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http rows measure the production server.");
     process.exit(2);
   }
-  const stale = newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
+  const stale = sections.calls && newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
   if (stale) log(`WARNING: ${stale} is newer than the production build; the http rows measure the build. Run \`npm run build\` to refresh it.`);
 
   const mosquittoBin = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
@@ -376,15 +464,18 @@ async function main(): Promise<void> {
   const memory: MemoryResult[] = [];
   const timeouts: TimeoutRow[] = [];
   for (const broker of mode.brokers) {
-    await bench.mqttRows(broker);
-    if (mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
+    if (sections.calls) {
+      await bench.mqttRows(broker);
+      if (mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
+    }
+    if (!sections.memory) continue;
     const m = await bench.memoryAndTimeouts(broker);
-    memory.push(m.memory);
+    memory.push(...m.memory);
     timeouts.push(m.timeouts);
   }
   const report = buildReport({
     mode: mode.name,
-    settings: { ...mode, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
+    settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
     machine: { ...machineInfo(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg()[0]! },
     cells: bench.cells,
     memory,

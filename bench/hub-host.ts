@@ -5,6 +5,8 @@
  * HTTP baseline. Drives Hub.call() load and the timeout-precision test in-process.
  */
 import type { Server } from "node:http";
+import { createServer, type Server as NetServer } from "node:net";
+import { Aedes } from "aedes";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../lib/server/broker";
 import { isObserver } from "../lib/server/runtime";
 import { startBareHttp } from "./bare-http";
@@ -13,6 +15,7 @@ import { serve } from "./proc";
 import { measureTimeouts, type TimeoutRun } from "./timeout-precision";
 
 let broker: EmbeddedBroker | null = null;
+let bare: { aedes: Aedes; tcp: NetServer } | null = null;
 let bench: BenchHub | null = null;
 let http: Server | null = null;
 
@@ -25,6 +28,21 @@ const api = {
   async startBroker(): Promise<{ port: number }> {
     broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver });
     return { port: broker.tcpPort };
+  },
+  /** aedes alone, as PERFORMANCE.md measured it (TCP no-delay, no hooks, no hub): the broker's own cost. */
+  async startBareBroker(): Promise<{ port: number }> {
+    const aedes = await Aedes.createBroker();
+    const tcp = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", () => r()));
+    bare = { aedes, tcp };
+    return { port: (tcp.address() as { port: number }).port };
+  },
+  /** Full garbage collections (the process runs with --expose-gc), then RSS and the JavaScript heap (+ external buffers): steadier than RSS alone. */
+  settledMemory(): { rss: number; heap: number } {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) for (let i = 0; i < 3; i++) gc();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed + m.external };
   },
   /** Without `url` the hub uses this process's embedded broker, as in production (route + delivered hooks). */
   async startHub(p: { url?: string } = {}): Promise<void> {
@@ -58,4 +76,8 @@ export type HubHostApi = typeof api;
 serve(api, async () => {
   await api.stopHub();
   await broker?.close();
+  if (bare) {
+    bare.tcp.close();
+    await new Promise<void>((r) => bare!.aedes.close(() => r()));
+  }
 });

@@ -43,12 +43,21 @@ export type Cell = {
 };
 
 export type MemoryResult = {
-  broker: BrokerKind;
+  /** "aedes": bare aedes, no hooks and no hub (the embedded row's baseline); "server": the production server (npm start). */
+  broker: BrokerKind | "aedes" | "server";
   devices: number;
   /** RSS of the hub and broker process(es) before the devices connected and after. */
   rssBefore: number;
   rssAfter: number;
   bytesPerDevice: number;
+  /** The same after full garbage collections of the Node.js process (null: not measurable there). */
+  settledRssBefore: number | null;
+  settledRssAfter: number | null;
+  settledBytesPerDevice: number | null;
+  /** Growth of the Node.js process's JavaScript heap + external memory, per device, after full GCs. */
+  heapBytesPerDevice: number | null;
+  /** Embedded: bare aedes measured the same way in the same run; the hub's own cost is the difference. */
+  baseline: Omit<MemoryResult, "baseline"> | null;
   processes: Record<string, number>;
   /** RSS of the processes holding the MQTT.js device clients (for scale). */
   deviceProcessesRss: number;
@@ -70,6 +79,15 @@ export type Report = {
   httpCallsPerSecond: number | null;
   /** Embedded broker + hub (one process): RSS growth per 1,000 idle connected, subscribed devices. */
   rssBytesPer1000Devices: number | null;
+  /**
+   * Embedded: what the hub adds per idle device on top of bare aedes measured in the same run,
+   * by JavaScript heap (+ external) and by RSS, both after full GCs; and the broker + hub RSS
+   * (settled) with all the devices connected.
+   */
+  hubBytesPerDevice: { heap: number; settledRss: number } | null;
+  settledRssWithDevices: number | null;
+  /** The production server (npm start: Next.js + broker + hub) with the devices registered and connected. */
+  serverRssWithDevices: number | null;
   /** Embedded: p99 of how late `timeout` fired, from the call's trace / from the caller's clock. */
   timeoutLatenessP99Ms: number | null;
   timeoutLatenessWallP99Ms: number | null;
@@ -120,6 +138,11 @@ export function buildReport(r: {
     ratios: { ...ratiosOf(table), byBroker: Object.fromEntries(brokers.map((b) => [b, ratiosOf(table.filter((c) => c.broker === b))])) },
     httpCallsPerSecond: httpRates.length ? Math.max(...httpRates) : null,
     rssBytesPer1000Devices: mem ? Math.round(mem.bytesPerDevice * 1000) : null,
+    hubBytesPerDevice: mem?.baseline
+      ? { heap: mem.heapBytesPerDevice! - mem.baseline.heapBytesPerDevice!, settledRss: mem.settledBytesPerDevice! - mem.baseline.settledBytesPerDevice! }
+      : null,
+    settledRssWithDevices: mem?.settledRssAfter ?? null,
+    serverRssWithDevices: r.memory.find((m) => m.broker === "server")?.rssAfter ?? null,
     timeoutLatenessP99Ms: tmo ? tmo.byEvents.p99 : null,
     timeoutLatenessWallP99Ms: tmo ? tmo.byWallClock.p99 : null,
     memory: r.memory,
@@ -129,6 +152,7 @@ export function buildReport(r: {
   };
 }
 
+const orDash = (b: number | null) => (b === null ? "-" : fmtBytes(b));
 const ratioText = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(2));
 
 /** The tables as Markdown on stdout (docs/benchmarks.md pastes them as they are). */
@@ -168,6 +192,12 @@ export function printReport(rep: Report): void {
         ...Object.entries(r.byBroker).map(([b, x]) => [`  ${b}: engine / colocated / http`, `${ratioText(x.engineVsFloor)} / ${ratioText(x.engineColocatedVsFloor)} / ${ratioText(x.httpVsBare)}`]),
         ["best http calls/s", rep.httpCallsPerSecond === null ? "-" : fmtRate(rep.httpCallsPerSecond)],
         ["RSS per 1,000 idle devices (embedded, broker + hub)", rep.rssBytesPer1000Devices === null ? "-" : fmtBytes(rep.rssBytesPer1000Devices)],
+        [
+          "hub's own cost per idle device (embedded − bare aedes: heap / settled RSS)",
+          rep.hubBytesPerDevice ? `${fmtBytes(rep.hubBytesPerDevice.heap)} / ${fmtBytes(rep.hubBytesPerDevice.settledRss)}` : "-",
+        ],
+        ["broker + hub RSS with the idle devices (embedded, settled)", rep.settledRssWithDevices === null ? "-" : fmtBytes(rep.settledRssWithDevices)],
+        ["production server RSS with the idle devices (npm start, as is)", rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices)],
         ["timeout lateness p99 (embedded, trace / caller)", `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`],
       ],
     ),
@@ -175,8 +205,21 @@ export function printReport(rep: Report): void {
     "### Memory: idle devices connected and subscribed",
     "",
     markdownTable(
-      ["broker", "devices", "broker+hub RSS before", "after", "per device", "device processes RSS"],
-      rep.memory.map((x) => [x.broker, String(x.devices), fmtBytes(x.rssBefore), fmtBytes(x.rssAfter), fmtBytes(x.bytesPerDevice), fmtBytes(x.deviceProcessesRss)]),
+      ["broker", "devices", "broker+hub RSS before", "after", "per device", "settled before", "after", "per device", "heap per device", "device processes RSS"],
+      rep.memory
+        .flatMap((x) => (x.baseline ? [x.baseline, x] : [x]))
+        .map((x) => [
+          x.broker === "aedes" ? "bare aedes (no hub)" : x.broker === "server" ? "production server" : x.broker,
+          String(x.devices),
+          fmtBytes(x.rssBefore),
+          fmtBytes(x.rssAfter),
+          fmtBytes(x.bytesPerDevice),
+          orDash(x.settledRssBefore),
+          orDash(x.settledRssAfter),
+          orDash(x.settledBytesPerDevice),
+          orDash(x.heapBytesPerDevice),
+          fmtBytes(x.deviceProcessesRss),
+        ]),
     ),
     "",
     "### Timeout precision: calls timing out at once (silent devices), ms past the deadline",
