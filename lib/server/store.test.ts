@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Store } from "./store";
 import { tempDir } from "./testing";
@@ -36,6 +37,34 @@ describe("store", () => {
     expect(third.processId.length).toBe(first.processId.length);
     b.close();
     a.close();
+  });
+
+  it("checkpoints the WAL on its worker thread: the rows reach the database file and the WAL starts over", async () => {
+    const path = join(tempDir(), "wal.db");
+    const every = 100;
+    const s = new Store(path, { checkpointEveryMs: every });
+    const size = (f: string) => statSync(f).size;
+    const write = (n: number) => {
+      for (let i = 0; i < n; i++) s.save(record(s, { status: "success", request: Buffer.alloc(200, 65), endedAt: Date.now(), rttMs: 1 }));
+      s.flush();
+    };
+    const emptyDb = size(path);
+    // The hub's own connection never checkpoints (wal_autocheckpoint = 0), so growth of the
+    // database file is the worker's doing.
+    expect(s.db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+    write(5000);
+    const walAfterFirst = size(`${path}-wal`);
+    await new Promise((r) => setTimeout(r, every * 4));
+    expect(size(path)).toBeGreaterThan(emptyDb + 5000 * 200);
+    // Once checkpointed, the next writes go to the start of the WAL: over many rounds it stays
+    // the size of about one round instead of growing with everything ever written.
+    for (let round = 0; round < 4; round++) {
+      write(5000);
+      await new Promise((r) => setTimeout(r, every * 4));
+    }
+    expect(size(`${path}-wal`)).toBeLessThanOrEqual(walAfterFirst * 1.5);
+    expect(s.list({ limit: 30000 }).length).toBe(25000);
+    s.close();
   });
 
   it("writes each call's latest state in batches and reads it back as it was", () => {

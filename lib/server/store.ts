@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../rrpc/process-id";
 import type { CallStatus } from "../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
+import { Checkpointer } from "./checkpointer";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;
@@ -73,12 +74,26 @@ export class Store {
   private readonly stmts;
   private readonly writeBatch: (calls: CallRecord[]) => void;
   private closed = false;
+  private readonly checkpointer: Checkpointer | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    opts: { checkpointEveryMs?: number } = {},
+  ) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
+    if (path !== ":memory:") {
+      this.db.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new Checkpointer(
+        path,
+        () => {
+          if (!this.closed) this.db.pragma("wal_autocheckpoint = 1000");
+        },
+        opts.checkpointEveryMs,
+      );
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS calls (
         process_id  INTEGER PRIMARY KEY,
@@ -268,6 +283,7 @@ export class Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.checkpointer?.stop();
     this.db.close();
   }
 }
