@@ -8,7 +8,10 @@ import type { Socket } from "node:net";
  * again on every 'connect'.
  */
 export function connectMqtt(url: string, opts: IClientOptions): MqttClient {
-  const client = mqtt.connect(url, opts);
+  // MQTT.js formats a debug line per packet even when nobody listens (~1% of the hub's CPU
+  // under load); DEBUG=mqttjs* still turns its log on.
+  const log = opts.log ?? (/mqttjs/.test(process.env.DEBUG ?? "") ? undefined : () => {});
+  const client = mqtt.connect(url, log ? { ...opts, log } : opts);
   const noDelay = () => {
     const stream = client.stream as Partial<Socket> | undefined;
     stream?.setNoDelay?.(true);
