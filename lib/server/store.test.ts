@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { Store } from "./store";
+import { Store, listQuery } from "./store";
 import { tempDir } from "./testing";
 import type { CallRecord } from "./call";
 import { callToJson } from "./call";
@@ -99,6 +99,24 @@ describe("store", () => {
     expect(s.list({ limit: 10, deviceName: "odd" }).every((c) => c.deviceName === "odd")).toBe(true);
     expect(s.list({ limit: 10, status: "timeout" }).map((c) => c.messageId)).toEqual([calls[6]!, calls[3]!, calls[0]!].map((c) => c.messageId));
     expect(s.list({ limit: 10, productId: "NOPE" })).toEqual([]);
+    s.close();
+  });
+
+  it("keeps successes out of the status index, and finds other statuses through it", () => {
+    const s = new Store(join(tempDir(), "status.db"));
+    for (let i = 0; i < 50; i++) s.save(record(s, { status: i % 10 === 0 ? "timeout" : "success" }));
+    s.flush();
+    const indexed = s.db.prepare(`SELECT count(*) AS n FROM calls INDEXED BY calls_not_success WHERE status <> 'success'`).get() as { n: number };
+    expect(indexed.n).toBe(5);
+    const plan = (status: "timeout" | "pending" | "success") => {
+      const q = listQuery({ status, limit: 10 });
+      return (s.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.args) as { detail: string }[]).map((r) => r.detail).join("; ");
+    };
+    expect(plan("timeout")).toContain("calls_not_success");
+    expect(plan("pending")).toContain("calls_not_success");
+    expect(plan("success")).not.toContain("calls_not_success");
+    expect(s.list({ status: "timeout", limit: 10 })).toHaveLength(5);
+    expect(s.list({ status: "success", limit: 100 })).toHaveLength(45);
     s.close();
   });
 
