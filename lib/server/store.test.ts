@@ -120,6 +120,33 @@ describe("store", () => {
     s.close();
   });
 
+  it("finds one device's calls across blocks of the device index, newest first, paged, with its stats", () => {
+    const s = new Store(join(tempDir(), "buckets.db"));
+    // 10,000 calls span three or four blocks of 4,096 processIds; "rare" calls only now and then.
+    const rare: number[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const isRare = i % 1500 === 7;
+      const c = record(s, { deviceName: isRare ? "rare" : `d${i % 50}`, status: "success", rttMs: isRare ? i : 1, endedAt: Date.now() });
+      if (isRare) rare.unshift(c.messageId);
+      s.save(c);
+    }
+    expect(rare.length).toBe(7);
+    expect(s.list({ deviceName: "rare", limit: 100 }).map((c) => c.messageId)).toEqual(rare);
+    expect(s.list({ productId: "PROD000001", deviceName: "rare", limit: 3 }).map((c) => c.messageId)).toEqual(rare.slice(0, 3));
+    expect(s.list({ deviceName: "rare", limit: 3, before: rare[2] }).map((c) => c.messageId)).toEqual(rare.slice(3, 6));
+    expect(s.list({ deviceName: "rare", limit: 100, status: "timeout" })).toEqual([]);
+    expect(s.list({ deviceName: "nobody", limit: 10 })).toEqual([]);
+    const stats = s.deviceStats().find((d) => d.deviceName === "rare")!;
+    expect(stats.calls).toBe(7);
+    expect(stats.lastProcessId).toBe(String(rare[0]));
+    expect(stats.recentRtts).toEqual([9007, 7507, 6007, 4507, 3007, 1507, 7]);
+    // Each block is read through the device index, never by scanning the table.
+    const q = listQuery({ productId: "PROD000001", deviceName: "rare", limit: 10 }, 244_140);
+    const plan = (s.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.args) as { detail: string }[]).map((r) => r.detail).join("; ");
+    expect(plan).toContain("calls_by_device_bucket");
+    s.close();
+  });
+
   it("prunes the oldest ended calls beyond the retention, never a pending one", () => {
     const s = new Store(join(tempDir(), "prune.db"));
     const calls = Array.from({ length: 10 }, (_, i) => record(s, { status: i === 1 ? "pending" : "success" }));

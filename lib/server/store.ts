@@ -112,7 +112,8 @@ export class Store {
         rtt_ms      REAL,
         events      TEXT NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS calls_by_device ON calls (product_id, device_name, process_id);
+      DROP INDEX IF EXISTS calls_by_device;
+      CREATE INDEX IF NOT EXISTS calls_by_device_bucket ON calls (${BUCKET_OF}, product_id, device_name);
       DROP INDEX IF EXISTS calls_by_status;
       CREATE INDEX IF NOT EXISTS calls_not_success ON calls (status, process_id) WHERE ${NOT_SUCCESS};
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -128,6 +129,7 @@ export class Store {
       getMeta: this.db.prepare<[string], { value: number }>(`SELECT value FROM meta WHERE key = ?`),
       setMeta: this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       maxId: this.db.prepare<[], { m: number | null }>(`SELECT max(process_id) AS m FROM calls`),
+      minId: this.db.prepare<[], { m: number | null }>(`SELECT min(process_id) AS m FROM calls`),
     };
     const upsert = this.stmts.upsert;
     this.writeBatch = this.db.transaction((calls: CallRecord[]) => {
@@ -214,25 +216,40 @@ export class Store {
 
   list(f: CallFilter): CallRecord[] {
     this.flush();
-    const { sql, args } = listQuery(f);
-    return this.db.prepare<(string | number)[], Row>(sql).all(...args).map(fromRow);
+    if (f.productId === undefined && f.deviceName === undefined) {
+      const { sql, args } = listQuery(f);
+      return this.db.prepare<(string | number)[], Row>(sql).all(...args).map(fromRow);
+    }
+    const out: CallRecord[] = [];
+    const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
+    const oldest = this.stmts.minId.get()?.m;
+    if (oldest === null || oldest === undefined) return out;
+    const stmt = this.db.prepare<(string | number)[], Row>(listQuery(f, 0).sql);
+    for (let b = bucketOf(newest); b >= bucketOf(oldest) && out.length < f.limit; b--) {
+      for (const row of stmt.all(...listQuery({ ...f, limit: f.limit - out.length }, b).args)) out.push(fromRow(row));
+    }
+    return out;
   }
 
   /** Per device: call count, success count, last call, and the round trips of recent successes. */
   deviceStats(): DeviceStats[] {
     this.flush();
     const rows = this.db
-      .prepare<[], { product_id: string; device_name: string; calls: number; successes: number; last_id: number }>(
-        `SELECT product_id, device_name, count(*) AS calls, sum(status = 'success') AS successes, max(process_id) AS last_id
+      .prepare<[], { product_id: string; device_name: string; calls: number; successes: number; first_id: number; last_id: number }>(
+        `SELECT product_id, device_name, count(*) AS calls, sum(status = 'success') AS successes, min(process_id) AS first_id, max(process_id) AS last_id
          FROM calls GROUP BY product_id, device_name`,
       )
       .all();
     const last = this.db.prepare<[number], { status: string; started_at: number }>(`SELECT status, started_at FROM calls WHERE process_id = ?`);
-    const rtts = this.db.prepare<[string, string, number], { rtt_ms: number }>(
-      `SELECT rtt_ms FROM calls WHERE product_id = ? AND device_name = ? AND status = 'success' ORDER BY process_id DESC LIMIT ?`,
+    const rtts = this.db.prepare<[number, string, string, number], { rtt_ms: number }>(
+      `SELECT rtt_ms FROM calls WHERE ${BUCKET_OF} = ? AND product_id = ? AND device_name = ? AND status = 'success' ORDER BY process_id DESC LIMIT ?`,
     );
     return rows.map((r) => {
       const l = last.get(r.last_id)!;
+      const recentRtts: number[] = [];
+      for (let b = bucketOf(r.last_id); b >= bucketOf(r.first_id) && recentRtts.length < STATS_RECENT; b--) {
+        for (const x of rtts.all(b, r.product_id, r.device_name, STATS_RECENT - recentRtts.length)) recentRtts.push(x.rtt_ms);
+      }
       return {
         productId: r.product_id,
         deviceName: r.device_name,
@@ -241,7 +258,7 @@ export class Store {
         lastProcessId: String(r.last_id),
         lastStatus: l.status as CallStatus,
         lastAt: l.started_at,
-        recentRtts: rtts.all(r.product_id, r.device_name, STATS_RECENT).map((x) => x.rtt_ms),
+        recentRtts,
       };
     });
   }
@@ -281,9 +298,21 @@ export class Store {
   }
 }
 
-/** The SELECT behind Store.list (exported so tests can check its query plan). */
-export function listQuery(f: CallFilter): { sql: string; args: (string | number)[] } {
+/**
+ * The device index is kept per block of DEVICE_BUCKET consecutive processIds. Keyed by device
+ * alone, each batch of writes touched one index page per device called (up to a page per row
+ * with 1,000 devices); within the newest block the pages are few. Calls of one device are then
+ * read newest block first, one indexed query per block.
+ */
+const DEVICE_BUCKET = 4096;
+/** The index's expression, repeated verbatim by the queries that use it. */
+const BUCKET_OF = `process_id / ${DEVICE_BUCKET}`;
+const bucketOf = (processId: number) => Math.floor(processId / DEVICE_BUCKET);
+
+/** The SELECT behind Store.list, optionally within one block of the device index (exported so tests can check its query plan). */
+export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: (string | number)[] } {
   const conds: [string, string | number | undefined][] = [
+    [`${BUCKET_OF} = ?`, bucket],
     ["product_id = ?", f.productId],
     ["device_name = ?", f.deviceName],
     // Successes are most rows and skip the status index (one B-tree less per write); they are
