@@ -141,7 +141,8 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
     tcpPort: portOf(tcp),
     wsPort: portOf(http),
     route(topic, productId, deviceName) {
-      if (!subs.match_iter(topic).next().done) return "deliverable";
+      // The device's own request filter is the usual case: a map lookup, no topic matching.
+      if (online.has(`${productId}/${deviceName}`) || !subs.match_iter(topic).next().done) return "deliverable";
       const device = clients[deviceClientId(productId, deviceName)];
       // A registered client gets its CONNACK before aedes sets `connected`: being registered and not closed is what counts.
       return device && !device.closed ? "not_subscribed" : "offline";
