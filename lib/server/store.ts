@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../rrpc/process-id";
 import type { CallStatus } from "../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
-import { Checkpointer } from "./checkpointer";
+import { StoreWriter, type RowParams } from "./store-writer";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;
@@ -62,10 +62,18 @@ type Row = {
   events: string;
 };
 
+const UPSERT_SQL = `
+  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (process_id) DO UPDATE SET
+    status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
+    rtt_ms = excluded.rtt_ms, events = excluded.events`;
+
 /**
  * SQLite file holding every call and its trace. Writes are batched: the hot path only marks a
- * call dirty; one transaction per batch writes each dirty call's latest state once. Reads flush
- * first, so they always see what the hub has done.
+ * call dirty; one transaction per batch writes each dirty call's latest state once, on a worker
+ * thread (StoreWriter). Reads flush first and wait for the worker's commits, so they always see
+ * what the hub has done.
  */
 export class Store {
   /** The SQLite handle, for modules that keep their own tables in the same file (registry, keys). */
@@ -75,9 +83,13 @@ export class Store {
   private nextId: number;
   private reservedUntil: number;
   private readonly stmts;
-  private readonly writeBatch: (calls: CallRecord[]) => void;
+  private readonly writeLocal: (calls: CallRecord[]) => void;
   private closed = false;
-  private readonly checkpointer: Checkpointer | null = null;
+  /** The writer thread (null for ":memory:", which another connection cannot open). */
+  readonly writer: StoreWriter | null = null;
+  /** Calls posted to the writer and not yet known to be committed: their latest state, by id. */
+  private readonly inflight = new Map<number, { call: CallRecord; seq: number }>();
+  private readonly inflightBatches: { seq: number; ids: number[] }[] = [];
 
   constructor(
     readonly path: string,
@@ -87,16 +99,6 @@ export class Store {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
-    if (path !== ":memory:") {
-      this.db.pragma("wal_autocheckpoint = 0");
-      this.checkpointer = new Checkpointer(
-        path,
-        () => {
-          if (!this.closed) this.db.pragma("wal_autocheckpoint = 1000");
-        },
-        opts.checkpointEveryMs,
-      );
-    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS calls (
         process_id  INTEGER PRIMARY KEY,
@@ -119,12 +121,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
     this.stmts = {
-      upsert: this.db.prepare(`
-        INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (process_id) DO UPDATE SET
-          status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
-          rtt_ms = excluded.rtt_ms, events = excluded.events`),
+      upsert: this.db.prepare(UPSERT_SQL),
       get: this.db.prepare<[number], Row>(`SELECT * FROM calls WHERE process_id = ?`),
       getMeta: this.db.prepare<[string], { value: number }>(`SELECT value FROM meta WHERE key = ?`),
       setMeta: this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -132,25 +129,13 @@ export class Store {
       minId: this.db.prepare<[], { m: number | null }>(`SELECT min(process_id) AS m FROM calls`),
     };
     const upsert = this.stmts.upsert;
-    this.writeBatch = this.db.transaction((calls: CallRecord[]) => {
-      // Positional parameters: binding by name was a measurable part of each write.
-      for (const c of calls) {
-        upsert.run(
-          c.messageId,
-          c.productId,
-          c.deviceName,
-          c.source,
-          c.status,
-          blob(c.request),
-          c.reply ? blob(c.reply) : null,
-          c.timeoutMs,
-          c.startedAt,
-          c.endedAt ?? null,
-          c.rttMs ?? null,
-          JSON.stringify(c.events),
-        );
-      }
+    this.writeLocal = this.db.transaction((calls: CallRecord[]) => {
+      for (const c of calls) upsert.run(toParams(c, false));
     });
+    if (path !== ":memory:") {
+      this.db.pragma("wal_autocheckpoint = 0");
+      this.writer = new StoreWriter(path, UPSERT_SQL, () => this.writerGone(), opts.checkpointEveryMs);
+    }
     const reserved = this.stmts.getMeta.get("reserved_process_id")?.value ?? 0;
     const maxId = this.stmts.maxId.get()?.m ?? 0;
     this.nextId = Math.max(PROCESS_ID_MIN, reserved, maxId + 1);
@@ -190,26 +175,57 @@ export class Store {
       this.dirty.delete(id);
     }
     if (batch.length > 0) this.writeBatch(batch);
+    this.forgetCommitted();
     if (this.dirty.size > 0) this.timer = setTimeout(() => this.flushBatch(), FLUSH_MS);
   }
 
-  /** Writes everything not yet written (before reads, at stop and exit). */
+  /** Writes everything not yet written and waits until it is committed (before reads, at stop and exit). */
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.dirty.size === 0 || this.closed) return;
-    const batch = [...this.dirty.values()];
-    this.dirty.clear();
-    this.writeBatch(batch);
+    if (this.closed) return;
+    if (this.dirty.size > 0) {
+      const batch = [...this.dirty.values()];
+      this.dirty.clear();
+      this.writeBatch(batch);
+    }
+    if (this.inflight.size > 0 && this.writer?.waitForCommits()) this.forgetCommitted();
+  }
+
+  /** To the writer thread if it runs, else on this connection. */
+  private writeBatch(calls: CallRecord[]): void {
+    if (!this.writer?.post(calls.map((c) => toParams(c, true)))) return this.writeLocal(calls);
+    const seq = this.writer.postedSeq;
+    for (const c of calls) this.inflight.set(c.messageId, { call: c, seq });
+    this.inflightBatches.push({ seq, ids: calls.map((c) => c.messageId) });
+  }
+
+  private forgetCommitted(): void {
+    if (!this.writer) return;
+    const committed = this.writer.committedSeq;
+    while (this.inflightBatches.length > 0 && this.inflightBatches[0]!.seq <= committed) {
+      const { seq, ids } = this.inflightBatches.shift()!;
+      for (const id of ids) if (this.inflight.get(id)?.seq === seq) this.inflight.delete(id);
+    }
+  }
+
+  /** The writer thread failed: what it may not have committed is written here, and so is everything after. */
+  private writerGone(): void {
+    if (this.closed) return;
+    this.db.pragma("wal_autocheckpoint = 1000");
+    const calls = [...this.inflight.values()].map((x) => x.call);
+    this.inflight.clear();
+    this.inflightBatches.length = 0;
+    this.writeLocal(calls);
   }
 
   /** One call: the state not yet written if there is one, else the stored row. */
   get(messageId: number): CallRecord | null {
     if (messageId >= this.nextId) return null;
-    const dirty = this.dirty.get(messageId);
-    if (dirty) return dirty;
+    const latest = this.dirty.get(messageId) ?? this.inflight.get(messageId)?.call;
+    if (latest) return latest;
     const row = this.stmts.get.get(messageId);
     return row ? fromRow(row) : null;
   }
@@ -278,6 +294,7 @@ export class Store {
    * ended as `interrupted`, with the event appended to their trace. Run once at start.
    */
   interruptPending(now: number): number {
+    this.flush();
     const rows = this.db.prepare<[], Row>(`SELECT * FROM calls WHERE status = 'pending' AND ${NOT_SUCCESS}`).all();
     const calls = rows.map(fromRow);
     for (const c of calls) {
@@ -285,7 +302,7 @@ export class Store {
       c.endedAt = Math.max(now, c.startedAt);
       c.events.push({ type: "interrupted", t: c.endedAt - c.startedAt, detail: { reason: "hub restarted" } });
     }
-    this.writeBatch(calls);
+    this.writeLocal(calls);
     return calls.length;
   }
 
@@ -293,7 +310,7 @@ export class Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    this.checkpointer?.stop();
+    this.writer?.stop();
     this.db.close();
   }
 }
@@ -327,6 +344,30 @@ export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: 
   const where = used.map((c) => c[0]);
   const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
   return { sql, args: [...used.map((c) => c[1]), f.limit] };
+}
+
+/**
+ * A call as the upsert's positional parameters (binding by name was a measurable part of each
+ * write). For another thread the payloads are copied: a Buffer is often a view into a larger
+ * one (MQTT.js slices payloads out of the socket's read buffer), and posting a view copies all
+ * of the memory behind it.
+ */
+function toParams(c: CallRecord, compact: boolean): RowParams {
+  const bytes = (b: Uint8Array) => (compact ? Uint8Array.prototype.slice.call(b) : blob(b));
+  return [
+    c.messageId,
+    c.productId,
+    c.deviceName,
+    c.source,
+    c.status,
+    bytes(c.request),
+    c.reply ? bytes(c.reply) : null,
+    c.timeoutMs,
+    c.startedAt,
+    c.endedAt ?? null,
+    c.rttMs ?? null,
+    JSON.stringify(c.events),
+  ];
 }
 
 function blob(b: Uint8Array): Buffer {
