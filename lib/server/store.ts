@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../rrpc/process-id";
 import type { CallStatus } from "../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
-import { StoreWriter, type RowParams } from "./store-writer";
+import { StoreWriter, packCalls, unpackRows } from "./store-writer";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;
@@ -130,7 +130,8 @@ export class Store {
     };
     const upsert = this.stmts.upsert;
     this.writeLocal = this.db.transaction((calls: CallRecord[]) => {
-      for (const c of calls) upsert.run(toParams(c, false));
+      const { rows, bytes } = packCalls(calls);
+      for (const params of unpackRows(rows, bytes)) upsert.run(params);
     });
     if (path !== ":memory:") {
       this.db.pragma("wal_autocheckpoint = 0");
@@ -196,7 +197,7 @@ export class Store {
 
   /** To the writer thread if it runs, else on this connection. */
   private writeBatch(calls: CallRecord[]): void {
-    if (!this.writer?.post(calls.map((c) => toParams(c, true)))) return this.writeLocal(calls);
+    if (!this.writer?.post(packCalls(calls), calls.length)) return this.writeLocal(calls);
     const seq = this.writer.postedSeq;
     for (const c of calls) this.inflight.set(c.messageId, { call: c, seq });
     this.inflightBatches.push({ seq, ids: calls.map((c) => c.messageId) });
@@ -344,34 +345,6 @@ export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: 
   const where = used.map((c) => c[0]);
   const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
   return { sql, args: [...used.map((c) => c[1]), f.limit] };
-}
-
-/**
- * A call as the upsert's positional parameters (binding by name was a measurable part of each
- * write). For another thread the payloads are copied: a Buffer is often a view into a larger
- * one (MQTT.js slices payloads out of the socket's read buffer), and posting a view copies all
- * of the memory behind it.
- */
-function toParams(c: CallRecord, compact: boolean): RowParams {
-  const bytes = (b: Uint8Array) => (compact ? Uint8Array.prototype.slice.call(b) : blob(b));
-  return [
-    c.messageId,
-    c.productId,
-    c.deviceName,
-    c.source,
-    c.status,
-    bytes(c.request),
-    c.reply ? bytes(c.reply) : null,
-    c.timeoutMs,
-    c.startedAt,
-    c.endedAt ?? null,
-    c.rttMs ?? null,
-    JSON.stringify(c.events),
-  ];
-}
-
-function blob(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function fromRow(r: Row): CallRecord {
