@@ -4,7 +4,8 @@ import type { CallJson, DeviceSummary } from "../rrpc/types";
 import { callToJson, type CallSource } from "./call";
 import { ApiError } from "./errors";
 import { toResponse } from "./http";
-import { makeCall, maxCallBodyBytes, tencentCall } from "./calls";
+import { makeCall, maxCallBodyBytes, tencentDeps } from "./calls";
+import { handleTencentRequest } from "./tencent/publish-rrpc";
 import { DEMO_DEVICE, getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
 import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
 import { LIVE_USERNAME } from "./auth/broker-acl";
@@ -267,5 +268,5 @@ export async function liveConfig() {
 /** Tencent Cloud API 3.0 PublishRRPCMessage, for the official SDKs (always HTTP 200). */
 export async function tencentApi(req: Request): Promise<Response> {
   // proxy.ts rewrites `/` to /api/tencent, which replaces Host; the signed one is kept here.
-  return tencentCall(await getRuntime(), req, req.headers.get("x-forwarded-host"));
+  return handleTencentRequest(req, tencentDeps(await getRuntime(), req.headers.get("x-forwarded-host")));
 }

@@ -4,7 +4,7 @@ import { callToJson, type CallSource } from "./call";
 import { ApiError, OUTCOME_ERRORS } from "./errors";
 import { errorReply, type Reply } from "./http";
 import type { Runtime } from "./runtime";
-import { handleTencentRequest } from "./tencent/publish-rrpc";
+import type { TencentDeps } from "./tencent/publish-rrpc";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export function maxCallBodyBytes(rt: Runtime): number {
@@ -35,12 +35,13 @@ export async function makeCall(rt: Runtime, input: CreateCallInput, source: Call
 }
 
 /** Tencent Cloud API 3.0 PublishRRPCMessage, for the official SDKs (always HTTP 200). */
-export function tencentCall(rt: Runtime, req: Request, signedHost: string | null): Promise<Response> {
-  return handleTencentRequest(req, {
+/** What Tencent's API handler needs from the runtime; `signedHost` replaces Host behind a rewrite. */
+export function tencentDeps(rt: Runtime, signedHost: string | null): TencentDeps {
+  return {
     call: (input) => rt.hub.call(input),
     secretFor: (id) => rt.registry.secretFor(id),
     deviceExists: (p, d) => rt.registry.deviceState(p, d),
     onAuthenticated: (id) => rt.registry.markApiKeyUsed(id),
     signedHost,
-  });
+  };
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createCallSchema } from "../rrpc/schemas";
 import { authorizeRequest } from "./auth/request-auth";
-import { makeCall, maxCallBodyBytes, tencentCall } from "./calls";
-import { Readable } from "node:stream";
+import { makeCall, maxCallBodyBytes, tencentDeps } from "./calls";
+import { handleTencent, type TencentHttpResponse } from "./tencent/publish-rrpc";
 import { checkJsonHeaders, parse, parseJsonText, replyForError, tooLarge, type Reply } from "./http";
 import type { Runtime } from "./runtime";
 
@@ -23,22 +23,27 @@ export function isTencentCall(req: IncomingMessage): boolean {
 }
 
 export async function serveTencentCall(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let response: Response;
+  let response: TencentHttpResponse;
   try {
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-    // The body stays a stream: the Tencent handler reads it with its own limit and answers an
-    // oversize body in Tencent's envelope, like everything else.
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
-    const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url}`, { method: req.method, headers, body, duplex: "half" } as RequestInit);
-    response = await tencentCall(rt, request, null);
+    response = await handleTencent(
+      {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        header: (name) => headerOf(req, name),
+        // Read with Tencent's own limit: an oversize body is answered in Tencent's envelope.
+        readBody: (max) => (req.method === "GET" || req.method === "HEAD" ? Promise.resolve(Buffer.alloc(0)) : readBody(req, max)),
+      },
+      tencentDeps(rt, null),
+    );
   } catch (err) {
     const r = replyForError(err);
-    response = Response.json(r.body, { status: r.status });
+    const body = JSON.stringify(r.body);
+    res.writeHead(r.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+    return;
   }
-  const text = await response.text();
-  res.writeHead(response.status, { "content-type": response.headers.get("content-type") ?? "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  res.writeHead(response.status, { ...response.headers, "content-length": Buffer.byteLength(response.body) });
+  res.end(response.body);
 }
 
 export async function serveCreateCall(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -48,7 +53,9 @@ export async function serveCreateCall(rt: Runtime, req: IncomingMessage, res: Se
     authorizeRequest(rt, headers);
     const max = maxCallBodyBytes(rt);
     checkJsonHeaders(headers.get("content-type"), headers.get("content-length"), max);
-    const input = parse(createCallSchema, parseJsonText(await readBody(req, max)));
+    const body = await readBody(req, max);
+    if (!body) throw tooLarge(max);
+    const input = parse(createCallSchema, parseJsonText(body.toString("utf8")));
     reply = await makeCall(rt, input);
   } catch (err) {
     reply = replyForError(err);
@@ -63,7 +70,8 @@ function headerOf(req: IncomingMessage, name: string): string | null {
   return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+/** The request body, or null (the rest drained) once it passes `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -72,10 +80,10 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
       if (total > maxBytes) {
         req.removeAllListeners("data");
         req.resume();
-        reject(tooLarge(maxBytes));
+        resolve(null);
       } else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }

@@ -96,32 +96,63 @@ class Refusal extends Error {
   }
 }
 
+/** One API 3.0 request, whatever server received it. */
+export type TencentHttpRequest = {
+  method: string;
+  /** The request target (path and query); only the query is read. */
+  url: string;
+  header(name: string): string | null;
+  /** The body, or null if it is longer than `max` bytes. */
+  readBody(max: number): Promise<Buffer | null>;
+};
+
+export type TencentHttpResponse = { status: 200; headers: Record<string, string>; body: string };
+
+/** handleTencent for a WHATWG Request (the Next.js route under `next dev`, tests). */
+export async function handleTencentRequest(req: Request, deps: TencentDeps): Promise<Response> {
+  const out = await handleTencent(
+    {
+      method: req.method,
+      url: req.url,
+      header: (name) => req.headers.get(name),
+      readBody: async (max) => {
+        const body = Buffer.from(await req.arrayBuffer());
+        return body.length > max ? null : body;
+      },
+    },
+    deps,
+  );
+  return new Response(out.body, { status: out.status, headers: out.headers });
+}
+
 /**
  * Handles one API 3.0 request. Always answers HTTP 200 (PROTOCOL.md: the SDK ignores the body
  * of any other status): `{"Response":{"MessageId","PayloadBase64","RequestId"}}` or
- * `{"Response":{"Error":{"Code","Message"},"RequestId"}}`.
+ * `{"Response":{"Error":{"Code","Message"},"RequestId"}}`. Plain input and output: the
+ * production server answers from node:http, where building a Request with a web stream body
+ * and reading a Response back cost more than the call itself.
  */
-export async function handleTencentRequest(req: Request, deps: TencentDeps): Promise<Response> {
+export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps): Promise<TencentHttpResponse> {
   const requestId = randomUUID();
-  const traceId = req.headers.get("x-tc-traceid");
-  const respond = (response: Record<string, unknown>) => {
+  const traceId = req.header("x-tc-traceid");
+  const respond = (response: Record<string, unknown>): TencentHttpResponse => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     // The SDK reads it back into its exceptions.
     if (traceId) headers["x-tc-traceid"] = traceId;
-    return new Response(JSON.stringify({ Response: { ...response, RequestId: requestId } }), { status: 200, headers });
+    return { status: 200, headers, body: JSON.stringify({ Response: { ...response, RequestId: requestId } }) };
   };
   const error = (f: Failure) => respond({ Error: { Code: f.code, Message: f.message } });
 
   try {
     const method = req.method.toUpperCase();
     if (method !== "GET" && method !== "POST") throw new Refusal("UnsupportedProtocol", "only GET and POST are supported");
-    const url = new URL(req.url);
+    const url = new URL(req.url, "http://localhost");
     const body = await readBody(req, deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES);
 
     const auth = verifyTc3({
       method,
       rawQuery: url.search.slice(1),
-      headers: (name) => (name === "host" && deps.signedHost ? deps.signedHost : req.headers.get(name)),
+      headers: (name) => (name === "host" && deps.signedHost ? deps.signedHost : req.header(name)),
       body,
       now: deps.now ? deps.now() : Date.now() / 1000,
       secretFor: deps.secretFor,
@@ -134,16 +165,16 @@ export async function handleTencentRequest(req: Request, deps: TencentDeps): Pro
       log.warn("recording an API key's use failed", { error: err instanceof Error ? err.message : String(err) });
     }
 
-    const action = req.headers.get("x-tc-action");
+    const action = req.header("x-tc-action");
     if (!action) throw new Refusal("MissingParameter", "the X-TC-Action header is missing");
     if (action !== TENCENT_ACTION) throw new Refusal("InvalidAction", `action ${action} is not supported; only ${TENCENT_ACTION} is`);
-    const version = req.headers.get("x-tc-version");
+    const version = req.header("x-tc-version");
     if (!version) throw new Refusal("MissingParameter", "the X-TC-Version header is missing");
     if (!(TENCENT_VERSIONS as readonly string[]).includes(version)) {
       throw new Refusal("NoSuchVersion", `version ${version} of ${TENCENT_ACTION} does not exist; use ${TENCENT_VERSIONS.join(" or ")}`);
     }
 
-    const params = readParams(method, url, body, req.headers.get("content-type"));
+    const params = readParams(method, url, body, req.header("content-type"));
     const bad = checkProductId(params.ProductId) ?? checkDeviceName(params.DeviceName);
     if (bad) throw new Refusal("InvalidParameterValue", bad.message.replace(/^productId/, "ProductId").replace(/^deviceName/, "DeviceName"));
 
@@ -173,11 +204,10 @@ export async function handleTencentRequest(req: Request, deps: TencentDeps): Pro
   }
 }
 
-async function readBody(req: Request, max: number): Promise<Buffer> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > max) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
-  const body = Buffer.from(await req.arrayBuffer());
-  if (body.length > max) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
+async function readBody(req: TencentHttpRequest, max: number): Promise<Buffer> {
+  const declared = Number(req.header("content-length") ?? "0");
+  const body = declared > max ? null : await req.readBody(max);
+  if (!body) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
   return body;
 }
 

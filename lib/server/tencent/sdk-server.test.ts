@@ -95,6 +95,19 @@ describe("PublishRRPCMessage through the official SDK", () => {
     expect(json.Response.Error.Code).toBe("AuthFailure.SignatureExpire");
   });
 
+  it("answers a body over 10 MiB in Tencent's envelope, with HTTP 200, and keeps serving", async () => {
+    const r = await fetch(`${s.url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-tc-action": "PublishRRPCMessage", "x-tc-version": "2021-04-08" },
+      body: JSON.stringify({ ProductId: P, DeviceName: "airConditioner1", Payload: "x".repeat(11 * 1024 * 1024) }),
+    });
+    expect(r.status).toBe(200);
+    const json = (await r.json()) as { Response: { Error: { Code: string }; RequestId: string } };
+    expect(json.Response.Error.Code).toBe("RequestSizeLimitExceeded");
+    const ok = await client().PublishRRPCMessage({ ProductId: P, DeviceName: "airConditioner1", Payload: "closed" });
+    expect(ok.PayloadBase64).toBe(Buffer.from("ok").toString("base64"));
+  });
+
   it("leaves `/` to browsers when there is no X-TC-Action header", async () => {
     const r = await fetch(`${s.url}/`);
     expect(r.status).toBe(200);
