@@ -37,13 +37,9 @@ export async function serveTencentCall(rt: Runtime, req: IncomingMessage, res: S
     );
   } catch (err) {
     const r = replyForError(err);
-    const body = JSON.stringify(r.body);
-    res.writeHead(r.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
-    return;
+    return send(res, r.status, JSON.stringify(r.body), { "content-type": "application/json" });
   }
-  res.writeHead(response.status, { ...response.headers, "content-length": Buffer.byteLength(response.body) });
-  res.end(response.body);
+  send(res, response.status, response.body, response.headers);
 }
 
 export async function serveCreateCall(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -60,8 +56,11 @@ export async function serveCreateCall(rt: Runtime, req: IncomingMessage, res: Se
   } catch (err) {
     reply = replyForError(err);
   }
-  const body = JSON.stringify(reply.body);
-  res.writeHead(reply.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  send(res, reply.status, JSON.stringify(reply.body), { "content-type": "application/json", "cache-control": "no-store" });
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -237,15 +237,11 @@ export class Store {
       const { sql, args } = listQuery(f);
       return this.db.prepare<(string | number)[], Row>(sql).all(...args).map(fromRow);
     }
-    const out: CallRecord[] = [];
-    const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
     const oldest = this.stmts.minId.get()?.m;
-    if (oldest === null || oldest === undefined) return out;
+    if (oldest === null || oldest === undefined) return [];
     const stmt = this.db.prepare<(string | number)[], Row>(listQuery(f, 0).sql);
-    for (let b = bucketOf(newest); b >= bucketOf(oldest) && out.length < f.limit; b--) {
-      for (const row of stmt.all(...listQuery({ ...f, limit: f.limit - out.length }, b).args)) out.push(fromRow(row));
-    }
-    return out;
+    const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
+    return newestBlocksFirst(newest, oldest, f.limit, (b, limit) => stmt.all(...listQuery({ ...f, limit }, b).args)).map(fromRow);
   }
 
   /** Per device: call count, success count, last call, and the round trips of recent successes. */
@@ -263,10 +259,9 @@ export class Store {
     );
     return rows.map((r) => {
       const l = last.get(r.last_id)!;
-      const recentRtts: number[] = [];
-      for (let b = bucketOf(r.last_id); b >= bucketOf(r.first_id) && recentRtts.length < STATS_RECENT; b--) {
-        for (const x of rtts.all(b, r.product_id, r.device_name, STATS_RECENT - recentRtts.length)) recentRtts.push(x.rtt_ms);
-      }
+      const recentRtts = newestBlocksFirst(r.last_id, r.first_id, STATS_RECENT, (b, limit) => rtts.all(b, r.product_id, r.device_name, limit)).map(
+        (x) => x.rtt_ms,
+      );
       return {
         productId: r.product_id,
         deviceName: r.device_name,
@@ -326,6 +321,13 @@ const DEVICE_BUCKET = 4096;
 /** The index's expression, repeated verbatim by the queries that use it. */
 const BUCKET_OF = `process_id / ${DEVICE_BUCKET}`;
 const bucketOf = (processId: number) => Math.floor(processId / DEVICE_BUCKET);
+
+/** Up to `limit` rows from the blocks holding processIds newest..oldest, newest block first; `fetch` answers one block, newest first. */
+function newestBlocksFirst<T>(newest: number, oldest: number, limit: number, fetch: (bucket: number, limit: number) => T[]): T[] {
+  const out: T[] = [];
+  for (let b = bucketOf(newest); b >= bucketOf(oldest) && out.length < limit; b--) out.push(...fetch(b, limit - out.length));
+  return out;
+}
 
 /** The SELECT behind Store.list, optionally within one block of the device index (exported so tests can check its query plan). */
 export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: (string | number)[] } {
