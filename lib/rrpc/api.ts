@@ -1,0 +1,83 @@
+/**
+ * The HTTP API's request and response shapes, shared by the server's handlers and the browser's
+ * client (lib/hooks/api-client.ts). Types only: no I/O.
+ */
+import type { FieldError } from "./topics";
+import type { CallJson, CallStatus, DeviceSummary } from "./types";
+
+/** Every error answer of the native API. `call` is present when a call was made. */
+export type ApiErrorBody = {
+  error: { code: string; message: string; fields?: FieldError[] };
+  call?: CallJson;
+};
+
+/** GET /api/calls */
+export type CallsPage = { calls: CallJson[]; nextBefore: string | null };
+
+/** GET /api/devices */
+export type DeviceList = { devices: DeviceSummary[] };
+
+/** A registered device (PATCH /api/devices/{productId}/{deviceName}); never with its secret. */
+export type DeviceInfo = { productId: string; deviceName: string; disabled: boolean; createdAt: string };
+
+/** POST /api/devices: the only answer that carries the device's secret. */
+export type NewDevice = { productId: string; deviceName: string; secret: string };
+
+/** GET /api/devices/{productId}/{deviceName}/connect */
+export type DeviceConnectInfo = {
+  clientId: string;
+  username: string;
+  password: string;
+  expiresAt: string;
+  /** The embedded broker's TCP address; null with an external broker. */
+  mqtt: { host: string; port: number } | null;
+  /** Tencent's C SDK device_info.json, with the secret left out. */
+  deviceInfo: string;
+};
+
+/** An API key as listed; never with its SecretKey. */
+export type ApiKeyInfo = {
+  secretId: string;
+  name: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+};
+/** GET /api/keys */
+export type ApiKeyList = { keys: ApiKeyInfo[] };
+/** POST /api/keys: the only answer that carries the SecretKey. */
+export type NewApiKey = { secretId: string; secretKey: string };
+
+/** GET /api/session, POST /api/session */
+export type SessionInfo = { required: boolean; user: string | null };
+
+/** GET /api/live: where and how a browser's live view connects. */
+export type LiveConfig = {
+  url: string | null;
+  port: number | null;
+  path: string;
+  clientIdPrefix: string;
+  /** A short-lived, read-only MQTT credential for this browser (embedded broker). */
+  username: string | null;
+  password: string | null;
+  expiresAt: number | null;
+};
+
+/** GET /api/health */
+export type Health = {
+  ok: boolean;
+  broker: "embedded" | "external";
+  brokerConnected: boolean;
+  inFlight: number;
+  mqtt: { tcpPort: number; wsPort: number; wsPath: string } | null;
+  simulator: { productId: string; deviceName: string } | null;
+};
+
+/** Filters of GET /api/calls and /api/calls/export, as query parameters. */
+export type CallsFilter = {
+  productId?: string;
+  deviceName?: string;
+  status?: CallStatus | "";
+  from?: string;
+  to?: string;
+};
