@@ -1,6 +1,6 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs") {
-    const { getRuntime } = await import("./lib/server/runtime");
+    const { getRuntime } = await import("./lib/server/runtime/runtime");
     try {
       await getRuntime();
     } catch (err) {

@@ -6,8 +6,8 @@
  */
 import { createServer } from "node:http";
 import next from "next";
-import { getRuntime } from "./lib/server/runtime";
-import { isCreateCall, isTencentCall, serveCreateCall, serveTencentCall } from "./lib/server/fast-path";
+import { getRuntime } from "./lib/server/runtime/runtime";
+import { isCreateCall, isTencentCall, serveCreateCall, serveTencentCall } from "./lib/server/http/fast-path";
 
 let rt;
 try {

@@ -6,9 +6,9 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { callToJson } from "../lib/server/call";
-import type { Hub } from "../lib/server/engine";
-import { ApiError, ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/errors";
+import { callToJson } from "../lib/server/core/call";
+import type { Hub } from "../lib/server/calls/hub";
+import { ApiError, ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/core/errors";
 
 type Body = { productId: string; deviceName: string; payload: string; timeoutMs?: number };
 

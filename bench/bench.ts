@@ -9,7 +9,7 @@ import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { sleep, startMosquitto, startServer, tempDir, type Mosquitto, type ServerHandle } from "../lib/server/testing";
+import { sleep, startMosquitto, startServer, tempDir, type Mosquitto, type ServerHandle } from "../lib/server/testing/servers";
 import { newestSourceAfter } from "./build-check";
 import { BENCH_PRODUCT, deviceNames } from "./common";
 import type { EchoDevicesApi } from "./echo-devices";

@@ -2,7 +2,7 @@
  * Child process: well-behaved devices (Tencent rrpc_sample style, lib/device/simulator.ts)
  * named {prefix}{from}..{prefix}{from+count-1} that echo each request, or stay silent.
  */
-import { startSimDevice, type SimDevice } from "../lib/device/simulator";
+import { startSimDevice, type SimDevice } from "../lib/server/simulator/simulator";
 import { deviceName, inBatches } from "./common";
 import { serve } from "./proc";
 

@@ -1,10 +1,10 @@
 /** A hub as the benchmarks run it, and closed-loop Hub.call() load on it (the `engine` rows). */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { EmbeddedBroker } from "../lib/server/broker";
-import { Hub } from "../lib/server/engine";
-import { Store } from "../lib/server/store";
-import { tempDir } from "../lib/server/testing";
+import type { EmbeddedBroker } from "../lib/server/broker/embedded";
+import { Hub } from "../lib/server/calls/hub";
+import { Store } from "../lib/server/store/store";
+import { tempDir } from "../lib/server/testing/servers";
 import { benchPayloadText, deviceNames } from "./common";
 import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
 

@@ -5,7 +5,7 @@
 import type { MqttClient } from "mqtt";
 import { formatProcessId, PROCESS_ID_MIN } from "../lib/rrpc/process-id";
 import { requestTopic } from "../lib/rrpc/topics";
-import { connectMqtt, endMqtt } from "../lib/server/mqtt-client";
+import { connectMqtt, endMqtt } from "../lib/server/broker/mqtt-client";
 import { benchPayloadText, deviceNames } from "./common";
 import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
 import { serve } from "./proc";

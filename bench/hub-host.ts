@@ -7,8 +7,8 @@
 import type { Server } from "node:http";
 import { createServer, type Server as NetServer } from "node:net";
 import { Aedes } from "aedes";
-import { startEmbeddedBroker, type EmbeddedBroker } from "../lib/server/broker";
-import { isObserver } from "../lib/server/runtime";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../lib/server/broker/embedded";
+import { isObserver } from "../lib/server/runtime/runtime";
 import { startBareHttp } from "./bare-http";
 import { engineLoad, startBenchHub, type BenchHub, type EngineRun } from "./engine-load";
 import { serve } from "./proc";

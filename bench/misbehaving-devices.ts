@@ -9,7 +9,7 @@ import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
 import { deviceClientId, deviceRequestFilter, parseRrpcTopic, replyTopic, RRPC_PREFIX, REPLY_DIR } from "../lib/rrpc/topics";
 import { deviceCredentials } from "../lib/server/auth/device-auth";
-import { connectMqtt, endMqtt } from "../lib/server/mqtt-client";
+import { connectMqtt, endMqtt } from "../lib/server/broker/mqtt-client";
 import { inBatches } from "./common";
 import { serve } from "./proc";
 

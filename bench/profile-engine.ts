@@ -8,9 +8,9 @@
  * broker runs in a child process too, or in this one with --colocated (the production layout).
  */
 import { parseArgs } from "node:util";
-import { startEmbeddedBroker } from "../lib/server/broker";
-import { isObserver } from "../lib/server/runtime";
-import { startMosquitto } from "../lib/server/testing";
+import { startEmbeddedBroker } from "../lib/server/broker/embedded";
+import { isObserver } from "../lib/server/runtime/runtime";
+import { startMosquitto } from "../lib/server/testing/servers";
 import { BENCH_PRODUCT } from "./common";
 import type { EchoDevicesApi } from "./echo-devices";
 import { engineLoad, startBenchHub } from "./engine-load";

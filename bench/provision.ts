@@ -3,8 +3,8 @@
  * refuses devices that do not log in with their key: register the benchmark's devices in the
  * server's SQLite file before it starts, and hand their secrets to the device processes.
  */
-import { Registry } from "../lib/server/registry";
-import { Store } from "../lib/server/store";
+import { Registry } from "../lib/server/devices/registry";
+import { Store } from "../lib/server/store/store";
 
 /** Registers each device (`names`) of `productId` in the hub database at `dbPath`; returns their secrets, by index. */
 export function provisionDevices(dbPath: string, productId: string, names: string[], disabled: string[] = []): string[] {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { CallJson, CallStatus } from "../lib/rrpc/types";
 import { CALL_STATUSES, TERMINAL_STATUSES } from "../lib/rrpc/types";
-import { sleep, startServer, tempDir, type ServerHandle } from "../lib/server/testing";
+import { sleep, startServer, tempDir, type ServerHandle } from "../lib/server/testing/servers";
 import { deviceNames } from "./common";
 import { JsonClient } from "./http-client";
 import type { FleetStats, MisbehavingDevicesApi } from "./misbehaving-devices";

@@ -1,5 +1,5 @@
 /** How late `timeout` fires when many calls time out at once (the devices are silent). */
-import type { Hub } from "../lib/server/engine";
+import type { Hub } from "../lib/server/calls/hub";
 import { summarize, type LatencySummary } from "./stats";
 
 export type TimeoutRun = { productId: string; devices: string[]; calls: number; timeoutMs: number; rounds: number };

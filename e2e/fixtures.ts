@@ -1,7 +1,7 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../lib/device/simulator";
-import { registerDevice } from "../lib/server/testing";
+import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../lib/server/simulator/simulator";
+import { registerDevice } from "../lib/server/testing/servers";
 
 export const PRODUCT = "AIRCOND001";
 

@@ -1,4 +1,4 @@
-import { startServer } from "../lib/server/testing";
+import { startServer } from "../lib/server/testing/servers";
 
 export default async function globalSetup() {
   const server = await startServer({ RRPC_LOG_LEVEL: "warn" });

@@ -1,4 +1,4 @@
-import { startSimDevice } from "../lib/device/simulator";
+import { startSimDevice } from "../lib/server/simulator/simulator";
 import { test, expect, seriousViolations, PRODUCT } from "./fixtures";
 
 test("register a device from the dashboard: the secret is shown once, the device connects with it, then disable and delete it", async ({ page, url, request }) => {

@@ -7,8 +7,8 @@ import Database from "better-sqlite3";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { ApiError } from "../lib/server/errors";
-import { Registry } from "../lib/server/registry";
+import { ApiError } from "../lib/server/core/errors";
+import { Registry } from "../lib/server/devices/registry";
 import { hashPassword } from "../lib/server/auth/tokens";
 
 const usage = `usage: npm run keys -- create [--name NAME] | list [--json] | revoke <SecretId>

@@ -2,7 +2,7 @@ import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
-import { session } from "@/lib/server/api";
+import { session } from "@/lib/server/http/api";
 import { SESSION_COOKIE } from "@/lib/server/auth/request-auth";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
-import { createCall, listCalls, maxBodyBytes } from "@/lib/server/api";
-import { parse, readJson, route } from "@/lib/server/http";
+import { createCall, listCalls, maxBodyBytes } from "@/lib/server/http/api";
+import { parse, readJson, route } from "@/lib/server/http/http";
 import { createCallSchema, listCallsSchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

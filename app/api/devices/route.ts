@@ -1,5 +1,5 @@
-import { createDevice, listDevices } from "@/lib/server/api";
-import { parse, readJson, route } from "@/lib/server/http";
+import { createDevice, listDevices } from "@/lib/server/http/api";
+import { parse, readJson, route } from "@/lib/server/http/http";
 import { createDeviceSchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
-import { createApiKey, listApiKeys } from "@/lib/server/api";
-import { parse, readJson, route } from "@/lib/server/http";
+import { createApiKey, listApiKeys } from "@/lib/server/http/api";
+import { parse, readJson, route } from "@/lib/server/http/http";
 import { createKeySchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

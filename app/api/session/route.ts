@@ -1,5 +1,5 @@
-import { session, signIn, signOut } from "@/lib/server/api";
-import { parse, readJson, route } from "@/lib/server/http";
+import { session, signIn, signOut } from "@/lib/server/http/api";
+import { parse, readJson, route } from "@/lib/server/http/http";
 import { readCookie, SESSION_COOKIE } from "@/lib/server/auth/request-auth";
 import { signInSchema } from "@/lib/rrpc/schemas";
 

@@ -1,5 +1,5 @@
-import { tencentApi } from "@/lib/server/api";
-import { route } from "@/lib/server/http";
+import { tencentApi } from "@/lib/server/http/api";
+import { route } from "@/lib/server/http/http";
 
 export const dynamic = "force-dynamic";
 

@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { deviceRequestFilter } from "../../rrpc/topics";
 import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
 import { safeEqual, type TokenSigner } from "./tokens";
-import type { Registry } from "../registry";
-import { log } from "../log";
+import type { Registry } from "../devices/registry";
+import { log } from "../core/log";
 
 export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";

@@ -3,7 +3,7 @@
  * beyond loopback needs operator credentials, then the dashboard needs sign-in and the API a key.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnServer, startServer, type ServerHandle } from "../testing";
+import { spawnServer, startServer, type ServerHandle } from "../testing/servers";
 
 const KEY = { secretId: "AKIDoperatortest000000000000000001", secretKey: "operatorTestSecretKey00000000001" };
 const PASSWORD = "correct horse battery staple";

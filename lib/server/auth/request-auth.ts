@@ -1,5 +1,5 @@
-import type { Runtime } from "../runtime";
-import { ApiError } from "../errors";
+import type { Runtime } from "../runtime/runtime";
+import { ApiError } from "../core/errors";
 import { safeEqual } from "./tokens";
 
 export const SESSION_COOKIE = "rrpc_session";

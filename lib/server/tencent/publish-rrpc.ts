@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { checkDeviceName, checkProductId } from "../../rrpc/topics";
 import type { TerminalStatus } from "../../rrpc/types";
-import type { CallRecord } from "../call";
-import { ApiError, type ErrorCode } from "../errors";
-import { log } from "../log";
+import type { CallRecord } from "../core/call";
+import { ApiError, type ErrorCode } from "../core/errors";
+import { log } from "../core/log";
 import { verifyTc3, type Tc3ErrorCode } from "./tc3";
 
 /**

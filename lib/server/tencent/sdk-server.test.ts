@@ -3,9 +3,9 @@
  * exactly as a Tencent IoT Hub user would: `profile.httpProfile = { endpoint, protocol: "http://" }`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tencentSdkClient, type SdkVersion } from "./sdk-testing";
-import { startSimDevice, type SimDevice } from "../../device/simulator";
-import { registerDevice, startServer, type ServerHandle } from "../testing";
+import { tencentSdkClient, type SdkVersion } from "../testing/tencent-sdk";
+import { startSimDevice, type SimDevice } from "../simulator/simulator";
+import { registerDevice, startServer, type ServerHandle } from "../testing/servers";
 import { signTc3, sdkServiceFor } from "./tc3";
 
 const KEY = { secretId: "AKIDsdkservertest0000000000000000001", secretKey: "sdkServerTestSecretKey0000000001" };

@@ -1,5 +1,5 @@
-import { getCall } from "@/lib/server/api";
-import { route, parse } from "@/lib/server/http";
+import { getCall } from "@/lib/server/http/api";
+import { route, parse } from "@/lib/server/http/http";
 import { processIdParam } from "@/lib/rrpc/schemas";
 import { z } from "zod";
 

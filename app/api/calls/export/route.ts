@@ -1,5 +1,5 @@
-import { exportCalls } from "@/lib/server/api";
-import { parse, route } from "@/lib/server/http";
+import { exportCalls } from "@/lib/server/http/api";
+import { parse, route } from "@/lib/server/http/http";
 import { exportCallsSchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
-import { revokeApiKey } from "@/lib/server/api";
-import { parse, route } from "@/lib/server/http";
+import { revokeApiKey } from "@/lib/server/http/api";
+import { parse, route } from "@/lib/server/http/http";
 import { z } from "zod";
 
 export const dynamic = "force-dynamic";

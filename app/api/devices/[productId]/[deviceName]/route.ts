@@ -1,5 +1,5 @@
-import { deleteDevice, setDeviceDisabled } from "@/lib/server/api";
-import { parse, readJson, route } from "@/lib/server/http";
+import { deleteDevice, setDeviceDisabled } from "@/lib/server/http/api";
+import { parse, readJson, route } from "@/lib/server/http/http";
 import { deviceParams, updateDeviceSchema } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

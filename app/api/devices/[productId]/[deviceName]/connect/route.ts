@@ -1,5 +1,5 @@
-import { deviceConnectInfo } from "@/lib/server/api";
-import { parse, route } from "@/lib/server/http";
+import { deviceConnectInfo } from "@/lib/server/http/api";
+import { parse, route } from "@/lib/server/http/http";
 import { deviceParams } from "@/lib/rrpc/schemas";
 
 export const dynamic = "force-dynamic";

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
-import { checkDevice } from "../rrpc/topics";
-import { randomAlphanumeric } from "./auth/device-auth";
-import { ApiError } from "./errors";
+import { checkDevice } from "../../rrpc/topics";
+import { randomAlphanumeric } from "../auth/device-auth";
+import { ApiError } from "../core/errors";
 
 /** A device as listed: never with its secret. */
 export type DeviceInfo = { productId: string; deviceName: string; disabled: boolean; createdAt: string };

@@ -3,11 +3,11 @@
  * and simulated device, and against a real Mosquitto via MQTT_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerDevice, startServer, startMosquitto, sleep, waitFor, type ServerHandle, type Mosquitto } from "./testing";
-import { deviceCredentials } from "./auth/device-auth";
-import { startSimDevice, type SimDevice } from "../device/simulator";
-import { connectMqtt, endMqtt } from "./mqtt-client";
-import type { CallJson } from "../rrpc/types";
+import { registerDevice, startServer, startMosquitto, sleep, waitFor, type ServerHandle, type Mosquitto } from "../testing/servers";
+import { deviceCredentials } from "../auth/device-auth";
+import { startSimDevice, type SimDevice } from "../simulator/simulator";
+import { connectMqtt, endMqtt } from "../broker/mqtt-client";
+import type { CallJson } from "../../rrpc/types";
 
 const PRODUCT = "AIRCOND001";
 const DEVICE = "airConditioner1";

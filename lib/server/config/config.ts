@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { hashPassword, isPasswordHash } from "./auth/tokens";
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../rrpc/types";
+import { hashPassword, isPasswordHash } from "../auth/tokens";
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z

@@ -1,5 +1,5 @@
-import type { FieldError } from "../rrpc/topics";
-import type { TerminalStatus } from "../rrpc/types";
+import type { FieldError } from "../../rrpc/topics";
+import type { TerminalStatus } from "../../rrpc/types";
 
 /** Every error the API gives, with its HTTP status: one table, one shape. */
 export const ERROR_STATUS = {

@@ -1,7 +1,7 @@
-import { LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../rrpc/live";
-import { clock } from "./call";
-import type { EmbeddedBroker } from "./broker";
-import type { Hub } from "./engine";
+import { LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../../rrpc/live";
+import { clock } from "../core/call";
+import type { EmbeddedBroker } from "../broker/embedded";
+import type { Hub } from "../calls/hub";
 
 const FLUSH_MS = 50;
 

@@ -1,10 +1,10 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../rrpc/process-id";
-import type { CallStatus } from "../rrpc/types";
-import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
-import { StoreWriter, packCalls, unpackRows } from "./store-writer";
+import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
+import type { CallStatus } from "../../rrpc/types";
+import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
+import { StoreWriter, packCalls, unpackRows } from "./writer";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;

@@ -1,5 +1,5 @@
-import { payloadView } from "../rrpc/payload";
-import type { CallEvent, CallEventType, CallJson, CallStatus } from "../rrpc/types";
+import { payloadView } from "../../rrpc/payload";
+import type { CallEvent, CallEventType, CallJson, CallStatus } from "../../rrpc/types";
 
 /** Sub-millisecond monotonic clock, read as epoch milliseconds. */
 export const clock = {

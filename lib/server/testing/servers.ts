@@ -101,7 +101,7 @@ export type ServerHandle = {
 
 /** The production server (`npm start`: server.mts) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
 export async function spawnServer(env: Record<string, string> = {}) {
-  const root = join(__dirname, "..", "..");
+  const root = join(__dirname, "..", "..", "..");
   if (!existsSync(join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
   const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");

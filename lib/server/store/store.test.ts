@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Store, listQuery } from "./store";
-import { tempDir } from "./testing";
-import type { CallRecord } from "./call";
-import { callToJson } from "./call";
+import { tempDir } from "../testing/servers";
+import type { CallRecord } from "../core/call";
+import { callToJson } from "../core/call";
 
 function record(store: Store, over: Partial<CallRecord> = {}): CallRecord {
   const { processId, messageId } = store.allocateProcessId();

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { ApiError } from "./errors";
-import { log } from "./log";
-import { getRuntime } from "./runtime";
-import { authorizeRequest } from "./auth/request-auth";
+import { ApiError } from "../core/errors";
+import { log } from "../core/log";
+import { getRuntime } from "../runtime/runtime";
+import { authorizeRequest } from "../auth/request-auth";
 
 export type ErrorBody = {
   error: { code: string; message: string; fields?: { field: string; message: string }[] };

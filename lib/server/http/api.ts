@@ -1,17 +1,17 @@
 import "server-only";
-import type { CreateCallInput, ExportCallsInput, ListCallsInput } from "../rrpc/schemas";
-import type { CallJson, DeviceSummary } from "../rrpc/types";
-import { callToJson, type CallSource } from "./call";
-import { ApiError } from "./errors";
+import type { CreateCallInput, ExportCallsInput, ListCallsInput } from "../../rrpc/schemas";
+import type { CallJson, DeviceSummary } from "../../rrpc/types";
+import { callToJson, type CallSource } from "../core/call";
+import { ApiError } from "../core/errors";
 import { toResponse } from "./http";
-import { makeCall, maxCallBodyBytes, tencentDeps } from "./calls";
-import { handleTencentRequest } from "./tencent/publish-rrpc";
-import { DEMO_DEVICE, getRuntime, LIVE_CLIENT_PREFIX } from "./runtime";
-import { deviceCredentials, deviceInfoJson } from "./auth/device-auth";
-import { LIVE_USERNAME } from "./auth/broker-acl";
-import { verifyPassword } from "./auth/tokens";
-import { SESSION_TTL_MS, sessionCookie, sessionUser } from "./auth/request-auth";
-import { log } from "./log";
+import { makeCall, maxCallBodyBytes, tencentDeps } from "../calls/service";
+import { handleTencentRequest } from "../tencent/publish-rrpc";
+import { DEMO_DEVICE, getRuntime, LIVE_CLIENT_PREFIX } from "../runtime/runtime";
+import { deviceCredentials, deviceInfoJson } from "../auth/device-auth";
+import { LIVE_USERNAME } from "../auth/broker-acl";
+import { verifyPassword } from "../auth/tokens";
+import { SESSION_TTL_MS, sessionCookie, sessionUser } from "../auth/request-auth";
+import { log } from "../core/log";
 
 export { getRuntime };
 

@@ -1,14 +1,14 @@
-import { startEmbeddedBroker, type EmbeddedBroker } from "./broker";
-import { connectHost, loadConfig, type HubConfig } from "./config";
-import { Hub, HUB_CLIENT_PREFIX } from "./engine";
-import { Store } from "./store";
-import { Registry, parseBootstrapKey } from "./registry";
-import { brokerAccess } from "./auth/broker-acl";
-import { TokenSigner } from "./auth/tokens";
-import { startSimDevice, type SimDevice } from "../device/simulator";
-import { startLiveFeed } from "./live";
-import { clock } from "./call";
-import { log } from "./log";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
+import { connectHost, loadConfig, type HubConfig } from "../config/config";
+import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
+import { Store } from "../store/store";
+import { Registry, parseBootstrapKey } from "../devices/registry";
+import { brokerAccess } from "../auth/broker-acl";
+import { TokenSigner } from "../auth/tokens";
+import { startSimDevice, type SimDevice } from "../simulator/simulator";
+import { startLiveFeed } from "../live/feed";
+import { clock } from "../core/call";
+import { log } from "../core/log";
 
 export type Runtime = {
   config: HubConfig;

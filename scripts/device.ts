@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { checkDeviceName, checkProductId } from "../rrpc/topics";
-import { Registry } from "../server/registry";
-import { startSimDevice } from "./simulator";
+import { checkDeviceName, checkProductId } from "../lib/rrpc/topics";
+import { Registry } from "../lib/server/devices/registry";
+import { startSimDevice } from "../lib/server/simulator/simulator";
 
 const usage = `usage: npm run device -- --product P --device D [--secret BASE64 | --register] [--reply TEXT | --echo] [--delay MS] [--silent] [--url mqtt://127.0.0.1:1883]
   Devices log in with Tencent's key authentication. Without --secret the device's secret is read

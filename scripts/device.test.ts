@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { startServer, waitFor, type ServerHandle } from "../server/testing";
+import { startServer, waitFor, type ServerHandle } from "../lib/server/testing/servers";
 
-const root = join(__dirname, "..", "..");
+const root = join(__dirname, "..");
 
 function runDevice(s: ServerHandle, args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "lib", "device", "cli.ts"), "--url", `mqtt://127.0.0.1:${s.mqttPort}`, ...args], {
+  const proc = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "scripts", "device.ts"), "--url", `mqtt://127.0.0.1:${s.mqttPort}`, ...args], {
     env: { ...process.env, RRPC_DB: s.dbPath },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { Store } from "./store";
-import { ApiError } from "./errors";
+import { Store } from "../store/store";
+import { ApiError } from "../core/errors";
 import { parseBootstrapKey, Registry } from "./registry";
-import { tempDir } from "./testing";
+import { tempDir } from "../testing/servers";
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -160,8 +160,8 @@ describe("Registry: API keys", () => {
 });
 
 describe("npm run keys", () => {
-  const tsx = join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
-  const script = join(__dirname, "..", "..", "scripts", "keys.ts");
+  const tsx = join(__dirname, "..", "..", "..", "node_modules", ".bin", "tsx");
+  const script = join(__dirname, "..", "..", "..", "scripts", "keys.ts");
   const run = (db: string, ...args: string[]) => {
     const r = spawnSync(tsx, [script, ...args], { env: { ...process.env, RRPC_DB: db }, encoding: "utf8" });
     return { code: r.status, out: r.stdout, err: r.stderr };

@@ -1,16 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
 import { join } from "node:path";
-import { startEmbeddedBroker, type EmbeddedBroker } from "./broker";
-import { Hub, type HubOptions } from "./engine";
-import { Store } from "./store";
-import { connectMqtt, endMqtt } from "./mqtt-client";
-import { isObserver } from "./runtime";
-import { freePort, sleep, startMosquitto, tempDir, waitFor, type Mosquitto } from "./testing";
-import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../device/simulator";
-import { ApiError } from "./errors";
-import { replyTopic } from "../rrpc/topics";
-import { PROCESS_ID_WIDTH } from "../rrpc/process-id";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
+import { Hub, type HubOptions } from "./hub";
+import { Store } from "../store/store";
+import { connectMqtt, endMqtt } from "../broker/mqtt-client";
+import { isObserver } from "../runtime/runtime";
+import { freePort, sleep, startMosquitto, tempDir, waitFor, type Mosquitto } from "../testing/servers";
+import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../simulator/simulator";
+import { ApiError } from "../core/errors";
+import { replyTopic } from "../../rrpc/topics";
+import { PROCESS_ID_WIDTH } from "../../rrpc/process-id";
 
 type Kind = "embedded" | "mosquitto";
 

@@ -1,7 +1,7 @@
 import type { MqttClient } from "mqtt";
-import { deviceClientId, deviceRequestFilter, parseRrpcTopic, replyTopic } from "../rrpc/topics";
-import { connectMqtt, endMqtt } from "../server/mqtt-client";
-import { deviceCredentials } from "../server/auth/device-auth";
+import { deviceClientId, deviceRequestFilter, parseRrpcTopic, replyTopic } from "../../rrpc/topics";
+import { connectMqtt, endMqtt } from "../broker/mqtt-client";
+import { deviceCredentials } from "../auth/device-auth";
 
 export type ReplyFn = (request: Buffer, processId: string) => Buffer | string;
 

@@ -1,10 +1,10 @@
-import { isBase64 } from "../rrpc/payload";
-import type { CreateCallInput } from "../rrpc/schemas";
-import { callToJson, type CallSource } from "./call";
-import { ApiError, OUTCOME_ERRORS } from "./errors";
-import { errorReply, type Reply } from "./http";
-import type { Runtime } from "./runtime";
-import type { TencentDeps } from "./tencent/publish-rrpc";
+import { isBase64 } from "../../rrpc/payload";
+import type { CreateCallInput } from "../../rrpc/schemas";
+import { callToJson, type CallSource } from "../core/call";
+import { ApiError, OUTCOME_ERRORS } from "../core/errors";
+import { errorReply, type Reply } from "../http/http";
+import type { Runtime } from "../runtime/runtime";
+import type { TencentDeps } from "../tencent/publish-rrpc";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export function maxCallBodyBytes(rt: Runtime): number {

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
-import { log } from "./log";
-import type { CallRecord } from "./call";
+import { log } from "../core/log";
+import type { CallRecord } from "../core/call";
 
 /** How often the worker copies the WAL back into the database file. */
 export const CHECKPOINT_EVERY_MS = 500;

@@ -3,8 +3,8 @@ import { createServer as createNetServer, type Server as NetServer } from "node:
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import { QlobberDedup } from "qlobber";
-import { deviceClientId, parseRrpcTopic } from "../rrpc/topics";
-import { log } from "./log";
+import { deviceClientId, parseRrpcTopic } from "../../rrpc/topics";
+import { log } from "../core/log";
 
 export type BrokerOptions = {
   host: string;

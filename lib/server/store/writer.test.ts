@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { StoreWriter } from "./store-writer";
+import { StoreWriter } from "./writer";
 import { Store } from "./store";
-import { tempDir } from "./testing";
+import { tempDir } from "../testing/servers";
 
 describe("store writer thread", () => {
   it("tells its owner when the worker cannot open the database", async () => {

@@ -1,14 +1,14 @@
 import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
-import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../rrpc/topics";
-import { parseProcessId } from "../rrpc/process-id";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../rrpc/types";
-import { clock, type CallRecord, type CallSource, type StoredEvent } from "./call";
-import { ApiError } from "./errors";
-import { connectMqtt, endMqtt } from "./mqtt-client";
-import type { EmbeddedBroker } from "./broker";
-import type { Store } from "./store";
-import { log } from "./log";
+import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
+import { parseProcessId } from "../../rrpc/process-id";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
+import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
+import { ApiError } from "../core/errors";
+import { connectMqtt, endMqtt } from "../broker/mqtt-client";
+import type { EmbeddedBroker } from "../broker/embedded";
+import type { Store } from "../store/store";
+import { log } from "../core/log";
 
 export type CallRequest = {
   productId: string;

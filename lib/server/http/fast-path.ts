@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createCallSchema } from "../rrpc/schemas";
-import { authorizeRequest } from "./auth/request-auth";
-import { makeCall, maxCallBodyBytes, tencentDeps } from "./calls";
-import { handleTencent, type TencentHttpResponse } from "./tencent/publish-rrpc";
+import { createCallSchema } from "../../rrpc/schemas";
+import { authorizeRequest } from "../auth/request-auth";
+import { makeCall, maxCallBodyBytes, tencentDeps } from "../calls/service";
+import { handleTencent, type TencentHttpResponse } from "../tencent/publish-rrpc";
 import { checkJsonHeaders, parse, parseJsonText, replyForError, tooLarge, type Reply } from "./http";
-import type { Runtime } from "./runtime";
+import type { Runtime } from "../runtime/runtime";
 
 /**
  * The two API calls programs make at volume, served straight from node:http, skipping Next.js's
