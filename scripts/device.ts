@@ -1,8 +1,8 @@
-import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkDeviceName, checkProductId } from "../lib/rrpc/topics";
-import { Registry } from "../lib/server/devices/registry";
+import { DeviceRegistry } from "../lib/server/devices/registry";
+import { openDatabase } from "../lib/server/store/database";
 import { startSimDevice } from "../lib/server/simulator/simulator";
 
 const usage = `usage: npm run device -- --product P --device D [--secret BASE64 | --register] [--reply TEXT | --echo] [--delay MS] [--silent] [--url mqtt://127.0.0.1:1883]
@@ -15,11 +15,9 @@ function secretFor(productId: string, deviceName: string, given: string | undefi
   if (given) return given;
   const path = process.env.RRPC_DB || "./data/rrpc.db";
   if (!existsSync(path) && !register) throw new Error(`no --secret and no hub database at ${path}\n${usage}`);
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
+  const db = openDatabase(path, { busyTimeoutMs: 5000 });
   try {
-    const registry = new Registry(db);
+    const registry = new DeviceRegistry(db);
     const known = registry.getDeviceSecret(productId, deviceName);
     if (known) return known;
     if (!register) throw new Error(`${productId}/${deviceName} is not registered: add --register, or register it on the Devices page and pass --secret`);

@@ -3,26 +3,21 @@
  *   npm run keys -- create [--name N] | list [--json] | revoke <SecretId> | hash-password
  * The SecretKey is printed once, by create; it cannot be shown again.
  */
-import Database from "better-sqlite3";
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import type Database from "better-sqlite3";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ApiError } from "../lib/server/core/errors";
-import { Registry } from "../lib/server/devices/registry";
+import { DomainError } from "../lib/server/core/errors";
+import { ApiKeys } from "../lib/server/keys/api-keys";
+import { openDatabase } from "../lib/server/store/database";
 import { hashPassword } from "../lib/server/auth/tokens";
 
 const usage = `usage: npm run keys -- create [--name NAME] | list [--json] | revoke <SecretId>
        npm run keys -- hash-password   (reads the operator password on stdin; prints RRPC_OPERATOR_PASSWORD_HASH)
   database: RRPC_DB (default ./data/rrpc.db)`;
 
-function open(): { db: Database.Database; registry: Registry } {
-  const path = process.env.RRPC_DB || "./data/rrpc.db";
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  // Same journal mode as the running hub, and wait for its writes rather than fail.
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
-  return { db, registry: new Registry(db) };
+function open(): { db: Database.Database; registry: ApiKeys } {
+  const db = openDatabase(process.env.RRPC_DB || "./data/rrpc.db", { busyTimeoutMs: 5000 });
+  return { db, registry: new ApiKeys(db) };
 }
 
 function main(argv: string[]): number {
@@ -90,6 +85,6 @@ function printTable(rows: string[][]): void {
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (err) {
-  console.error(ApiError.is(err) || err instanceof TypeError ? err.message : err);
+  console.error(err instanceof DomainError || err instanceof TypeError ? err.message : err);
   process.exitCode = 1;
 }

@@ -3,8 +3,10 @@ import { randomBytes } from "node:crypto";
 import { deviceRequestFilter } from "../../rrpc/topics";
 import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
 import { safeEqual, type TokenSigner } from "./tokens";
-import type { Registry } from "../devices/registry";
 import { log } from "../core/log";
+
+/** The registry as the broker needs it: a device's secret and whether it may log in. */
+export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
 
 export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";
@@ -29,7 +31,7 @@ const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(ne
  * key authentication and stay inside their own topics; the hub uses an internal credential; live
  * dashboards use short-lived tokens and may only watch.
  */
-export function brokerAccess(opts: { registry: Registry; liveTokens: TokenSigner; hubClientPrefix: string; liveClientPrefix: string }): BrokerAccess {
+export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSigner; hubClientPrefix: string; liveClientPrefix: string }): BrokerAccess {
   const principals = new WeakMap<Client, Principal>();
   const hubPassword = randomBytes(24).toString("base64url");
 

@@ -1,4 +1,5 @@
-import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { randomAlphanumeric } from "../core/random";
 import { checkDeviceName, checkProductId, deviceClientId, PRODUCT_ID_MAX } from "../../rrpc/topics";
 
 /**
@@ -144,13 +145,6 @@ export function verifyDeviceLogin(input: DeviceLoginInput): DeviceLoginResult {
   };
 }
 
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-export function randomAlphanumeric(length: number): string {
-  let s = "";
-  for (let i = 0; i < length; i++) s += ALNUM[randomInt(ALNUM.length)];
-  return s;
-}
 
 export type DeviceCredentialOptions = {
   algorithm?: DeviceAuthAlgorithm;

@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
 import { parseProcessId } from "../../rrpc/process-id";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
-import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
-import { ApiError } from "../core/errors";
+import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
+import { DomainError, invalidInput } from "../core/errors";
+import type { DeviceState } from "../devices/registry";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import type { EmbeddedBroker } from "../broker/embedded";
 import type { Store } from "../store/store";
@@ -31,7 +32,9 @@ export type HubOptions = {
   mqttUsername?: string;
   mqttPassword?: string;
   /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
-  deviceState?: (productId: string, deviceName: string) => "ok" | "not_found" | "disabled";
+  deviceState?: (productId: string, deviceName: string) => DeviceState;
+  /** Time and timers; tests pass one they drive. */
+  clock?: Clock;
 };
 
 export type CallUpdate = { call: CallRecord; event: StoredEvent };
@@ -40,7 +43,7 @@ type Pending = {
   call: CallRecord;
   t0: number;
   deadline: number;
-  timer: NodeJS.Timeout | null;
+  timer: unknown;
   resolve: (c: CallRecord) => void;
   deliveries: number;
 };
@@ -60,11 +63,13 @@ export class Hub {
   private ready = false;
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
+  private readonly clock: Clock;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
   readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0 };
 
   constructor(private readonly opts: HubOptions) {
+    this.clock = opts.clock ?? systemClock;
     opts.broker?.onDelivered((processId, productId, deviceName) => this.onDelivered(processId, productId, deviceName));
   }
 
@@ -132,7 +137,7 @@ export class Hub {
     } catch (err) {
       return Promise.reject(err);
     }
-    const t0 = clock.now();
+    const t0 = this.clock.now();
     const { processId, messageId } = this.opts.store.allocateProcessId();
     const call: CallRecord = {
       processId,
@@ -143,7 +148,7 @@ export class Hub {
       status: "pending",
       request: req.payload,
       timeoutMs,
-      startedAt: clock.epoch(t0),
+      startedAt: this.clock.epoch(t0),
       events: [{ type: "requested", t: 0 }],
     };
     this.emit(call, call.events[0]!);
@@ -165,7 +170,7 @@ export class Hub {
       // (~6% of the hub's CPU at 1,000 in flight, npm run bench). The connection was checked
       // just above; a call lost with the connection ends as a timeout.
       this.client.publish(topic, Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength), { qos: 0 });
-      if (call.status === "pending") this.addEvent(call, "published", clock.now() - t0);
+      if (call.status === "pending") this.addEvent(call, "published", this.clock.now() - t0);
     });
   }
 
@@ -175,12 +180,12 @@ export class Hub {
     if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
       fields.push({ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` });
     }
-    if (fields.length > 0) throw new ApiError("invalid_request", fields.map((f) => f.message).join("; "), fields);
+    if (fields.length > 0) throw invalidInput(fields);
     const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
-    if (state === "not_found") throw new ApiError("device_not_found", `device ${req.productId}/${req.deviceName} does not exist`);
-    if (state === "disabled") throw new ApiError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
+    if (state === "not_found") throw new DomainError("device_not_found", `device ${req.productId}/${req.deviceName} does not exist`);
+    if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
-      throw new ApiError(
+      throw new DomainError(
         "payload_too_large",
         `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`,
         [{ field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` }],
@@ -191,9 +196,9 @@ export class Hub {
 
   /** Timers may fire a little early against the monotonic clock: never end a call before its deadline. */
   private arm(p: Pending): void {
-    const left = p.deadline - clock.now();
-    p.timer = setTimeout(() => {
-      if (clock.now() >= p.deadline) this.settle(p, "timeout");
+    const left = p.deadline - this.clock.now();
+    p.timer = this.clock.setTimer(() => {
+      if (this.clock.now() >= p.deadline) this.settle(p, "timeout");
       else this.arm(p);
     }, Math.max(0, Math.ceil(left)));
   }
@@ -201,9 +206,9 @@ export class Hub {
   private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number): void {
     const { call } = p;
     if (call.status !== "pending") return;
-    if (p.timer) clearTimeout(p.timer);
+    if (p.timer !== null) this.clock.clearTimer(p.timer);
     this.pending.delete(call.processId);
-    const t = (repliedAt ?? clock.now()) - p.t0;
+    const t = (repliedAt ?? this.clock.now()) - p.t0;
     call.status = status;
     call.endedAt = call.startedAt + t;
     if (reply) {
@@ -215,7 +220,7 @@ export class Hub {
   }
 
   private onReply(topic: string, payload: Buffer): void {
-    const now = clock.now();
+    const now = this.clock.now();
     const r = parseRrpcTopic(topic);
     if (!r || r.direction !== "reply") return;
     const p = this.pending.get(r.processId);
@@ -244,7 +249,7 @@ export class Hub {
       log.debug("reply for an unknown processId", { processId, productId, deviceName });
       return;
     }
-    const t = clock.epoch(now) - call.startedAt;
+    const t = this.clock.epoch(now) - call.startedAt;
     if (productId !== call.productId || deviceName !== call.deviceName) {
       this.counters.foreignReplies++;
       this.addEvent(call, "foreign_reply", t, { productId, deviceName });
@@ -262,7 +267,7 @@ export class Hub {
     const p = this.pending.get(processId);
     if (!p || p.call.productId !== productId || p.call.deviceName !== deviceName) return;
     // One event for the first subscriber; more subscribers only raise the count on it.
-    if (++p.deliveries === 1) this.addEvent(p.call, "delivered", clock.now() - p.t0, { subscribers: 1 });
+    if (++p.deliveries === 1) this.addEvent(p.call, "delivered", this.clock.now() - p.t0, { subscribers: 1 });
     else {
       const e = p.call.events.find((x) => x.type === "delivered");
       if (e?.detail) e.detail.subscribers = p.deliveries;

@@ -1,10 +1,22 @@
 import { payloadView } from "../../rrpc/payload";
 import type { CallEvent, CallEventType, CallJson, CallStatus } from "../../rrpc/types";
 
-/** Sub-millisecond monotonic clock, read as epoch milliseconds. */
-export const clock = {
+/**
+ * Sub-millisecond monotonic time (`now`, read as epoch ms by `epoch`) and the timers that go with
+ * it. The hub takes one, so that tests can drive time instead of waiting for it.
+ */
+export type Clock = {
+  now(): number;
+  epoch(mono: number): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+};
+
+export const clock: Clock = {
   now: () => performance.now(),
   epoch: (mono: number) => performance.timeOrigin + mono,
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
 export type StoredEvent = { type: CallEventType; t: number; detail?: CallEvent["detail"] };

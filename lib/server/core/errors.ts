@@ -1,58 +1,36 @@
 import type { FieldError } from "../../rrpc/topics";
-import type { TerminalStatus } from "../../rrpc/types";
 
-/** Every error the API gives, with its HTTP status: one table, one shape. */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  device_not_found: 404,
-  device_offline: 409,
-  device_not_subscribed: 409,
-  device_disabled: 409,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  busy: 429,
-  internal_error: 500,
-  broker_unavailable: 503,
-  interrupted: 503,
-  timeout: 504,
-} as const;
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/**
+ * Why the hub, a registry or the store refused to do something. Domain code knows nothing of
+ * HTTP: each API maps every reason through its own exhaustive table (lib/server/http/errors.ts
+ * for the native API, lib/server/tencent/publish-rrpc.ts for Tencent's), so a new reason fails
+ * the typecheck until both say how to report it.
+ */
+export type DomainReason =
+  | "invalid_input"
+  | "payload_too_large"
+  | "device_not_found"
+  | "device_disabled"
+  | "device_exists"
+  | "call_not_found"
+  | "key_not_found"
+  | "sign_in_disabled"
+  | "bad_credentials"
+  | "unauthenticated";
 
-// Next.js bundles instrumentation and route handlers separately, so an ApiError thrown by the
-// hub (created from instrumentation) is not an instance of the route bundle's class: check a
-// process-wide brand instead of `instanceof`.
-const BRAND = Symbol.for("rrpc-hub.ApiError");
-
-export class ApiError extends Error {
-  readonly [BRAND] = true;
-  override readonly name = "ApiError";
-
-  static is(err: unknown): err is ApiError {
-    return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
-  }
+export class DomainError extends Error {
+  override readonly name = "DomainError";
 
   constructor(
-    readonly code: ErrorCode,
+    readonly reason: DomainReason,
     message: string,
     readonly fields?: FieldError[],
   ) {
     super(message);
   }
-  get status(): number {
-    return ERROR_STATUS[this.code];
-  }
 }
 
-/** How a call that did not succeed is reported to the caller. */
-export const OUTCOME_ERRORS: Record<Exclude<TerminalStatus, "success">, { code: ErrorCode; message: string }> = {
-  timeout: { code: "timeout", message: "the device did not reply before the timeout" },
-  offline: { code: "device_offline", message: "the device is not connected" },
-  not_subscribed: { code: "device_not_subscribed", message: "the device is connected but not subscribed to its RRPC request topic" },
-  broker_unavailable: { code: "broker_unavailable", message: "the hub is not connected to the MQTT broker" },
-  busy: { code: "busy", message: "too many calls in flight; retry later" },
-  interrupted: { code: "interrupted", message: "the hub stopped while the call was in flight" },
-};
+/** invalid_input with one message per field. */
+export function invalidInput(fields: FieldError[]): DomainError {
+  return new DomainError("invalid_input", fields.map((f) => f.message).join("; "), fields);
+}

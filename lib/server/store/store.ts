@@ -1,10 +1,10 @@
-import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import type Database from "better-sqlite3";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
 import type { CallStatus } from "../../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
 import { StoreWriter, packCalls, unpackRows } from "./writer";
+import { BUCKET_OF, DEVICE_BUCKET, NOT_SUCCESS } from "./migrations";
+import { openDatabase } from "./database";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;
@@ -44,8 +44,6 @@ export type DeviceStats = {
 
 const STATS_RECENT = 100;
 
-/** The partial status index's condition. */
-const NOT_SUCCESS = "status <> 'success'";
 
 type Row = {
   process_id: number;
@@ -95,31 +93,7 @@ export class Store {
     readonly path: string,
     opts: { checkpointEveryMs?: number } = {},
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS calls (
-        process_id  INTEGER PRIMARY KEY,
-        product_id  TEXT NOT NULL,
-        device_name TEXT NOT NULL,
-        source      TEXT NOT NULL,
-        status      TEXT NOT NULL,
-        request     BLOB NOT NULL,
-        reply       BLOB,
-        timeout_ms  INTEGER NOT NULL,
-        started_at  REAL NOT NULL,
-        ended_at    REAL,
-        rtt_ms      REAL,
-        events      TEXT NOT NULL
-      );
-      DROP INDEX IF EXISTS calls_by_device;
-      CREATE INDEX IF NOT EXISTS calls_by_device_bucket ON calls (${BUCKET_OF}, product_id, device_name);
-      DROP INDEX IF EXISTS calls_by_status;
-      CREATE INDEX IF NOT EXISTS calls_not_success ON calls (status, process_id) WHERE ${NOT_SUCCESS};
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    `);
+    this.db = openDatabase(path);
     this.stmts = {
       upsert: this.db.prepare(UPSERT_SQL),
       get: this.db.prepare<[number], Row>(`SELECT * FROM calls WHERE process_id = ?`),
@@ -317,9 +291,6 @@ export class Store {
  * with 1,000 devices); within the newest block the pages are few. Calls of one device are then
  * read newest block first, one indexed query per block.
  */
-const DEVICE_BUCKET = 4096;
-/** The index's expression, repeated verbatim by the queries that use it. */
-const BUCKET_OF = `process_id / ${DEVICE_BUCKET}`;
 const bucketOf = (processId: number) => Math.floor(processId / DEVICE_BUCKET);
 
 /** Up to `limit` rows from the blocks holding processIds newest..oldest, newest block first; `fetch` answers one block, newest first. */

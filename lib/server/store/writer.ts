@@ -1,7 +1,8 @@
 import { Worker } from "node:worker_threads";
-import { join } from "node:path";
 import { log } from "../core/log";
 import type { CallRecord } from "../core/call";
+
+export { unpackRows } from "./rows.mjs";
 
 /** How often the worker copies the WAL back into the database file. */
 export const CHECKPOINT_EVERY_MS = 500;
@@ -46,69 +47,6 @@ export function packCalls(calls: readonly CallRecord[]): PackedBatch {
 }
 
 /**
- * The upsert's positional parameters (binding by name was a measurable part of each write) of
- * a packed batch. It also runs in the worker, embedded by its source text: it must not refer to
- * anything outside itself.
- */
-export function unpackRows(rows: string, bytes: Uint8Array): unknown[][] {
-  const packed = JSON.parse(rows) as unknown[][];
-  return packed.map((r) => {
-    const at = (off: number, len: number) => Buffer.from(bytes.buffer, bytes.byteOffset + off, len);
-    const reply = (r[7] as number) < 0 ? null : at(r[7] as number, r[8] as number);
-    return [r[0], r[1], r[2], r[3], r[4], at(r[5] as number, r[6] as number), reply, r[9], r[10], r[11], r[12], JSON.stringify(r[13])];
-  });
-}
-
-// Plain CommonJS run with `eval`: the store is also bundled by Next.js (next dev), where a worker
-// file path would not survive. better-sqlite3 is resolved from the project directory.
-const WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-// The TypeScript loader may wrap functions in __name(); in here names do not matter.
-const __name = (f) => f;
-const unpackRows = ${unpackRows.toString()};
-const { createRequire } = require("node:module");
-const committed = new Int32Array(workerData.committed);
-let db, write;
-try {
-  const Database = createRequire(workerData.base)("better-sqlite3");
-  db = new Database(workerData.path);
-  // Per connection: without it every commit of this connection would fsync.
-  db.pragma("synchronous = NORMAL");
-  db.pragma("wal_autocheckpoint = 0");
-  const upsert = db.prepare(workerData.upsertSql);
-  write = db.transaction((batch) => {
-    for (const r of unpackRows(batch.rows, batch.bytes)) upsert.run(r);
-  });
-} catch (err) {
-  parentPort.postMessage({ unavailable: String((err && err.message) || err) });
-  process.exit(0);
-}
-parentPort.postMessage({ ready: true });
-const timer = setInterval(() => {
-  try {
-    db.pragma("wal_checkpoint(PASSIVE)");
-  } catch (err) {
-    parentPort.postMessage({ warn: "WAL checkpoint failed: " + ((err && err.message) || err) });
-  }
-}, workerData.checkpointEveryMs);
-parentPort.on("message", (m) => {
-  if (m === "stop") {
-    clearInterval(timer);
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    write(m.batch);
-  } catch (err) {
-    parentPort.postMessage({ failed: m.calls, error: String((err && err.message) || err) });
-  }
-  Atomics.store(committed, 0, m.seq);
-  Atomics.notify(committed, 0);
-});
-`;
-
-/**
  * Writes the store's batches and checkpoints the WAL on a worker thread with its own
  * connection. On the hub's thread the SQLite work was the largest item of the engine's profile
  * (about 8–15 µs per call: the inserts, their index pages, the commit and, every 1,000 pages, a
@@ -134,9 +72,9 @@ export class StoreWriter {
     private readonly onUnavailable: () => void,
     checkpointEveryMs = CHECKPOINT_EVERY_MS,
   ) {
-    this.worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { path, upsertSql, checkpointEveryMs, committed: this.committed.buffer, base: join(process.cwd(), "package.json") },
+    // Beside this module in the sources, and beside the compiled server in dist/.
+    this.worker = new Worker(new URL("./writer-thread.mjs", import.meta.url), {
+      workerData: { path, upsertSql, checkpointEveryMs, committed: this.committed.buffer },
     });
     this.worker.unref();
     this.worker.on("message", (m: { ready?: true; unavailable?: string; warn?: string; failed?: number; error?: string }) => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { checkDeviceName, checkProductId } from "../../rrpc/topics";
 import type { TerminalStatus } from "../../rrpc/types";
 import type { CallRecord } from "../core/call";
-import { ApiError, type ErrorCode } from "../core/errors";
+import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
 import { verifyTc3, type Tc3ErrorCode } from "./tc3";
 
@@ -37,8 +37,6 @@ export type TencentErrorCode =
 
 export type TencentCallInput = { productId: string; deviceName: string; payload: Buffer; source: "tencent" };
 
-export type DeviceState = "ok" | "not_found" | "disabled";
-
 export type TencentDeps = {
   /** Makes the call and resolves with it once it has ended (Hub.call accepts this input as is). */
   call: (input: TencentCallInput) => Promise<CallRecord>;
@@ -46,13 +44,9 @@ export type TencentDeps = {
   secretFor: (secretId: string) => string | null;
   /** Unix seconds; defaults to the wall clock. */
   now?: () => number;
-  /** With a device registry: refuse unknown and disabled devices before anything is published. */
-  deviceExists?: (productId: string, deviceName: string) => DeviceState;
   /** Told the SecretId of each request whose signature verified (e.g. to record last use). */
   onAuthenticated?: (secretId: string) => void;
   maxBodyBytes?: number;
-  /** The Host the client signed, when a proxy or rewrite in front changed the Host header. */
-  signedHost?: string | null;
 };
 
 type Failure = { code: TencentErrorCode; message: string };
@@ -70,18 +64,19 @@ export const STATUS_ERRORS: Record<Exclude<TerminalStatus, "success">, Failure> 
   interrupted: { code: "InternalError", message: "the hub stopped while the call was in flight" },
 };
 
-/** How an ApiError thrown by the hub is reported; codes not listed are InternalError. */
-const API_ERROR_CODES: Partial<Record<ErrorCode, TencentErrorCode>> = {
-  invalid_request: "InvalidParameterValue",
+/** How each domain refusal is reported. Exhaustive: a new reason fails the typecheck here. */
+export const REASON_CODES: Record<DomainReason, TencentErrorCode> = {
+  invalid_input: "InvalidParameterValue",
   payload_too_large: "InvalidParameterValue.PayloadOverLimit",
   device_not_found: "ResourceNotFound.DeviceNotExist",
   device_disabled: "FailedOperation.DeviceAlreadyDisabled",
-  device_offline: "FailedOperation.DeviceOffline",
-  device_not_subscribed: "FailedOperation.DeviceNoSubscription",
-  timeout: "FailedOperation.RRPCTimeout",
-  busy: "RequestLimitExceeded",
-  unauthorized: "AuthFailure.SignatureFailure",
-  forbidden: "UnauthorizedOperation",
+  // Not reachable from PublishRRPCMessage; listed so that every reason has a code.
+  device_exists: "InvalidParameterValue",
+  call_not_found: "InternalError",
+  key_not_found: "AuthFailure.SecretIdNotFound",
+  sign_in_disabled: "UnauthorizedOperation",
+  bad_credentials: "AuthFailure.SignatureFailure",
+  unauthenticated: "AuthFailure.SignatureFailure",
 };
 
 const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;
@@ -96,34 +91,17 @@ class Refusal extends Error {
   }
 }
 
-/** One API 3.0 request, whatever server received it. */
+/** One API 3.0 request, whatever server received it (lib/server/http/types.ts HttpRequest fits). */
 export type TencentHttpRequest = {
   method: string;
   /** The request target (path and query); only the query is read. */
   url: string;
   header(name: string): string | null;
   /** The body, or null if it is longer than `max` bytes. */
-  readBody(max: number): Promise<Buffer | null>;
+  body(max: number): Promise<Buffer | null>;
 };
 
 export type TencentHttpResponse = { status: 200; headers: Record<string, string>; body: string };
-
-/** handleTencent for a WHATWG Request (the Next.js route under `next dev`, tests). */
-export async function handleTencentRequest(req: Request, deps: TencentDeps): Promise<Response> {
-  const out = await handleTencent(
-    {
-      method: req.method,
-      url: req.url,
-      header: (name) => req.headers.get(name),
-      readBody: async (max) => {
-        const body = Buffer.from(await req.arrayBuffer());
-        return body.length > max ? null : body;
-      },
-    },
-    deps,
-  );
-  return new Response(out.body, { status: out.status, headers: out.headers });
-}
 
 /**
  * Handles one API 3.0 request. Always answers HTTP 200 (PROTOCOL.md: the SDK ignores the body
@@ -152,7 +130,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     const auth = verifyTc3({
       method,
       rawQuery: url.search.slice(1),
-      headers: (name) => (name === "host" && deps.signedHost ? deps.signedHost : req.header(name)),
+      headers: (name) => req.header(name),
       body,
       now: deps.now ? deps.now() : Date.now() / 1000,
       secretFor: deps.secretFor,
@@ -178,10 +156,6 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     const bad = checkProductId(params.ProductId) ?? checkDeviceName(params.DeviceName);
     if (bad) throw new Refusal("InvalidParameterValue", bad.message.replace(/^productId/, "ProductId").replace(/^deviceName/, "DeviceName"));
 
-    const state = deps.deviceExists?.(params.ProductId, params.DeviceName) ?? "ok";
-    if (state === "not_found") throw new Refusal("ResourceNotFound.DeviceNotExist", "the device does not exist");
-    if (state === "disabled") throw new Refusal("FailedOperation.DeviceAlreadyDisabled", "the device is disabled");
-
     const call = await deps.call({
       productId: params.ProductId,
       deviceName: params.DeviceName,
@@ -195,10 +169,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     return error(STATUS_ERRORS[call.status]);
   } catch (err) {
     if (err instanceof Refusal) return error(err);
-    if (ApiError.is(err)) {
-      const code = API_ERROR_CODES[err.code];
-      if (code) return error({ code, message: err.message });
-    }
+    if (err instanceof DomainError) return error({ code: REASON_CODES[err.reason], message: err.message });
     log.error("tencent api request failed", { requestId, error: err instanceof Error ? err.message : String(err) });
     return error({ code: "InternalError", message: `internal error; RequestId ${requestId}` });
   }
@@ -206,7 +177,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
 
 async function readBody(req: TencentHttpRequest, max: number): Promise<Buffer> {
   const declared = Number(req.header("content-length") ?? "0");
-  const body = declared > max ? null : await req.readBody(max);
+  const body = declared > max ? null : req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await req.body(max);
   if (!body) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
   return body;
 }

@@ -87,6 +87,8 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   };
 }
 
+const SERVER_BUILD = join(__dirname, "..", "..", "..", "dist", "server.mjs");
+
 export type ServerHandle = {
   url: string;
   port: number;
@@ -99,14 +101,14 @@ export type ServerHandle = {
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
-/** The production server (`npm start`: server.mts) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
+/** The production server (`npm start`: dist/server.mjs) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
 export async function spawnServer(env: Record<string, string> = {}) {
   const root = join(__dirname, "..", "..", "..");
-  if (!existsSync(join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
+  if (!existsSync(join(root, ".next", "BUILD_ID")) || !existsSync(SERVER_BUILD)) throw new Error("no production build: run `npm run build` first");
   const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
   const host = env.HOST ?? "127.0.0.1";
-  const proc = spawn(process.execPath, ["--import", "tsx", "--no-warnings", join(root, "server.mts")], {
+  const proc = spawn(process.execPath, ["--enable-source-maps", SERVER_BUILD], {
     cwd: root,
     env: {
       ...process.env,

@@ -1,0 +1,71 @@
+import { DomainError } from "../core/errors";
+import { safeEqual, type TokenSigner } from "./tokens";
+
+export const SESSION_COOKIE = "rrpc_session";
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export type Caller = { kind: "anonymous" } | { kind: "operator"; user: string } | { kind: "apikey"; secretId: string };
+
+/** What identifying a caller needs: the API keys, the session signer and the configured operator. */
+export type CallerAuth = {
+  keys: { secretFor(secretId: string): string | null; markApiKeyUsed(secretId: string): void };
+  sessions: TokenSigner;
+  operator: { user: string } | null;
+};
+
+export function readCookie(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+/** The operator a session cookie belongs to, or null. */
+export function sessionUser(auth: CallerAuth, cookieHeader: string | null): string | null {
+  const user = auth.sessions.verify(readCookie(cookieHeader, SESSION_COOKIE));
+  return user && auth.operator && user === auth.operator.user ? user : null;
+}
+
+/**
+ * Who is calling: an API key (HTTP Basic `SecretId:SecretKey`), a signed-in operator, or
+ * nobody. Nobody is let through only while sign-in is off (loopback-only, no operator
+ * configured); a wrong key is refused even then.
+ */
+export function identifyCaller(auth: CallerAuth, header: (name: string) => string | null): Caller {
+  const authorization = header("authorization");
+  if (authorization) {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
+    const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
+    const i = decoded.indexOf(":");
+    const secretId = i > 0 ? decoded.slice(0, i) : "";
+    const key = secretId ? auth.keys.secretFor(secretId) : null;
+    if (!key || !safeEqual(decoded.slice(i + 1), key)) {
+      throw new DomainError("bad_credentials", "invalid API key: send Authorization: Basic base64(SecretId:SecretKey)");
+    }
+    auth.keys.markApiKeyUsed(secretId);
+    return { kind: "apikey", secretId };
+  }
+  const user = sessionUser(auth, header("cookie"));
+  if (user) return { kind: "operator", user };
+  if (!auth.operator) return { kind: "anonymous" };
+  throw new DomainError("unauthenticated", "sign in, or send an API key: Authorization: Basic base64(SecretId:SecretKey)");
+}
+
+export function sessionCookie(value: string, maxAgeMs: number, secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
+}

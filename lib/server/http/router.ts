@@ -1,0 +1,57 @@
+import type { Caller } from "../auth/callers";
+import type { Runtime } from "../runtime/runtime";
+import type { HttpRequest, HttpResponse } from "./types";
+
+/**
+ * Who may use a route: "public" answers anyone (health, the session itself, Tencent's API,
+ * which checks its own signatures); "caller" needs an API key or an operator session whenever
+ * sign-in is on.
+ */
+export type Access = "public" | "caller";
+
+export type RouteContext = { rt: Runtime; caller: Caller; params: Record<string, string> };
+
+export type Route = {
+  method: string;
+  /** Literal segments and `:name` parameters, e.g. `/api/calls/:processId`. */
+  path: string;
+  access: Access;
+  /** A further condition on the request (Tencent's API shares `/` with the dashboard). */
+  when?: (req: HttpRequest) => boolean;
+  handle(req: HttpRequest, ctx: RouteContext): HttpResponse | Promise<HttpResponse>;
+};
+
+export type Match = { route: Route; params: Record<string, string> } | { allowed: string[] } | null;
+
+/** The route for a request; `allowed` when the path exists for other methods only; null when it does not exist. */
+export function matchRoute(routes: readonly Route[], req: HttpRequest): Match {
+  const parts = req.path.replace(/\/+$/, "").split("/");
+  const allowed: string[] = [];
+  for (const route of routes) {
+    if (route.when && !route.when(req)) continue;
+    const params = matchPath(route.path, parts);
+    if (!params) continue;
+    if (route.method === req.method || (route.method === "GET" && req.method === "HEAD")) return { route, params };
+    allowed.push(route.method);
+  }
+  return allowed.length > 0 ? { allowed } : null;
+}
+
+function matchPath(pattern: string, parts: string[]): Record<string, string> | null {
+  const want = pattern.replace(/\/+$/, "").split("/");
+  if (want.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const p = parts[i]!;
+    if (w.startsWith(":")) {
+      if (!p) return null;
+      try {
+        params[w.slice(1)] = decodeURIComponent(p);
+      } catch {
+        return null;
+      }
+    } else if (w !== p) return null;
+  }
+  return params;
+}

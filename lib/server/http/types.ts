@@ -1,0 +1,27 @@
+/** One HTTP request as every handler sees it, whatever server carried it. */
+export type HttpRequest = {
+  method: string;
+  /** The request target as received (path and query). */
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  /** A header's value; repeated headers joined with ", ". */
+  header(name: string): string | null;
+  /** The body, or null once it passes `maxBytes` (the rest is discarded). */
+  body(maxBytes: number): Promise<Buffer | null>;
+  /** The connection or a proxy in front says HTTPS (cookies get Secure). */
+  secure: boolean;
+};
+
+/** One HTTP answer before it is written. A stream body is written as it is produced. */
+export type HttpResponse = {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer | AsyncIterable<string>;
+};
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body: JSON.stringify(body) };
+}
+
+export const noContent = (headers?: Record<string, string>): HttpResponse => ({ status: 204, headers });

@@ -1,0 +1,113 @@
+import type Database from "better-sqlite3";
+import type { ApiKeyInfo, NewApiKey } from "../../rrpc/api";
+import { DomainError, invalidInput } from "../core/errors";
+import { randomAlphanumeric } from "../core/random";
+
+export type { ApiKeyInfo, NewApiKey };
+
+type KeyRow = { secret_id: string; secret_key: string; name: string | null; created_at: number; revoked_at: number | null; last_used_at: number | null };
+
+/** Tencent's SecretIds are "AKID" and 32 letters and digits; SecretKeys 32 letters and digits. */
+const SECRET_ID_PREFIX = "AKID";
+const KEY_LENGTH = 32;
+/** A SecretId is a field of the TC3 credential scope (split on '/') and of the Authorization header (split on ',' and spaces). */
+const SECRET_ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+const SECRET_KEY_RE = /^[\x21-\x7e]{1,128}$/;
+const NAME_MAX = 100;
+/** lastUsedAt is written at most this often per key, not on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * API keys (SecretId/SecretKey) for the native API and Tencent's, in the store's SQLite file
+ * (table api_keys, store/migrations.ts). The SecretKey is stored in clear because verifying an
+ * HMAC needs it; it is returned only when created.
+ */
+export class ApiKeys {
+  private readonly stmts;
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      insertKey: db.prepare(`INSERT INTO api_keys (secret_id, secret_key, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      listKeys: db.prepare<[], KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, secret_id`),
+      getKey: db.prepare<[string], KeyRow>(`SELECT * FROM api_keys WHERE secret_id = ?`),
+      revokeKey: db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE secret_id = ? AND revoked_at IS NULL`),
+      setKeySecret: db.prepare(`UPDATE api_keys SET secret_key = ? WHERE secret_id = ?`),
+      touchKey: db.prepare(`UPDATE api_keys SET last_used_at = ? WHERE secret_id = ?`),
+    };
+  }
+
+  /** A new SecretId/SecretKey pair. The SecretKey is never returned again. */
+  createApiKey(name?: string): NewApiKey {
+    const n = name?.trim() || null;
+    if (n !== null && n.length > NAME_MAX) {
+      throw invalidInput([{ field: "name", message: `name is longer than ${NAME_MAX} characters` }]);
+    }
+    for (;;) {
+      const key = { secretId: SECRET_ID_PREFIX + randomAlphanumeric(KEY_LENGTH), secretKey: randomAlphanumeric(KEY_LENGTH) };
+      if (this.stmts.insertKey.run(key.secretId, key.secretKey, n, Date.now()).changes === 1) return key;
+    }
+  }
+
+  listApiKeys(): ApiKeyInfo[] {
+    return this.stmts.listKeys.all().map(toKeyInfo);
+  }
+
+  getApiKey(secretId: string): ApiKeyInfo | null {
+    const row = this.stmts.getKey.get(secretId);
+    return row ? toKeyInfo(row) : null;
+  }
+
+  /** Revokes a key for good; revoking a revoked key changes nothing. Throws not_found for an unknown SecretId. */
+  revokeApiKey(secretId: string): ApiKeyInfo {
+    const row = this.stmts.getKey.get(secretId);
+    if (!row) throw new DomainError("key_not_found", `no API key with SecretId ${secretId}`);
+    this.stmts.revokeKey.run(Date.now(), secretId);
+    return this.getApiKey(secretId)!;
+  }
+
+  /** The SecretKey of an active key; null when the SecretId is unknown or revoked. */
+  secretFor(secretId: string): string | null {
+    const row = this.stmts.getKey.get(secretId);
+    return row && row.revoked_at === null ? row.secret_key : null;
+  }
+
+  /** Records that a request signed with this key verified (throttled to one write a minute per key). */
+  markApiKeyUsed(secretId: string, now = Date.now()): void {
+    const last = this.lastUsedWritten.get(secretId);
+    if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
+    this.lastUsedWritten.set(secretId, now);
+    this.stmts.touchKey.run(now, secretId);
+  }
+
+  /**
+   * Makes sure a configured key (RRPC_BOOTSTRAP_KEY=<SecretId>:<SecretKey>) exists. The
+   * configuration wins over a stored SecretKey, but a key revoked by an operator stays revoked.
+   */
+  ensureApiKey(secretId: string, secretKey: string, name = "bootstrap"): "created" | "updated" | "unchanged" | "revoked" {
+    if (!SECRET_ID_RE.test(secretId)) throw new Error("the bootstrap SecretId must be 1-128 letters, digits, '_', '.' or '-'");
+    if (!SECRET_KEY_RE.test(secretKey)) throw new Error("the bootstrap SecretKey must be 1-128 printable ASCII characters without spaces");
+    const row = this.stmts.getKey.get(secretId);
+    if (!row) {
+      this.stmts.insertKey.run(secretId, secretKey, name, Date.now());
+      return "created";
+    }
+    if (row.revoked_at !== null) return "revoked";
+    if (row.secret_key === secretKey) return "unchanged";
+    this.stmts.setKeySecret.run(secretKey, secretId);
+    return "updated";
+  }
+}
+
+/** Splits RRPC_BOOTSTRAP_KEY (`<SecretId>:<SecretKey>`); null when it is not of that form. */
+export function parseBootstrapKey(value: string): { secretId: string; secretKey: string } | null {
+  const i = value.indexOf(":");
+  if (i <= 0 || i === value.length - 1) return null;
+  return { secretId: value.slice(0, i), secretKey: value.slice(i + 1) };
+}
+
+function toKeyInfo(r: KeyRow): ApiKeyInfo {
+  return { secretId: r.secret_id, name: r.name, createdAt: iso(r.created_at)!, revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at) };
+}

@@ -1,0 +1,71 @@
+import type Database from "better-sqlite3";
+
+/** The device index is kept per block of this many consecutive processIds (see store.ts). */
+export const DEVICE_BUCKET = 4096;
+/** The device index's expression; queries repeat it verbatim so that SQLite uses the index. */
+export const BUCKET_OF = `process_id / ${DEVICE_BUCKET}`;
+/** The partial status index's condition; queries repeat it verbatim too. */
+export const NOT_SUCCESS = "status <> 'success'";
+
+/**
+ * The schema of the SQLite file, one numbered step per change: step N brings `user_version`
+ * from N-1 to N, in one transaction. Never edit a step that has shipped; add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: calls and their traces, the processId reservation, devices and API keys. Files made
+  // before numbered migrations (user_version 0) already hold these tables, hence IF NOT EXISTS.
+  `
+  CREATE TABLE IF NOT EXISTS calls (
+    process_id  INTEGER PRIMARY KEY,
+    product_id  TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    request     BLOB NOT NULL,
+    reply       BLOB,
+    timeout_ms  INTEGER NOT NULL,
+    started_at  REAL NOT NULL,
+    ended_at    REAL,
+    rtt_ms      REAL,
+    events      TEXT NOT NULL
+  );
+  DROP INDEX IF EXISTS calls_by_device;
+  CREATE INDEX IF NOT EXISTS calls_by_device_bucket ON calls (${BUCKET_OF}, product_id, device_name);
+  DROP INDEX IF EXISTS calls_by_status;
+  CREATE INDEX IF NOT EXISTS calls_not_success ON calls (status, process_id) WHERE ${NOT_SUCCESS};
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS devices (
+    product_id  TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    disabled    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (product_id, device_name)
+  );
+  CREATE TABLE IF NOT EXISTS api_keys (
+    secret_id    TEXT PRIMARY KEY,
+    secret_key   TEXT NOT NULL,
+    name         TEXT,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Runs the steps the file has not had; refuses a file written by a newer hub. */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma("user_version", { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new Error(`rrpc-hub: the database is at schema version ${from}, newer than this hub's ${SCHEMA_VERSION}; upgrade the hub`);
+  }
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return { from, to: SCHEMA_VERSION };
+}

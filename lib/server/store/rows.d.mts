@@ -1,0 +1,1 @@
+export function unpackRows(rows: string, bytes: Uint8Array): unknown[][];

@@ -1,0 +1,45 @@
+// The store's writer thread (writer.ts): commits batches of calls on its own SQLite connection
+// and checkpoints the WAL. Plain JavaScript so that the same file runs from the sources (tests,
+// tsx) and next to the compiled server (dist/).
+import Database from "better-sqlite3";
+import { parentPort, workerData } from "node:worker_threads";
+import { unpackRows } from "./rows.mjs";
+
+const committed = new Int32Array(workerData.committed);
+let db, write;
+try {
+  db = new Database(workerData.path);
+  // Per connection: without it every commit of this connection would fsync.
+  db.pragma("synchronous = NORMAL");
+  db.pragma("wal_autocheckpoint = 0");
+  const upsert = db.prepare(workerData.upsertSql);
+  write = db.transaction((batch) => {
+    for (const r of unpackRows(batch.rows, batch.bytes)) upsert.run(r);
+  });
+} catch (err) {
+  parentPort.postMessage({ unavailable: String(err?.message ?? err) });
+  process.exit(0);
+}
+parentPort.postMessage({ ready: true });
+const timer = setInterval(() => {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch (err) {
+    parentPort.postMessage({ warn: "WAL checkpoint failed: " + (err?.message ?? err) });
+  }
+}, workerData.checkpointEveryMs);
+parentPort.on("message", (m) => {
+  if (m === "stop") {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    write(m.batch);
+  } catch (err) {
+    parentPort.postMessage({ failed: m.calls, error: String(err?.message ?? err) });
+  }
+  Atomics.store(committed, 0, m.seq);
+  Atomics.notify(committed, 0);
+});
