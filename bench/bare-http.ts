@@ -1,14 +1,14 @@
 /**
  * The baseline of the `http` row: a bare node:http server whose POST /api/calls makes the
  * same engine call as the production route (Hub.call, answered with callToJson and the same
- * status codes), without Next.js, zod or the Fetch API. http / bare-http is what the framework
- * costs.
+ * status codes), without the router, auth, zod or the request adapter. http / bare-http is what
+ * that layer costs.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { callToJson } from "../lib/server/core/call";
 import type { Hub } from "../lib/server/calls/hub";
-import { ApiError, ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/core/errors";
+import { ERROR_STATUS, OUTCOME_ERRORS, responseForError } from "../lib/server/http/errors";
 
 type Body = { productId: string; deviceName: string; payload: string; timeoutMs?: number };
 
@@ -36,8 +36,8 @@ export async function startBareHttp(hub: Hub): Promise<{ server: Server; port: n
           const outcome = OUTCOME_ERRORS[call.status as keyof typeof OUTCOME_ERRORS];
           send(ERROR_STATUS[outcome.code], { error: { code: outcome.code, message: outcome.message }, call: json });
         } catch (err) {
-          if (ApiError.is(err)) return send(err.status, { error: { code: err.code, message: err.message } });
-          send(400, { error: { code: "invalid_request", message: (err as Error).message } });
+          const r = responseForError(err);
+          res.writeHead(r.status, r.headers).end(r.body);
         }
       })();
     });

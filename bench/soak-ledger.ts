@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { CallJson, CallStatus, TerminalStatus } from "../lib/rrpc/types";
 import { TERMINAL_STATUSES } from "../lib/rrpc/types";
-import { ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/core/errors";
+import { ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/http/errors";
 
 const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 

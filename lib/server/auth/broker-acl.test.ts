@@ -7,10 +7,10 @@ import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
-import { Registry } from "../devices/registry";
+import { DeviceRegistry } from "../devices/registry";
 import { Store } from "../store/store";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
-import { LIVE_CLIENT_PREFIX } from "../runtime/runtime";
+import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { replyTopic, requestTopic } from "../../rrpc/topics";
@@ -21,7 +21,7 @@ import { TokenSigner } from "./tokens";
 
 const P = "ACLPROD001";
 let broker: EmbeddedBroker;
-let registry: Registry;
+let registry: DeviceRegistry;
 let store: Store;
 let hub: Hub;
 let url: string;
@@ -29,7 +29,7 @@ const liveTokens = new TokenSigner();
 
 beforeAll(async () => {
   store = new Store(join(tempDir(), "acl.db"));
-  registry = new Registry(store.db);
+  registry = new DeviceRegistry(store.db);
   const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
   url = `mqtt://127.0.0.1:${broker.tcpPort}`;

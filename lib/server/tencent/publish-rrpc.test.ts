@@ -6,15 +6,17 @@ import { CommonClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/common
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { Hub } from "../calls/hub";
 import { Store } from "../store/store";
-import { Registry } from "../devices/registry";
+import { DeviceRegistry } from "../devices/registry";
+import { ApiKeys } from "../keys/api-keys";
 import { isObserver } from "../runtime/runtime";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { tempDir } from "../testing/servers";
-import { ApiError, ERROR_STATUS, type ErrorCode } from "../core/errors";
+import { DomainError, type DomainReason } from "../core/errors";
+import { plainRequest } from "../testing/http";
 import type { CallRecord } from "../core/call";
 import { TERMINAL_STATUSES } from "../../rrpc/types";
 import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../simulator/simulator";
-import { handleTencentRequest, STATUS_ERRORS, type TencentDeps } from "./publish-rrpc";
+import { handleTencent, REASON_CODES, STATUS_ERRORS, type TencentDeps } from "./publish-rrpc";
 import { signTc3 } from "./tc3";
 import { tencentSdkClient, type SdkVersion } from "../testing/tencent-sdk";
 
@@ -24,7 +26,8 @@ const MAX_PAYLOAD = 1024;
 let broker: EmbeddedBroker;
 let store: Store;
 let hub: Hub;
-let registry: Registry;
+let registry: DeviceRegistry;
+let keys: ApiKeys;
 let server: Server;
 let endpoint: string;
 let key: { secretId: string; secretKey: string };
@@ -39,8 +42,8 @@ async function serve(deps: TencentDeps): Promise<{ server: Server; endpoint: str
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
       const body = Buffer.concat(chunks);
       const version = req.headers["x-tc-version"];
       seen.push({
@@ -50,14 +53,9 @@ async function serve(deps: TencentDeps): Promise<{ server: Server; endpoint: str
         bodyBytes: body.length,
         contentType: req.headers["content-type"],
       });
-      const request = new Request(`http://${req.headers.host}${req.url}`, {
-        method: req.method,
-        headers,
-        body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
-      });
-      void handleTencentRequest(request, deps).then(async (r) => {
-        res.writeHead(r.status, Object.fromEntries(r.headers));
-        res.end(Buffer.from(await r.arrayBuffer()));
+      void handleTencent(plainRequest(req.method ?? "GET", req.url ?? "/", headers, body), deps).then((r) => {
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
       });
     });
   });
@@ -69,7 +67,8 @@ async function serve(deps: TencentDeps): Promise<{ server: Server; endpoint: str
 beforeAll(async () => {
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver });
   store = new Store(join(tempDir(), "rrpc.db"));
-  registry = new Registry(store.db);
+  registry = new DeviceRegistry(store.db);
+  keys = new ApiKeys(store.db);
   hub = new Hub({
     store,
     mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}`,
@@ -78,15 +77,16 @@ beforeAll(async () => {
     maxPayloadBytes: MAX_PAYLOAD,
     // PublishRRPCMessage has no timeout field; Tencent's 4 s would only slow the timeout test down.
     defaultTimeoutMs: 300,
+    // The one device check of a call, as in production (runtime.ts).
+    deviceState: (p, d) => registry.deviceState(p, d),
   });
   await hub.start();
-  key = registry.createApiKey("sdk test");
+  key = keys.createApiKey("sdk test");
   ({ server, endpoint } = await serve({
     call: (input) => hub.call(input),
-    secretFor: (id) => registry.secretFor(id),
+    secretFor: (id) => keys.secretFor(id),
     now: () => Date.now() / 1000 + serverClockOffset,
-    deviceExists: (p, d) => registry.deviceState(p, d),
-    onAuthenticated: (id) => registry.markApiKeyUsed(id),
+    onAuthenticated: (id) => keys.markApiKeyUsed(id),
   }));
 });
 
@@ -152,7 +152,7 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(call.source).toBe("tencent");
     expect(call.status).toBe("success");
     expect(Buffer.from(call.request).toString()).toBe("closed");
-    expect(registry.getApiKey(key.secretId)?.lastUsedAt).not.toBeNull();
+    expect(keys.getApiKey(key.secretId)?.lastUsedAt).not.toBeNull();
   });
 
   it("works with API version 2018-06-14 and with UTF-8 payloads both ways", async () => {
@@ -244,8 +244,8 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(
       await codeOf(sdkClient({ secretId: "AKIDunknownunknownunknownunknown12" }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" })),
     ).toBe("AuthFailure.SecretIdNotFound");
-    const revoked = registry.createApiKey("to revoke");
-    registry.revokeApiKey(revoked.secretId);
+    const revoked = keys.createApiKey("to revoke");
+    keys.revokeApiKey(revoked.secretId);
     expect(await codeOf(sdkClient(revoked).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe(
       "AuthFailure.SecretIdNotFound",
     );
@@ -286,34 +286,31 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
   });
 });
 
-describe("handleTencentRequest maps every outcome", () => {
+describe("handleTencent maps every outcome", () => {
   const secretId = "AKIDmapmapmapmapmapmapmapmapmapmapma";
   const secretKey = "mapSecretKeymapSecretKeymapSecret";
 
-  function signed(method = "POST"): Request {
+  function signed(method = "POST") {
     const host = "hub.example:3000";
     const timestamp = Math.floor(Date.now() / 1000);
     const body = method === "POST" ? JSON.stringify({ ProductId: P, DeviceName: "dev", Payload: "x" }) : "";
     const contentType = method === "POST" ? "application/json" : "application/x-www-form-urlencoded";
     const authorization = signTc3({ method, host, contentType, body, timestamp, service: "hub", secretId, secretKey });
-    return new Request(`http://${host}/`, {
-      method,
-      headers: {
-        host,
-        authorization,
-        "content-type": contentType,
-        "x-tc-action": "PublishRRPCMessage",
-        "x-tc-version": "2021-04-08",
-        "x-tc-timestamp": String(timestamp),
-      },
-      body: method === "POST" ? body : undefined,
-    });
+    const headers = {
+      host,
+      authorization,
+      "content-type": contentType,
+      "x-tc-action": "PublishRRPCMessage",
+      "x-tc-version": "2021-04-08",
+      "x-tc-timestamp": String(timestamp),
+    };
+    return plainRequest(method, "/", headers, body);
   }
 
   async function respond(call: TencentDeps["call"], req = signed()) {
-    const res = await handleTencentRequest(req, { call, secretFor: (id) => (id === secretId ? secretKey : null) });
+    const res = await handleTencent(req, { call, secretFor: (id) => (id === secretId ? secretKey : null) });
     expect(res.status).toBe(200);
-    return ((await res.json()) as { Response: { Error?: { Code: string }; MessageId?: number } }).Response;
+    return (JSON.parse(res.body) as { Response: { Error?: { Code: string }; MessageId?: number } }).Response;
   }
 
   const record = (status: CallRecord["status"]): CallRecord => ({
@@ -341,30 +338,33 @@ describe("handleTencentRequest maps every outcome", () => {
     expect(STATUS_ERRORS.broker_unavailable.code).toBe("InternalError");
   });
 
-  it("ApiErrors by code (recognised by brand, not instanceof), anything else as InternalError", async () => {
-    const expected: Partial<Record<ErrorCode, string>> = {
+  it("every domain refusal by its own code, anything else as InternalError", async () => {
+    const expected: Record<DomainReason, string> = {
+      invalid_input: "InvalidParameterValue",
       payload_too_large: "InvalidParameterValue.PayloadOverLimit",
-      invalid_request: "InvalidParameterValue",
-      broker_unavailable: "InternalError",
-      interrupted: "InternalError",
-      internal_error: "InternalError",
-      busy: "RequestLimitExceeded",
+      device_not_found: "ResourceNotFound.DeviceNotExist",
+      device_disabled: "FailedOperation.DeviceAlreadyDisabled",
+      device_exists: "InvalidParameterValue",
+      call_not_found: "InternalError",
+      key_not_found: "AuthFailure.SecretIdNotFound",
+      sign_in_disabled: "UnauthorizedOperation",
+      bad_credentials: "AuthFailure.SignatureFailure",
+      unauthenticated: "AuthFailure.SignatureFailure",
     };
-    for (const code of Object.keys(ERROR_STATUS) as ErrorCode[]) {
+    expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(expected).sort());
+    for (const reason of Object.keys(expected) as DomainReason[]) {
       const r = await respond(async () => {
-        throw new ApiError(code, "boom");
+        throw new DomainError(reason, "boom");
       });
-      if (expected[code]) expect(r.Error?.Code, code).toBe(expected[code]);
-      else expect(r.Error?.Code, code).toMatch(/^[A-Z]/);
+      expect(r.Error, reason).toEqual({ Code: expected[reason], Message: "boom" });
     }
-    // An ApiError from another bundle: same brand, different class.
-    const foreign = Object.assign(new Error("too big"), { [Symbol.for("rrpc-hub.ApiError")]: true, code: "payload_too_large" });
-    expect((await respond(async () => Promise.reject(foreign))).Error?.Code).toBe("InvalidParameterValue.PayloadOverLimit");
-    expect((await respond(async () => Promise.reject(new Error("disk full")))).Error?.Code).toBe("InternalError");
+    const crash = await respond(async () => Promise.reject(new Error("disk full")));
+    expect(crash.Error?.Code).toBe("InternalError");
+    expect(JSON.stringify(crash)).not.toContain("disk full");
   });
 
   it("refuses methods other than GET and POST, still as HTTP 200", async () => {
-    const r = await respond(async () => record("success"), new Request("http://hub.example:3000/", { method: "PUT", body: "{}" }));
+    const r = await respond(async () => record("success"), plainRequest("PUT", "/", { host: "hub.example:3000" }, "{}"));
     expect(r.Error?.Code).toBe("UnsupportedProtocol");
   });
 });
