@@ -202,9 +202,9 @@ describe("topic ACL", () => {
   });
 
   it("refuses calls to unknown and disabled devices before publishing", async () => {
-    await expect(hub.call({ productId: P, deviceName: "nobody", payload: Buffer.from("x") })).rejects.toMatchObject({ code: "device_not_found" });
+    await expect(hub.call({ productId: P, deviceName: "nobody", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_not_found" });
     registry.createDevice(P, "off");
     registry.setDisabled(P, "off", true);
-    await expect(hub.call({ productId: P, deviceName: "off", payload: Buffer.from("x") })).rejects.toMatchObject({ code: "device_disabled" });
+    await expect(hub.call({ productId: P, deviceName: "off", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_disabled" });
   });
 });
