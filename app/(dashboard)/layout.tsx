@@ -1,19 +1,15 @@
-import { cookies } from "next/headers";
-import { redirect } from "next/navigation";
 import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
-import { session } from "@/lib/server/api";
-import { SESSION_COOKIE } from "@/lib/server/auth/request-auth";
 
-export const dynamic = "force-dynamic";
-
-/** Every dashboard page: signed-in operators only, when sign-in is on. */
-export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
-  const s = await session((await cookies()).get(SESSION_COOKIE)?.value ?? null);
-  if (s.required && !s.user) redirect("/login");
+/**
+ * Every dashboard page. Signing in is enforced outside it: the server sends a page request
+ * without a session to /login?next=<path>, and the browser's API client does the same when an
+ * answer says 401 `unauthorized` (the session expired, the server restarted…).
+ */
+export default function DashboardLayout({ children }: { children: React.ReactNode }) {
   return (
     <Providers>
-      <Nav user={s.user} />
+      <Nav />
       <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
     </Providers>
   );
