@@ -1,11 +1,10 @@
 "use client";
 import { DataTable, EmptyRow, type Column } from "./data-table";
-import useSWR from "swr";
-import { useId, useState } from "react";
-import { fetcher, postJson } from "@/lib/hooks/fetcher";
+import { Fragment, useId, useState } from "react";
+import type { ApiKeyInfo, NewApiKey } from "@/lib/rrpc/api";
+import { createApiKey, revokeApiKey, useApiKeys } from "@/lib/hooks/use-api";
 import { CopyButton } from "./copy-button";
-
-type ApiKey = { secretId: string; name: string | null; createdAt: string; revokedAt: string | null; lastUsedAt: string | null };
+import { ErrorAlert } from "./error-alert";
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
@@ -20,10 +19,28 @@ const KEY_COLUMNS: Column[] = [
 ];
 
 export function ApiKeys() {
-  const { data, error, mutate } = useSWR<{ keys: ApiKey[] }>("/api/keys", fetcher);
+  const { data, error } = useApiKeys();
   const [name, setName] = useState("");
-  const [created, setCreated] = useState<{ secretId: string; secretKey: string } | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [created, setCreated] = useState<NewApiKey | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [problem, setProblem] = useState<unknown>(null);
+  /** The key being revoked, and the last revocation that failed (shown under its row). */
+  const [revoking, setRevoking] = useState<string | null>(null);
+  const [revokeProblem, setRevokeProblem] = useState<{ secretId: string; error: unknown } | null>(null);
+
+  async function revoke(k: ApiKeyInfo) {
+    if (!window.confirm(`Revoke ${k.secretId}? Programs using it stop working at once.`)) return;
+    setRevoking(k.secretId);
+    setRevokeProblem(null);
+    try {
+      await revokeApiKey(k.secretId);
+    } catch (error) {
+      setRevokeProblem({ secretId: k.secretId, error });
+    } finally {
+      setRevoking(null);
+    }
+  }
+
   const nameId = useId();
   const keys = data?.keys ?? [];
   return (
@@ -40,24 +57,29 @@ export function ApiKeys() {
         className="flex flex-wrap items-end gap-3"
         onSubmit={async (e) => {
           e.preventDefault();
+          if (creating) return;
+          setCreating(true);
           setProblem(null);
-          const r = await postJson<{ secretId: string; secretKey: string; error?: { message: string } }>("/api/keys", name.trim() ? { name: name.trim() } : {});
-          if (r.status === 201) {
-            setCreated(r.body);
+          try {
+            setCreated(await createApiKey(name.trim() || undefined));
             setName("");
-            void mutate();
-          } else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+          } catch (err) {
+            setProblem(err);
+          } finally {
+            setCreating(false);
+          }
         }}
       >
         <div>
           <label htmlFor={nameId} className="mb-1 block text-xs font-medium">Name (optional)</label>
           <input id={nameId} value={name} onChange={(e) => setName(e.target.value)} placeholder="billing-service" className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900" />
         </div>
-        <button type="submit" className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">
+        <button type="submit" disabled={creating} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
           Create key
         </button>
       </form>
-      {(problem || error) && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem ?? error.message}</p>}
+      <ErrorAlert error={problem} prefix="Cannot create the key" />
+      <ErrorAlert error={error} prefix="Cannot load API keys" />
       {created && (
         <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-key">
           <p className="text-sm">Copy the SecretKey now: it is not shown again.</p>
@@ -73,7 +95,8 @@ export function ApiKeys() {
       )}
       <DataTable columns={KEY_COLUMNS} data-testid="keys">
             {keys.map((k) => (
-              <tr key={k.secretId} data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
+              <Fragment key={k.secretId}>
+              <tr data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="px-2 py-1 font-mono text-xs">{k.secretId}</td>
                 <td className="px-2 py-1">{k.name ?? ""}</td>
                 <td className="px-2 py-1 text-xs">{when(k.createdAt)}</td>
@@ -84,18 +107,23 @@ export function ApiKeys() {
                     <button
                       type="button"
                       aria-label={`Revoke ${k.secretId}`}
-                      className="text-rose-700 underline dark:text-rose-300"
-                      onClick={async () => {
-                        if (!window.confirm(`Revoke ${k.secretId}? Programs using it stop working at once.`)) return;
-                        await fetch(`/api/keys/${encodeURIComponent(k.secretId)}`, { method: "DELETE" });
-                        void mutate();
-                      }}
+                      className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
+                      disabled={revoking === k.secretId}
+                      onClick={() => void revoke(k)}
                     >
                       Revoke
                     </button>
                   )}
                 </td>
               </tr>
+              {revokeProblem?.secretId === k.secretId && (
+                <tr>
+                  <td colSpan={KEY_COLUMNS.length} className="px-2 pb-2">
+                    <ErrorAlert error={revokeProblem.error} prefix={`Revoke ${k.secretId} failed`} />
+                  </td>
+                </tr>
+              )}
+              </Fragment>
             ))}
             {data && keys.length === 0 && (
               <EmptyRow columns={KEY_COLUMNS.length}>No API keys yet.</EmptyRow>

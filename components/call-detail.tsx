@@ -3,9 +3,10 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
-import { useCall } from "@/lib/hooks/use-api";
+import { sendCall, useCall } from "@/lib/hooks/use-api";
 import { useLive } from "@/lib/hooks/use-live";
-import { postJson } from "@/lib/hooks/fetcher";
+import { ApiClientError } from "@/lib/hooks/api-client";
+import { ErrorAlert } from "./error-alert";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
 import { formatMs } from "./call-result";
@@ -33,10 +34,12 @@ export function CallDetail({ processId }: { processId: string }) {
   }, [liveKey, mutate]);
 
   if (error) {
-    return (
+    return error.status === 404 ? (
       <p role="alert" className="text-rose-700 dark:text-rose-300">
-        {error.status === 404 ? `No call with processId ${processId}.` : error.message}
+        No call with processId {processId}.
       </p>
+    ) : (
+      <ErrorAlert error={error} prefix={`Cannot load call ${processId}`} />
     );
   }
   if (!call) return <p className="text-zinc-500">Loading call {processId}…</p>;
@@ -132,14 +135,10 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
 function SendAgain({ call }: { call: CallJson }) {
   const router = useRouter();
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
   return (
-    <span className="ml-auto flex items-center gap-2">
-      {problem && (
-        <span role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-          {problem}
-        </span>
-      )}
+    <div className="ml-auto flex items-center gap-2">
+      <ErrorAlert error={problem} prefix="Send again failed" />
       <Link href="/" className="text-sm underline">
         Console
       </Link>
@@ -150,16 +149,18 @@ function SendAgain({ call }: { call: CallJson }) {
           setBusy(true);
           setProblem(null);
           try {
-            const r = await postJson<CallJson & { call?: CallJson; error?: { message: string } }>("/api/calls", {
+            const next = await sendCall({
               productId: call.productId,
               deviceName: call.deviceName,
               payload: call.request.payloadBase64,
               encoding: "base64",
               timeoutMs: call.timeoutMs,
             });
-            const next = r.status === 200 ? r.body : r.body.call;
-            if (next) router.push(`/calls/${next.processId}`);
-            else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+            router.push(`/calls/${next.processId}`);
+          } catch (e) {
+            // A call that was made but failed (timeout, offline…) has its own page: show it there.
+            if (e instanceof ApiClientError && e.call) router.push(`/calls/${e.call.processId}`);
+            else setProblem(e);
           } finally {
             setBusy(false);
           }
@@ -168,6 +169,6 @@ function SendAgain({ call }: { call: CallJson }) {
       >
         {busy ? "Sending…" : "Send again"}
       </button>
-    </span>
+    </div>
   );
 }

@@ -1,10 +1,12 @@
 import Link from "next/link";
+import type { ApiErrorBody } from "@/lib/rrpc/api";
 import type { CallJson } from "@/lib/rrpc/types";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
 import { CopyButton } from "./copy-button";
 
-export type CallOutcome = { call?: CallJson; error?: { code: string; message: string; fields?: { field: string; message: string }[] } };
+/** A call's outcome: the call when one was made, the error when it failed (both for a failed call). */
+export type CallOutcome = { call?: CallJson; error?: ApiErrorBody["error"] };
 
 export function formatMs(ms: number | undefined | null): string {
   if (ms === undefined || ms === null) return "—";
@@ -40,8 +42,8 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
       {error && (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
           <span className="font-mono">{error.code}</span>: {error.message}
-          {error.fields?.map((f) => (
-            <span key={f.field} className="block">
+          {error.fields?.map((f, i) => (
+            <span key={`${f.field}-${i}`} className="block">
               {f.field}: {f.message}
             </span>
           ))}

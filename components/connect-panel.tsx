@@ -1,16 +1,7 @@
 "use client";
-import useSWR from "swr";
-import { fetcher } from "@/lib/hooks/fetcher";
+import { useDeviceConnect } from "@/lib/hooks/use-api";
 import { CopyButton } from "./copy-button";
-
-type ConnectInfo = {
-  clientId: string;
-  username: string;
-  password: string;
-  expiresAt: string;
-  mqtt: { host: string; port: number } | null;
-  deviceInfo: string;
-};
+import { ErrorAlert } from "./error-alert";
 
 const PLACEHOLDER = "<device secret, shown once when the device was created>";
 
@@ -32,9 +23,8 @@ function Field({ label, value }: { label: string; value: string }) {
  * only right after creation (it is never shown again).
  */
 export function ConnectPanel({ productId, deviceName, secret }: { productId: string; deviceName: string; secret?: string }) {
-  const path = `/api/devices/${encodeURIComponent(productId)}/${encodeURIComponent(deviceName)}/connect`;
-  const { data, error } = useSWR<ConnectInfo>(path, fetcher, { revalidateOnFocus: false });
-  if (error) return <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{error.message}</p>;
+  const { data, error } = useDeviceConnect(productId, deviceName);
+  if (error) return <ErrorAlert error={error} prefix="Cannot load connection details" />;
   if (!data) return <p className="text-sm text-zinc-500">Loading connection details…</p>;
   const deviceInfo = secret ? data.deviceInfo.replace(PLACEHOLDER, secret) : data.deviceInfo;
   return (

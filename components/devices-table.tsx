@@ -3,8 +3,10 @@ import { DataTable, EmptyRow, type Column } from "./data-table";
 import Link from "next/link";
 import { Fragment, useEffect, useId, useState } from "react";
 import { checkDevice } from "@/lib/rrpc/topics";
-import { postJson } from "@/lib/hooks/fetcher";
-import { useDevices, type DeviceSummary } from "@/lib/hooks/use-api";
+import type { NewDevice } from "@/lib/rrpc/api";
+import type { DeviceSummary } from "@/lib/rrpc/types";
+import { deleteDevice, registerDevice, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
+import { ErrorAlert } from "./error-alert";
 import { ConnectPanel } from "./connect-panel";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
@@ -34,17 +36,22 @@ export function DevicesTable() {
 
   const devices = data?.devices ?? [];
   const [open, setOpen] = useState<string | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  /** The device whose action is under way, and the last action that failed (shown under its row). */
+  const [busy, setBusy] = useState<string | null>(null);
+  const [problem, setProblem] = useState<{ key: string; action: string; error: unknown } | null>(null);
 
-  async function act(d: DeviceSummary, method: "PATCH" | "DELETE", body?: unknown) {
+  async function act(d: DeviceSummary, action: "Enable" | "Disable" | "Delete") {
+    const key = deviceKey(d.productId, d.deviceName);
+    setBusy(key);
     setProblem(null);
-    const r = await fetch(`/api/devices/${encodeURIComponent(d.productId)}/${encodeURIComponent(d.deviceName)}`, {
-      method,
-      headers: body ? { "content-type": "application/json" } : undefined,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!r.ok) setProblem(((await r.json().catch(() => null)) as { error?: { message: string } } | null)?.error?.message ?? `HTTP ${r.status}`);
-    await mutate();
+    try {
+      if (action === "Delete") await deleteDevice(d.productId, d.deviceName);
+      else await setDeviceDisabled(d.productId, d.deviceName, action === "Disable");
+    } catch (error) {
+      setProblem({ key, action, error });
+    } finally {
+      setBusy(null);
+    }
   }
 
   return (
@@ -52,9 +59,8 @@ export function DevicesTable() {
       <h1 id="devices-title" className="text-lg font-semibold">
         Devices
       </h1>
-      <RegisterDevice onCreated={() => void mutate()} />
-      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
-      {error && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{error.message}</p>}
+      <RegisterDevice />
+      <ErrorAlert error={error} prefix="Cannot load devices" />
       <DataTable columns={DEVICE_COLUMNS} data-testid="devices">
             {devices.map((d) => {
               const key = deviceKey(d.productId, d.deviceName);
@@ -92,15 +98,22 @@ export function DevicesTable() {
                           <button type="button" className="underline" aria-expanded={open === key} aria-label={`Connect ${key}`} onClick={() => setOpen(open === key ? null : key)}>
                             Connect
                           </button>
-                          <button type="button" className="underline" aria-label={`${d.disabled ? "Enable" : "Disable"} ${key}`} onClick={() => void act(d, "PATCH", { disabled: !d.disabled })}>
+                          <button
+                            type="button"
+                            className="underline disabled:opacity-50"
+                            disabled={busy === key}
+                            aria-label={`${d.disabled ? "Enable" : "Disable"} ${key}`}
+                            onClick={() => void act(d, d.disabled ? "Enable" : "Disable")}
+                          >
                             {d.disabled ? "Enable" : "Disable"}
                           </button>
                           <button
                             type="button"
-                            className="text-rose-700 underline dark:text-rose-300"
+                            className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
+                            disabled={busy === key}
                             aria-label={`Delete ${key}`}
                             onClick={() => {
-                              if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "DELETE");
+                              if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "Delete");
                             }}
                           >
                             Delete
@@ -110,6 +123,13 @@ export function DevicesTable() {
                     </span>
                   </td>
                 </tr>
+                {problem?.key === key && (
+                  <tr>
+                    <td colSpan={DEVICE_COLUMNS.length} className="px-2 pb-2">
+                      <ErrorAlert error={problem.error} prefix={`${problem.action} ${key} failed`} />
+                    </td>
+                  </tr>
+                )}
                 {open === key && (
                   <tr>
                     <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
@@ -129,12 +149,13 @@ export function DevicesTable() {
   );
 }
 
-function RegisterDevice({ onCreated }: { onCreated: () => void }) {
+function RegisterDevice() {
   const ids = { product: useId(), device: useId() };
   const [productId, setProductId] = useState("");
   const [deviceName, setDeviceName] = useState("");
-  const [problem, setProblem] = useState<string | null>(null);
-  const [created, setCreated] = useState<{ productId: string; deviceName: string; secret: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<unknown>(null);
+  const [created, setCreated] = useState<NewDevice | null>(null);
   const fields = checkDevice(productId, deviceName);
   const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
   return (
@@ -144,13 +165,17 @@ function RegisterDevice({ onCreated }: { onCreated: () => void }) {
         className="flex flex-wrap items-end gap-3"
         onSubmit={async (e) => {
           e.preventDefault();
+          if (busy) return;
+          setBusy(true);
           setProblem(null);
-          const r = await postJson<{ productId: string; deviceName: string; secret: string; error?: { message: string } }>("/api/devices", { productId, deviceName });
-          if (r.status === 201) {
-            setCreated(r.body);
+          try {
+            setCreated(await registerDevice(productId, deviceName));
             setDeviceName("");
-            onCreated();
-          } else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
+          } catch (err) {
+            setProblem(err);
+          } finally {
+            setBusy(false);
+          }
         }}
       >
         <div>
@@ -161,12 +186,12 @@ function RegisterDevice({ onCreated }: { onCreated: () => void }) {
           <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">Device name</label>
           <input id={ids.device} className={field} value={deviceName} onChange={(e) => setDeviceName(e.target.value.trim())} placeholder="kitchen" />
         </div>
-        <button type="submit" disabled={fields.length > 0} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+        <button type="submit" disabled={fields.length > 0 || busy} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
           Register device
         </button>
         {(productId || deviceName) && fields.length > 0 && <span className="text-xs text-zinc-500">{fields.map((f) => f.message).join("; ")}</span>}
       </form>
-      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
+      <ErrorAlert error={problem} prefix="Cannot register the device" />
       {created && (
         <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-device">
           <p className="text-sm">

@@ -3,7 +3,9 @@ import { DataTable, EmptyRow, callColumns } from "./data-table";
 import Link from "next/link";
 import { useId, useState } from "react";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
-import { callsQuery, useCallPages, type CallsFilter } from "@/lib/hooks/use-api";
+import type { CallsFilter } from "@/lib/rrpc/api";
+import { callsQuery, useCallPages } from "@/lib/hooks/use-api";
+import { ErrorAlert } from "./error-alert";
 import { StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
 
@@ -84,11 +86,7 @@ export function History({ initial }: { initial: CallsFilter }) {
           </a>
         </span>
       </form>
-      {error && (
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-          {error.message}
-        </p>
-      )}
+      <ErrorAlert error={error} prefix="Cannot load history" />
       <DataTable columns={callColumns("Started")} data-testid="history">
             {calls.map((c) => (
               <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">

@@ -1,11 +1,13 @@
 "use client";
 import { useId, useState } from "react";
 import { useRouter } from "next/navigation";
-import { postJson } from "@/lib/hooks/fetcher";
+import { safeNext } from "@/lib/hooks/api-client";
+import { signIn } from "@/lib/hooks/use-api";
+import { ErrorAlert } from "./error-alert";
 
 export function LoginForm() {
   const ids = { user: useId(), password: useId() };
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const router = useRouter();
   return (
@@ -18,13 +20,12 @@ export function LoginForm() {
         setBusy(true);
         setProblem(null);
         try {
-          const r = await postJson<{ error?: { message: string } }>("/api/session", { user: form.get("user"), password: form.get("password") });
-          if (r.status === 200) {
-            router.replace("/");
-            router.refresh();
-          }
-          else setProblem(r.body.error?.message ?? `HTTP ${r.status}`);
-        } finally {
+          await signIn(String(form.get("user") ?? ""), String(form.get("password") ?? ""));
+          // Back to the page that sent us here (?next=/history?…), if it is one of this site's.
+          router.replace(safeNext(new URLSearchParams(window.location.search).get("next"), window.location.origin));
+          router.refresh();
+        } catch (err) {
+          setProblem(err);
           setBusy(false);
         }
       }}
@@ -37,7 +38,7 @@ export function LoginForm() {
         <label htmlFor={ids.password} className="mb-1 block text-sm font-medium">Password</label>
         <input id={ids.password} name="password" type="password" autoComplete="current-password" required className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900" />
       </div>
-      {problem && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{problem}</p>}
+      <ErrorAlert error={problem} />
       <button type="submit" disabled={busy} className="w-full rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
         {busy ? "Signing in…" : "Sign in"}
       </button>

@@ -1,7 +1,10 @@
 "use client";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
+import { useState } from "react";
+import { signOut, useSession } from "@/lib/hooks/use-api";
 import { LiveIndicator } from "./live-indicator";
+import { ErrorAlert } from "./error-alert";
 
 const LINKS = [
   { href: "/", label: "Console" },
@@ -10,9 +13,10 @@ const LINKS = [
   { href: "/keys", label: "API keys" },
 ];
 
-export function Nav({ user }: { user: string | null }) {
+export function Nav() {
   const path = usePathname();
-  const router = useRouter();
+  const { data: session } = useSession();
+  const user = session?.user ?? null;
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
       <nav aria-label="Main" className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
@@ -37,21 +41,38 @@ export function Nav({ user }: { user: string | null }) {
         </ul>
         <span className="ml-auto flex items-center gap-4">
           <LiveIndicator />
-          {user && (
-            <button
-              type="button"
-              onClick={async () => {
-                await fetch("/api/session", { method: "DELETE" });
-                router.replace("/login");
-                router.refresh();
-              }}
-              className="text-sm text-zinc-600 underline hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"
-            >
-              Sign out {user}
-            </button>
-          )}
+          {user && <SignOut user={user} />}
         </span>
       </nav>
     </header>
+  );
+}
+
+function SignOut({ user }: { user: string }) {
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<unknown>(null);
+  return (
+    <span className="flex items-center gap-2">
+      <ErrorAlert error={problem} prefix="Sign out failed" className="text-xs" />
+      <button
+        type="button"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setProblem(null);
+          try {
+            await signOut();
+            router.replace("/login");
+          } catch (e) {
+            setProblem(e);
+            setBusy(false);
+          }
+        }}
+        className="text-sm text-zinc-600 underline hover:text-zinc-900 disabled:opacity-50 dark:text-zinc-400 dark:hover:text-zinc-100"
+      >
+        Sign out {user}
+      </button>
+    </span>
   );
 }

@@ -1,11 +1,11 @@
 "use client";
 import { useEffect, useId, useMemo, useState } from "react";
-import { useSWRConfig } from "swr";
 import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallJson } from "@/lib/rrpc/types";
-import { postJson } from "@/lib/hooks/fetcher";
-import { useDevices } from "@/lib/hooks/use-api";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "@/lib/rrpc/types";
+import type { CallRequest } from "@/lib/rrpc/api";
+import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
+import { sendCall, useDevices } from "@/lib/hooks/use-api";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
@@ -39,7 +39,6 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   const [outcome, setOutcome] = useState<CallOutcome | null>(null);
   const { data } = useDevices();
   const { snapshot } = useLive();
-  const { mutate } = useSWRConfig();
   const ids = { product: useId(), device: useId(), payload: useId(), timeout: useId(), devices: useId(), products: useId(), help: useId() };
 
   useEffect(() => {
@@ -74,21 +73,24 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
     if (!valid || sending) return;
     setSending(true);
     localStorage.setItem(STORAGE_KEY, JSON.stringify(draft));
+    const body: CallRequest = {
+      productId: draft.productId,
+      deviceName: draft.deviceName,
+      payload: draft.mode === "base64" ? draft.payload.trim() : draft.payload,
+      encoding: draft.mode === "base64" ? "base64" : "utf8",
+      timeoutMs: timeout,
+    };
     try {
-      const body = {
-        productId: draft.productId,
-        deviceName: draft.deviceName,
-        payload: draft.mode === "base64" ? draft.payload.trim() : draft.payload,
-        encoding: draft.mode === "base64" ? "base64" : "utf8",
-        timeoutMs: timeout,
-      };
-      const r = await postJson<CallJson & CallOutcome>("/api/calls", body);
-      setOutcome(r.status === 200 ? { call: r.body } : { call: r.body.call, error: r.body.error });
+      setOutcome({ call: await sendCall(body) });
     } catch (e) {
-      setOutcome({ error: { code: "network_error", message: (e as Error).message } });
+      // A failed call (timeout, offline…) still has its call: show both.
+      setOutcome(
+        e instanceof ApiClientError
+          ? { call: e.call, error: { code: e.code, message: e.message, fields: e.fields } }
+          : { error: { code: NETWORK_ERROR, message: errorMessage(e) } },
+      );
     } finally {
       setSending(false);
-      void mutate((key) => typeof key === "string" && key.startsWith("/api/devices"));
     }
   }
 

@@ -1,11 +1,15 @@
 import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
 
-/** Every dashboard page. Sign-in, when on, is checked by the server before a page is served. */
+/**
+ * Every dashboard page. Signing in is enforced outside it: the server sends a page request
+ * without a session to /login?next=<path>, and the browser's API client does the same when an
+ * answer says 401 `unauthorized` (the session expired, the server restarted…).
+ */
 export default function DashboardLayout({ children }: { children: React.ReactNode }) {
   return (
     <Providers>
-      <Nav user={null} />
+      <Nav />
       <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
     </Providers>
   );

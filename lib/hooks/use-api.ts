@@ -1,14 +1,43 @@
 "use client";
-import useSWR, { type SWRConfiguration } from "swr";
+/**
+ * The API resource by resource: an SWR hook for each read, a function for each write that
+ * checks its answer (it throws ApiClientError) and refreshes the caches it changes.
+ */
+import useSWR, { mutate, type SWRConfiguration } from "swr";
 import useSWRInfinite from "swr/infinite";
-import { fetcher } from "./fetcher";
-import type { CallJson, CallStatus, DeviceSummary } from "../rrpc/types";
+import { api, swrFetcher, type ApiClientError } from "./api-client";
+import type {
+  ApiKeyList,
+  CallRequest,
+  CallsFilter,
+  CallsPage,
+  DeviceConnectInfo,
+  DeviceInfo,
+  DeviceList,
+  DeviceUpdate,
+  LiveConfig,
+  NewApiKey,
+  NewApiKeyRequest,
+  NewDevice,
+  NewDeviceRequest,
+  SessionInfo,
+  SignInRequest,
+} from "../rrpc/api";
+import type { CallJson } from "../rrpc/types";
 
-export type { DeviceSummary };
+/** SWR keys, for whoever must refresh them. */
+export const KEYS = {
+  devices: "/api/devices",
+  keys: "/api/keys",
+  session: "/api/session",
+  live: "/api/live",
+  call: (processId: string) => `/api/calls/${encodeURIComponent(processId)}`,
+  deviceConnect: (productId: string, deviceName: string) => `${devicePath(productId, deviceName)}/connect`,
+} as const;
 
-export type CallsFilter = { productId?: string; deviceName?: string; status?: CallStatus | ""; from?: string; to?: string };
-export type CallsPage = { calls: CallJson[]; nextBefore: string | null };
-
+function devicePath(productId: string, deviceName: string): string {
+  return `/api/devices/${encodeURIComponent(productId)}/${encodeURIComponent(deviceName)}`;
+}
 
 export function callsQuery(f: CallsFilter, extra: Record<string, string> = {}): string {
   const q = new URLSearchParams();
@@ -16,39 +45,105 @@ export function callsQuery(f: CallsFilter, extra: Record<string, string> = {}): 
   return q.toString();
 }
 
-export function useCall(processId: string, opts?: SWRConfiguration<CallJson>) {
-  return useSWR<CallJson>(`/api/calls/${processId}`, fetcher, opts);
+// ---- reads ----
+
+export function useCall(processId: string, opts?: SWRConfiguration<CallJson, ApiClientError>) {
+  return useSWR<CallJson, ApiClientError>(KEYS.call(processId), swrFetcher, opts);
 }
 
 /** History pages, newest first: each page asks for calls before the last one of the previous page. */
 export function useCallPages(filter: CallsFilter, pageSize = 50) {
-  return useSWRInfinite<CallsPage>(
-    (i, prev: CallsPage | null) => {
+  return useSWRInfinite<CallsPage, ApiClientError>(
+    (_i, prev: CallsPage | null) => {
       if (prev && !prev.nextBefore) return null;
       const extra: Record<string, string> = { limit: String(pageSize) };
       if (prev?.nextBefore) extra.before = prev.nextBefore;
       return `/api/calls?${callsQuery(filter, extra)}`;
     },
-    fetcher,
+    swrFetcher,
     { revalidateFirstPage: true },
   );
 }
 
-export function useDevices(opts?: SWRConfiguration<{ devices: DeviceSummary[] }>) {
-  return useSWR<{ devices: DeviceSummary[] }>("/api/devices", fetcher, opts);
+export function useDevices(opts?: SWRConfiguration<DeviceList, ApiClientError>) {
+  return useSWR<DeviceList, ApiClientError>(KEYS.devices, swrFetcher, opts);
 }
 
-export type LiveConfig = {
-  url: string | null;
-  port: number | null;
-  path: string;
-  clientIdPrefix: string;
-  /** A short-lived, read-only MQTT credential for this browser. */
-  username: string | null;
-  password: string | null;
-  expiresAt: number | null;
-};
+/** How to connect a registered device; each load makes a fresh username/password. */
+export function useDeviceConnect(productId: string, deviceName: string) {
+  return useSWR<DeviceConnectInfo, ApiClientError>(KEYS.deviceConnect(productId, deviceName), swrFetcher, { revalidateOnFocus: false });
+}
+
+export function useApiKeys() {
+  return useSWR<ApiKeyList, ApiClientError>(KEYS.keys, swrFetcher);
+}
+
+export function useSession() {
+  return useSWR<SessionInfo, ApiClientError>(KEYS.session, swrFetcher);
+}
 
 export function useLiveConfig() {
-  return useSWR<LiveConfig>("/api/live", fetcher, { revalidateOnFocus: false });
+  return useSWR<LiveConfig, ApiClientError>(KEYS.live, swrFetcher, { revalidateOnFocus: false });
+}
+
+// ---- writes ----
+
+/**
+ * Calls a device and waits for the outcome. A call that was made but failed (timeout, offline…)
+ * throws too: its ApiClientError has the call.
+ */
+export async function sendCall(body: CallRequest): Promise<CallJson> {
+  try {
+    return await api<CallJson>("POST", "/api/calls", body);
+  } finally {
+    // The device's stats (and last call) changed, or it may have been deleted meanwhile.
+    void mutate(KEYS.devices);
+  }
+}
+
+export async function registerDevice(productId: string, deviceName: string): Promise<NewDevice> {
+  const created = await api<NewDevice>("POST", "/api/devices", { productId, deviceName } satisfies NewDeviceRequest);
+  await mutate(KEYS.devices);
+  return created;
+}
+
+export async function setDeviceDisabled(productId: string, deviceName: string, disabled: boolean): Promise<DeviceInfo> {
+  try {
+    return await api<DeviceInfo>("PATCH", devicePath(productId, deviceName), { disabled } satisfies DeviceUpdate);
+  } finally {
+    await mutate(KEYS.devices);
+  }
+}
+
+export async function deleteDevice(productId: string, deviceName: string): Promise<void> {
+  try {
+    await api<void>("DELETE", devicePath(productId, deviceName));
+  } finally {
+    await mutate(KEYS.devices);
+  }
+}
+
+export async function createApiKey(name?: string): Promise<NewApiKey> {
+  const created = await api<NewApiKey>("POST", "/api/keys", (name ? { name } : {}) satisfies NewApiKeyRequest);
+  await mutate(KEYS.keys);
+  return created;
+}
+
+export async function revokeApiKey(secretId: string): Promise<void> {
+  try {
+    await api<unknown>("DELETE", `/api/keys/${encodeURIComponent(secretId)}`);
+  } finally {
+    await mutate(KEYS.keys);
+  }
+}
+
+/** Signs in; a wrong password throws (401), it does not leave the sign-in page. */
+export async function signIn(user: string, password: string): Promise<void> {
+  await api<unknown>("POST", "/api/session", { user, password } satisfies SignInRequest, { redirectOnUnauthorized: false });
+}
+
+/** Signs out and forgets every cached answer: nothing of this session is shown to the next. */
+export async function signOut(): Promise<void> {
+  await api<void>("DELETE", "/api/session");
+  await mutate(() => true, undefined, { revalidate: false });
 }

@@ -3,7 +3,8 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState, useSyn
 import mqtt from "mqtt";
 import { LIVE_FILTERS } from "../rrpc/live";
 import { LiveStore, type LiveSnapshot } from "./live-store";
-import { useLiveConfig, type LiveConfig } from "./use-api";
+import type { LiveConfig } from "../rrpc/api";
+import { useLiveConfig } from "./use-api";
 
 export type LiveConnection = {
   state: "connecting" | "connected" | "reconnecting" | "offline" | "unavailable";

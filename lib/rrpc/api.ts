@@ -2,6 +2,8 @@
  * The HTTP API's request and response shapes, shared by the server's handlers and the browser's
  * client (lib/hooks/api-client.ts). Types only: no I/O.
  */
+import type { z } from "zod";
+import type { createCallSchema, createDeviceSchema, createKeySchema, signInSchema, updateDeviceSchema } from "./schemas";
 import type { FieldError } from "./topics";
 import type { CallJson, CallStatus, DeviceSummary } from "./types";
 
@@ -81,3 +83,16 @@ export type CallsFilter = {
   from?: string;
   to?: string;
 };
+
+// Request bodies, as a client writes them (defaults may be left out): the server's schemas' input.
+
+/** POST /api/calls */
+export type CallRequest = z.input<typeof createCallSchema>;
+/** POST /api/devices */
+export type NewDeviceRequest = z.input<typeof createDeviceSchema>;
+/** PATCH /api/devices/{productId}/{deviceName} */
+export type DeviceUpdate = z.input<typeof updateDeviceSchema>;
+/** POST /api/keys */
+export type NewApiKeyRequest = z.input<typeof createKeySchema>;
+/** POST /api/session */
+export type SignInRequest = z.input<typeof signInSchema>;
