@@ -30,7 +30,8 @@ export function createRequestListener(rt: Runtime, pages: PageHandler, routes: r
       return;
     }
     if (rt.config.operator && !OPEN_PAGES.test(request.path) && !sessionUser(rt.callerAuth, request.header("cookie"))) {
-      const next = request.url === "/" ? "" : `?next=${encodeURIComponent(request.url)}`;
+      const back = pagePath(request);
+      const next = back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
       write(res, { status: 303, headers: { location: `/login${next}`, "cache-control": "no-store" } }, false);
       return;
     }
@@ -39,6 +40,14 @@ export function createRequestListener(rt: Runtime, pages: PageHandler, routes: r
       if (!res.headersSent) write(res, errorResponse("internal_error", "internal error"), false);
     });
   };
+}
+
+/** Where to come back after signing in: the page, without Next.js's router parameter. */
+function pagePath(req: HttpRequest): string {
+  const q = new URLSearchParams(req.query);
+  q.delete("_rsc");
+  const search = q.toString();
+  return search ? `${req.path}?${search}` : req.path;
 }
 
 async function answer(rt: Runtime, req: HttpRequest, match: NonNullable<ReturnType<typeof matchRoute>>): Promise<HttpResponse> {
