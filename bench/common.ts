@@ -17,5 +17,5 @@ export async function inBatches(n: number, parallel: number, fn: (i: number) => 
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
 }
 
-/** A printable payload of `bytes` bytes (PERFORMANCE.md measured with 64). */
+/** A printable payload of `bytes` bytes (the reference broker measurements used 64). */
 export const benchPayloadText = (bytes = 64) => "x".repeat(bytes);

@@ -29,7 +29,7 @@ const api = {
     broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver });
     return { port: broker.tcpPort };
   },
-  /** aedes alone, as PERFORMANCE.md measured it (TCP no-delay, no hooks, no hub): the broker's own cost. */
+  /** aedes alone, as the reference broker measurements did (TCP no-delay, no hooks, no hub): the broker's own cost. */
   async startBareBroker(): Promise<{ port: number }> {
     const aedes = await Aedes.createBroker();
     const tcp = createServer({ noDelay: true }, (socket) => aedes.handle(socket));

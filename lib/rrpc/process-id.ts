@@ -1,5 +1,5 @@
 /**
- * processId rules (PROTOCOL.md, "processId rules"): Tencent's C SDK copies the id into a
+ * processId rules (docs/protocol.md, "processId"): Tencent's C SDK copies the id into a
  * 16-byte buffer without NUL-terminating it, so ids must never get shorter than one issued
  * before. We issue fixed-width 10-digit decimals with no leading zero, so the string and the
  * integer `MessageId` are the same number, strictly increasing across restarts.

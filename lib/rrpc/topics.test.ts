@@ -13,7 +13,7 @@ import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId, parseProcessId } from 
 import { base64ToBytes, bytesToBase64, isBase64, payloadView, strictUtf8, toHex, utf8Bytes } from "./payload";
 
 describe("topics", () => {
-  it("builds the request, reply and subscription topics of PROTOCOL.md", () => {
+  it("builds the request, reply and subscription topics of docs/protocol.md", () => {
     expect(requestTopic("KL4J2AAAA8", "airConditioner1", "1000000007")).toBe("$rrpc/rxd/KL4J2AAAA8/airConditioner1/1000000007");
     expect(replyTopic("KL4J2AAAA8", "airConditioner1", "1000000007")).toBe("$rrpc/txd/KL4J2AAAA8/airConditioner1/1000000007");
     expect(deviceRequestFilter("KL4J2AAAA8", "airConditioner1")).toBe("$rrpc/rxd/KL4J2AAAA8/airConditioner1/+");

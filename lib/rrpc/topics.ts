@@ -1,7 +1,7 @@
 import { parseProcessId } from "./process-id";
 
 /**
- * RRPC topics (PROTOCOL.md, "Topics"):
+ * RRPC topics (docs/protocol.md, "Topics"):
  *   request  $rrpc/rxd/{productId}/{deviceName}/{processId}  (server → device)
  *   reply    $rrpc/txd/{productId}/{deviceName}/{processId}  (device → server)
  */

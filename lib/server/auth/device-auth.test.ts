@@ -12,7 +12,7 @@ function lookup(devices: Record<string, Dev>): DeviceLoginInput["secretFor"] {
 }
 const registered = lookup({ "AIRCOND001/kitchen": { secret: SECRET, disabled: false }, "AIRCOND001/off": { secret: SECRET, disabled: true } });
 
-/** Username and password exactly as the SDKs build them (PROTOCOL.md, "Device connection"). */
+/** Username and password exactly as the SDKs build them (docs/protocol.md, "Device login"). */
 function sdkLogin(clientId: string, secret: string, expiry: string, alg: "sha1" | "sha256", sdkappid = "12010126") {
   const username = `${clientId};${sdkappid};aB3dE;${expiry}`;
   const sign = createHmac(alg, Buffer.from(secret, "base64")).update(username).digest("hex");

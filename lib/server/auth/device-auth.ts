@@ -3,7 +3,7 @@ import { randomAlphanumeric } from "../core/random";
 import { checkDeviceName, checkProductId, deviceClientId, PRODUCT_ID_MAX } from "../../rrpc/topics";
 
 /**
- * Tencent IoT Hub key authentication of devices (PROTOCOL.md, "Device connection"):
+ * Tencent IoT Hub key authentication of devices (docs/protocol.md, "Device login"):
  *   clientId = {productId}{deviceName}
  *   username = {productId}{deviceName};{sdkappid};{connid};{expiry}
  *   password = hex(HMAC-SHA1|SHA256(base64-decoded device secret, username));hmacsha1|hmacsha256

@@ -38,7 +38,7 @@ const DEVICE_FILTER_RE = /^\$rrpc\/rxd\/([^/+#]+)\/([^/+#]+)\/\+$/;
 const MQTT_MATCHING = { separator: "/", wildcard_one: "+", wildcard_some: "#", match_empty_levels: true };
 
 /**
- * aedes with a TCP listener (no-delay: PERFORMANCE.md) and a WebSocket listener on /mqtt.
+ * aedes with a TCP listener (no-delay: docs/protocol.md, "Transport") and a WebSocket listener on /mqtt.
  * It also indexes every subscription of a non-observer client, so that "would anyone
  * receive this request?" is answered synchronously before the hub publishes.
  */

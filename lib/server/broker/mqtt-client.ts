@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 /**
  * mqtt.connect with Nagle's algorithm off on every (re)connected TCP socket: MQTT.js never
  * calls setNoDelay, and a QoS 1 round trip then takes ~88 ms instead of ~0.5 ms
- * (PERFORMANCE.md, "Pitfalls seen"). The socket is replaced on each reconnect, so it is set
+ * (docs/protocol.md, "Transport"). The socket is replaced on each reconnect, so it is set
  * again on every 'connect'.
  */
 export function connectMqtt(url: string, opts: IClientOptions): MqttClient {

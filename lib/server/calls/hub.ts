@@ -165,7 +165,7 @@ export class Hub {
 
       this.pending.set(processId, p);
       this.arm(p);
-      // Tencent devices subscribe at QoS 0 (PROTOCOL.md); QoS 0 adds no ack round trip. No
+      // Tencent devices subscribe at QoS 0 (docs/protocol.md, "Payloads"); QoS 0 adds no ack round trip. No
       // callback: under backpressure MQTT.js adds a 'drain' listener per publish that has one
       // (~6% of the hub's CPU at 1,000 in flight, npm run bench). The connection was checked
       // just above; a call lost with the connection ends as a timeout.

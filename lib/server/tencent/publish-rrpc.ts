@@ -9,10 +9,10 @@ import { verifyTc3, type Tc3ErrorCode } from "./tc3";
 /**
  * Tencent Cloud IoT Hub's PublishRRPCMessage (API 3.0, service iotcloud) as a framework-free
  * handler, so that programs written against the official SDKs can point at this hub
- * (PROTOCOL.md, "Server API: PublishRRPCMessage").
+ * (docs/protocol.md, "Tencent API: PublishRRPCMessage").
  */
 export const TENCENT_ACTION = "PublishRRPCMessage";
-/** PROTOCOL.md: both versions have the same fields. */
+/** docs/protocol.md, "Tencent API: PublishRRPCMessage": both versions have the same fields. */
 export const TENCENT_VERSIONS = ["2021-04-08", "2018-06-14"] as const;
 /** Tencent's own limit on a request body. */
 export const TENCENT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -104,7 +104,7 @@ export type TencentHttpRequest = {
 export type TencentHttpResponse = { status: 200; headers: Record<string, string>; body: string };
 
 /**
- * Handles one API 3.0 request. Always answers HTTP 200 (PROTOCOL.md: the SDK ignores the body
+ * Handles one API 3.0 request. Always answers HTTP 200 (docs/protocol.md, "Tencent API: PublishRRPCMessage": the SDK ignores the body
  * of any other status): `{"Response":{"MessageId","PayloadBase64","RequestId"}}` or
  * `{"Response":{"Error":{"Code","Message"},"RequestId"}}`. Plain input and output: the
  * production server answers from node:http, where building a Request with a web stream body
@@ -182,7 +182,7 @@ async function readBody(req: TencentHttpRequest, max: number): Promise<Buffer> {
   return body;
 }
 
-/** POST: the JSON body; GET: the query string (PROTOCOL.md, "Wire format"). */
+/** POST: the JSON body; GET: the query string (docs/protocol.md, "Tencent API: PublishRRPCMessage"). */
 function readParams(method: string, url: URL, body: Buffer, contentType: string | null): Params {
   let raw: Record<string, unknown>;
   if (method === "GET") {

@@ -1,12 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /**
- * Tencent Cloud API 3.0 request signing, TC3-HMAC-SHA256 (PROTOCOL.md, "Verifying
- * TC3-HMAC-SHA256 on the server"). verifyTc3 is the server side; signTc3 is the same algorithm
+ * Tencent Cloud API 3.0 request signing, TC3-HMAC-SHA256 (docs/protocol.md, "TC3-HMAC-SHA256").
+ * verifyTc3 is the server side; signTc3 is the same algorithm
  * on the client side, for tests and load generation.
  */
 export const TC3_ALGORITHM = "TC3-HMAC-SHA256";
-/** PROTOCOL.md: a timestamp more than 300 s off is AuthFailure.SignatureExpire. */
+/** docs/protocol.md, "TC3-HMAC-SHA256": a timestamp more than 300 s off is AuthFailure.SignatureExpire. */
 export const TC3_MAX_SKEW_SECONDS = 300;
 /** Tencent requires at least these two headers to be signed; the official SDKs sign exactly these. */
 const REQUIRED_SIGNED_HEADERS = ["content-type", "host"] as const;
