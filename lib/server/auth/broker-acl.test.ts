@@ -113,6 +113,11 @@ describe("device key authentication", () => {
     const never = `${P}pysdk;12010126;xYz12;9223372036854775807`;
     const sha256 = createHmac("sha256", Buffer.from(secret, "base64")).update(never).digest("hex");
     expect(await connackCode(`${P}pysdk`, never, `${sha256};hmacsha256`)).toBe(0);
+    // MQTT 3.1 with the longest client id Tencent's rules allow (10 + 48 characters).
+    const longest = "n".repeat(48);
+    const long = deviceCredentials(P, longest, registry.createDevice(P, longest).secret, { algorithm: "hmacsha1" });
+    expect(long.clientId).toHaveLength(58);
+    expect(await connackCode(long.clientId, long.username, long.password, 3)).toBe(0);
   });
 
   it("refuses a wrong secret, an unknown device and an expired login (4), and a disabled device (5)", async () => {

@@ -3,7 +3,7 @@ import { createServer as createNetServer, type Server as NetServer } from "node:
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import { QlobberDedup } from "qlobber";
-import { deviceClientId, parseRrpcTopic } from "../../rrpc/topics";
+import { DEVICE_NAME_MAX, deviceClientId, parseRrpcTopic, PRODUCT_ID_MAX } from "../../rrpc/topics";
 import { log } from "../core/log";
 
 export type BrokerOptions = {
@@ -62,6 +62,10 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
 
   const aedes = await Aedes.createBroker({
     ...hooks,
+    // aedes keeps MQTT 3.1's 23-character client-id limit, which refuses most Tencent devices
+    // on MQTT 3.1 (the Python SDK's): their id is product and device name joined
+    // (docs/protocol.md, "Device login").
+    maxClientsIdLength: PRODUCT_ID_MAX + DEVICE_NAME_MAX,
     // Called once per subscriber right before a message is written to its connection:
     // the "delivered" hop of a call's trace.
     authorizeForward(client, packet) {
