@@ -14,34 +14,37 @@ import { createRuntime, type Runtime } from "../lib/server/runtime/runtime";
 
 const dev = process.argv.includes("--dev");
 
-let rt: Runtime;
-try {
-  rt = await createRuntime(loadConfig());
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(1);
-}
-const runtime = rt;
+async function main(): Promise<void> {
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(loadConfig());
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
 
-// On exit nothing asynchronous completes: end what is in flight and write it, synchronously.
-process.once("exit", () => {
-  const n = runtime.stopNow();
-  if (n > 0) log.warn("calls in flight at exit marked interrupted", { count: n });
-});
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => void runtime.stop().finally(() => process.exit(0)));
+  // On exit nothing asynchronous completes: end what is in flight and write it, synchronously.
+  process.once("exit", () => {
+    const n = runtime.stopNow();
+    if (n > 0) log.warn("calls in flight at exit marked interrupted", { count: n });
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => void runtime.stop().finally(() => process.exit(0)));
+  }
+
+  const { httpHost: hostname, httpPort: port } = runtime.config;
+  const app = next({ dev, hostname, port, dir: process.cwd() });
+  await app.prepare();
+  const server = createServer(createRequestListener(runtime, app.getRequestHandler()));
+  if (dev) server.on("upgrade", app.getUpgradeHandler());
+  server.on("error", (err) => {
+    console.error(`rrpc-hub: cannot listen on ${hostname}:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, hostname, () => {
+    const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+    console.log(`rrpc-hub ready${dev ? " (dev)" : ""}: dashboard and API on http://${shown}:${port}`);
+  });
 }
 
-const { httpHost: hostname, httpPort: port } = runtime.config;
-const app = next({ dev, hostname, port, dir: process.cwd() });
-await app.prepare();
-const server = createServer(createRequestListener(runtime, app.getRequestHandler()));
-if (dev) server.on("upgrade", app.getUpgradeHandler());
-server.on("error", (err) => {
-  console.error(`rrpc-hub: cannot listen on ${hostname}:${port}: ${err.message}`);
-  process.exit(1);
-});
-server.listen(port, hostname, () => {
-  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-  console.log(`rrpc-hub ready${dev ? " (dev)" : ""}: dashboard and API on http://${shown}:${port}`);
-});
+void main();
