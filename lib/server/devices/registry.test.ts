@@ -1,32 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { Store } from "../store/store";
-import { openDatabase } from "../store/database";
-import { DomainError } from "../core/errors";
 import { ApiKeys } from "../keys/api-keys";
 import { DeviceRegistry } from "./registry";
 import { tempDir } from "../testing/servers";
+import { closeAfterTest, domainErrorOf, testDatabase } from "../testing/db";
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const o of open.splice(0)) o.close();
-});
-
-function domainErrorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("no error thrown");
-}
-
-function registry(path = ":memory:"): { registry: DeviceRegistry } {
-  const db = openDatabase(path);
-  open.push(db);
-  return { registry: new DeviceRegistry(db) };
-}
+const registry = (): { registry: DeviceRegistry } => ({ registry: new DeviceRegistry(testDatabase()) });
 
 describe("DeviceRegistry", () => {
   it("creates devices with a Tencent-style secret, lists them without it", () => {
@@ -90,7 +70,7 @@ describe("one SQLite file", () => {
     r.createDevice("AIRCOND001", "kitchen");
     store.close();
     const again = new Store(path);
-    open.push(again);
+    closeAfterTest(again);
     expect(new ApiKeys(again.db).secretFor(k.secretId)).toBe(k.secretKey);
     expect(new DeviceRegistry(again.db).listDevices()).toHaveLength(1);
   });

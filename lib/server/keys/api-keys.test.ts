@@ -1,31 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { openDatabase } from "../store/database";
-import { DomainError } from "../core/errors";
 import { ApiKeys, parseBootstrapKey } from "./api-keys";
 import { tempDir } from "../testing/servers";
+import { domainErrorOf, testDatabase } from "../testing/db";
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const o of open.splice(0)) o.close();
-});
-
-function domainErrorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("no error thrown");
-}
-
-function registry(path = ":memory:"): { registry: ApiKeys } {
-  const db = openDatabase(path);
-  open.push(db);
-  return { registry: new ApiKeys(db) };
-}
+const registry = (): { registry: ApiKeys } => ({ registry: new ApiKeys(testDatabase()) });
 
 describe("ApiKeys", () => {
   it("creates Tencent-shaped keys and never lists the SecretKey", () => {
