@@ -1,12 +1,13 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
 import { sendCall, useCall } from "@/lib/hooks/use-api";
 import { useLive } from "@/lib/hooks/use-live";
 import { ApiClientError } from "@/lib/hooks/api-client";
 import { ErrorAlert } from "./error-alert";
+import { useAction } from "@/lib/hooks/use-action";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
 import { formatMs } from "./call-result";
@@ -134,8 +135,20 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
 
 function SendAgain({ call }: { call: CallJson }) {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<unknown>(null);
+  const { run, busy, error: problem } = useAction(
+    async () => {
+      const next = await sendCall({
+        productId: call.productId,
+        deviceName: call.deviceName,
+        payload: call.request.payloadBase64,
+        encoding: "base64",
+        timeoutMs: call.timeoutMs,
+      });
+      router.push(`/calls/${next.processId}`);
+    },
+    // A call that was made but failed (timeout, offline…) has its own page: show it there.
+    (e) => e instanceof ApiClientError && e.call !== undefined && (router.push(`/calls/${e.call.processId}`), true),
+  );
   return (
     <div className="ml-auto flex items-center gap-2">
       <ErrorAlert error={problem} prefix="Send again failed" />
@@ -145,26 +158,7 @@ function SendAgain({ call }: { call: CallJson }) {
       <button
         type="button"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          setProblem(null);
-          try {
-            const next = await sendCall({
-              productId: call.productId,
-              deviceName: call.deviceName,
-              payload: call.request.payloadBase64,
-              encoding: "base64",
-              timeoutMs: call.timeoutMs,
-            });
-            router.push(`/calls/${next.processId}`);
-          } catch (e) {
-            // A call that was made but failed (timeout, offline…) has its own page: show it there.
-            if (e instanceof ApiClientError && e.call) router.push(`/calls/${e.call.processId}`);
-            else setProblem(e);
-          } finally {
-            setBusy(false);
-          }
-        }}
+        onClick={() => void run()}
         className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
       >
         {busy ? "Sending…" : "Send again"}

@@ -7,6 +7,7 @@ import type { NewDevice } from "@/lib/rrpc/api";
 import type { DeviceSummary } from "@/lib/rrpc/types";
 import { deleteDevice, registerDevice, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
+import { useAction } from "@/lib/hooks/use-action";
 import { ConnectPanel } from "./connect-panel";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
@@ -153,9 +154,11 @@ function RegisterDevice() {
   const ids = { product: useId(), device: useId() };
   const [productId, setProductId] = useState("");
   const [deviceName, setDeviceName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<unknown>(null);
   const [created, setCreated] = useState<NewDevice | null>(null);
+  const { run, busy, error: problem } = useAction(async () => {
+    setCreated(await registerDevice(productId, deviceName));
+    setDeviceName("");
+  });
   const fields = checkDevice(productId, deviceName);
   const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
   return (
@@ -165,17 +168,7 @@ function RegisterDevice() {
         className="flex flex-wrap items-end gap-3"
         onSubmit={async (e) => {
           e.preventDefault();
-          if (busy) return;
-          setBusy(true);
-          setProblem(null);
-          try {
-            setCreated(await registerDevice(productId, deviceName));
-            setDeviceName("");
-          } catch (err) {
-            setProblem(err);
-          } finally {
-            setBusy(false);
-          }
+          await run();
         }}
       >
         <div>

@@ -1,33 +1,27 @@
 "use client";
-import { useId, useState } from "react";
+import { useId } from "react";
 import { useRouter } from "next/navigation";
 import { safeNext } from "@/lib/hooks/api-client";
 import { signIn } from "@/lib/hooks/use-api";
+import { useAction } from "@/lib/hooks/use-action";
 import { ErrorAlert } from "./error-alert";
 
 export function LoginForm() {
   const ids = { user: useId(), password: useId() };
-  const [problem, setProblem] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const router = useRouter();
+  const { run, busy, error: problem } = useAction(async (form: FormData) => {
+    await signIn(String(form.get("user") ?? ""), String(form.get("password") ?? ""));
+    // Back to the page that sent us here (?next=/history?…), if it is one of this site's.
+    router.replace(safeNext(new URLSearchParams(window.location.search).get("next"), window.location.origin));
+    router.refresh();
+  });
   return (
     <form
       aria-label="Sign in"
       className="space-y-3"
       onSubmit={async (e) => {
         e.preventDefault();
-        const form = new FormData(e.currentTarget);
-        setBusy(true);
-        setProblem(null);
-        try {
-          await signIn(String(form.get("user") ?? ""), String(form.get("password") ?? ""));
-          // Back to the page that sent us here (?next=/history?…), if it is one of this site's.
-          router.replace(safeNext(new URLSearchParams(window.location.search).get("next"), window.location.origin));
-          router.refresh();
-        } catch (err) {
-          setProblem(err);
-          setBusy(false);
-        }
+        await run(new FormData(e.currentTarget));
       }}
     >
       <div>

@@ -1,10 +1,10 @@
 "use client";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useState } from "react";
 import { signOut, useSession } from "@/lib/hooks/use-api";
 import { LiveIndicator } from "./live-indicator";
 import { ErrorAlert } from "./error-alert";
+import { useAction } from "@/lib/hooks/use-action";
 
 const LINKS = [
   { href: "/", label: "Console" },
@@ -50,25 +50,17 @@ export function Nav() {
 
 function SignOut({ user }: { user: string }) {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<unknown>(null);
+  const { run, busy, error: problem } = useAction(async () => {
+    await signOut();
+    router.replace("/login");
+  });
   return (
     <span className="flex items-center gap-2">
       <ErrorAlert error={problem} prefix="Sign out failed" className="text-xs" />
       <button
         type="button"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          setProblem(null);
-          try {
-            await signOut();
-            router.replace("/login");
-          } catch (e) {
-            setProblem(e);
-            setBusy(false);
-          }
-        }}
+        onClick={() => void run()}
         className="text-sm text-zinc-600 underline hover:text-zinc-900 disabled:opacity-50 dark:text-zinc-400 dark:hover:text-zinc-100"
       >
         Sign out {user}

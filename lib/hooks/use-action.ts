@@ -1,0 +1,31 @@
+"use client";
+import { useCallback, useRef, useState } from "react";
+
+/**
+ * A user action that calls the API: `run` awaits it, `busy` is true meanwhile (a second run is
+ * ignored), and `error` holds what went wrong until the next run. `onError` may take an error
+ * itself (return true) instead of showing it.
+ */
+export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, onError?: (err: unknown) => boolean) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const running = useRef(false);
+  const run = useCallback(
+    async (...args: A): Promise<void> => {
+      if (running.current) return;
+      running.current = true;
+      setBusy(true);
+      setError(null);
+      try {
+        await fn(...args);
+      } catch (err) {
+        if (!onError?.(err)) setError(err);
+      } finally {
+        running.current = false;
+        setBusy(false);
+      }
+    },
+    [fn, onError],
+  );
+  return { run, busy, error };
+}
