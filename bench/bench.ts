@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick]`: is the hub ever the bottleneck? Measures, in one run and on
  * the same machine, the MQTT floor (no hub), the engine (Hub.call), the production HTTP API
  * and a bare node:http baseline, at 1/100/1,000 calls in flight and 1/100/1,000 devices, with
- * the embedded broker and with Mosquitto; plus memory per idle device and timeout precision.
+ * the embedded broker and with Mosquitto; plus memory per idle device, timeout precision and
+ * the messages per second the dashboard's live timeline ingests in Chromium (bench/ui-ingest.ts).
  * Prints Markdown tables and writes bench-results.json. See docs/benchmarks.md.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,6 +21,7 @@ import type { LoadResult, LoadSpec } from "./load";
 import { childWarnings, forkChild, machineInfo, rssOf, stopOnInterrupt, type Child } from "./proc";
 import { provisionDevices } from "./provision";
 import { buildReport, printReport, type BrokerKind, type Cell, type MemoryResult, type RowKind, type TimeoutRow } from "./report";
+import { chromiumAvailable, chromiumPath, measureUiIngest, type UiIngestResult, type UiIngestSpec } from "./ui-ingest";
 
 const ROOT = join(__dirname, "..");
 /** Calls in the benchmark never time out (a timeout would be a failure). */
@@ -42,6 +44,8 @@ type Mode = {
   timeoutCalls: number;
   timeoutRounds: number;
   timeoutMs: number;
+  /** The live timeline in Chromium under a clock-paced flood (bench/ui-ingest.ts): the dashboard flood test's 2,000 messages/s for 5 s. */
+  ui: UiIngestSpec;
 };
 
 const MODES: Record<Mode["name"], Mode> = {
@@ -59,6 +63,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutCalls: 1000,
     timeoutRounds: 3,
     timeoutMs: 1000,
+    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
   },
   quick: {
     name: "quick",
@@ -74,6 +79,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutCalls: 1000,
     timeoutRounds: 1,
     timeoutMs: 1000,
+    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
   },
 };
 
@@ -284,6 +290,29 @@ class Bench {
     }
   }
 
+  /**
+   * The dashboard's live timeline in Chromium, on the production server as `npm start` runs it
+   * (embedded broker), while one device floods it with repeated replies (bench/ui-ingest.ts).
+   */
+  async uiIngest(): Promise<UiIngestResult> {
+    const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+    const [deviceName] = deviceNames(1, "ui");
+    const [secret] = provisionDevices(dbPath, BENCH_PRODUCT, [deviceName!]);
+    const server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
+    try {
+      const r = await measureUiIngest(server, { productId: BENCH_PRODUCT, deviceName: deviceName!, secret: secret! }, this.mode.ui);
+      log(
+        `[ui] Chromium ${r.browser}: the timeline counted ${r.counted} messages in ${r.elapsedS.toFixed(2)} s: ${r.messagesPerSecond.toFixed(0)} messages/s` +
+          ` (offered ${r.offeredPerSecond.toFixed(0)}/s, ${r.sent} sent; ratio ${r.ratio.toFixed(2)})${r.complete ? "" : `  INCOMPLETE: fewer than ${r.sent} counted within ${r.waitMs} ms`}`,
+      );
+      reportServerErrors(server);
+      return r;
+    } finally {
+      await server.stop();
+      rmSync(dirname(dbPath), { recursive: true, force: true });
+    }
+  }
+
   /** Memory before and after `memoryDevices` idle devices (other processes) connect and subscribe; they stay connected until `release`. */
   private async memoryOf(
     what: MemoryResult["broker"],
@@ -435,18 +464,24 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|all] [--out FILE]");
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|ui|all] [--out FILE]");
     return;
   }
-  if (!["calls", "memory", "all"].includes(values.only)) throw new Error(`--only ${values.only}: expected calls, memory or all`);
-  const sections = { calls: values.only !== "memory", memory: values.only !== "calls" };
+  if (!["calls", "memory", "ui", "all"].includes(values.only)) throw new Error(`--only ${values.only}: expected calls, memory, ui or all`);
+  const all = values.only === "all";
+  const sections = { calls: all || values.only === "calls", memory: all || values.only === "memory", ui: all || values.only === "ui" };
   const mode = { ...MODES[values.quick ? "quick" : "full"] };
-  if (sections.calls && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
-    log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http rows measure the production server.");
+  const built = sections.calls || sections.ui;
+  if (built && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
+    log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http and ui rows measure the production server.");
     process.exit(2);
   }
-  const stale = sections.calls && newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
-  if (stale) log(`WARNING: ${stale} is newer than the production build; the http rows measure the build. Run \`npm run build\` to refresh it.`);
+  const stale = built && newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
+  if (stale) log(`WARNING: ${stale} is newer than the production build; the http and ui rows measure the build. Run \`npm run build\` to refresh it.`);
+  if (sections.ui && !chromiumAvailable()) {
+    log(`bench: ${chromiumPath()} not found: the ui row is skipped (apt-get install chromium, or set CHROMIUM_PATH)`);
+    sections.ui = false;
+  }
 
   const mosquittoBin = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
   mode.brokers = mode.brokers.filter((b) => values.broker === "all" || values.broker === b);
@@ -455,6 +490,11 @@ async function main(): Promise<void> {
     mode.brokers = mode.brokers.filter((b) => b !== "mosquitto");
   }
   if (mode.brokers.length === 0) throw new Error(`--broker ${values.broker}: nothing to measure`);
+  // The page connects to the production server's embedded broker.
+  if (sections.ui && !mode.brokers.includes("embedded")) {
+    log(`bench: the ui row is measured with the embedded broker only (--broker ${values.broker})`);
+    sections.ui = false;
+  }
 
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
@@ -473,6 +513,7 @@ async function main(): Promise<void> {
     memory.push(...m.memory);
     timeouts.push(m.timeouts);
   }
+  const ui = sections.ui ? await bench.uiIngest() : null;
   const report = buildReport({
     mode: mode.name,
     settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
@@ -480,6 +521,7 @@ async function main(): Promise<void> {
     cells: bench.cells,
     memory,
     timeouts,
+    ui,
     warnings: childWarnings(),
     elapsedS: (Date.now() - started) / 1000,
   });

@@ -2,6 +2,7 @@
 import type { MachineInfo } from "./proc";
 import { fmtBytes, fmtMs, fmtRate, markdownTable } from "./stats";
 import type { TimeoutResult } from "./timeout-precision";
+import type { UiIngestResult } from "./ui-ingest";
 
 export type BrokerKind = "embedded" | "mosquitto";
 
@@ -91,8 +92,11 @@ export type Report = {
   /** Embedded: p99 of how late `timeout` fired, from the call's trace / from the caller's clock. */
   timeoutLatenessP99Ms: number | null;
   timeoutLatenessWallP99Ms: number | null;
+  /** MQTT messages a second the dashboard's live timeline ingested in Chromium under a clock-paced flood (bench/ui-ingest.ts). */
+  uiMessagesPerSecond: number | null;
   memory: MemoryResult[];
   timeouts: TimeoutRow[];
+  ui: UiIngestResult | null;
   /** Process warnings of the child processes (hub, requesters, devices), with counts. */
   warnings: Record<string, number>;
   table: Cell[];
@@ -107,6 +111,7 @@ export function buildReport(r: {
   cells: Cell[];
   memory: MemoryResult[];
   timeouts: TimeoutRow[];
+  ui: UiIngestResult | null;
   warnings: Record<string, number>;
   elapsedS: number;
 }): Report {
@@ -145,8 +150,10 @@ export function buildReport(r: {
     serverRssWithDevices: r.memory.find((m) => m.broker === "server")?.rssAfter ?? null,
     timeoutLatenessP99Ms: tmo ? tmo.byEvents.p99 : null,
     timeoutLatenessWallP99Ms: tmo ? tmo.byWallClock.p99 : null,
+    uiMessagesPerSecond: r.ui?.messagesPerSecond ?? null,
     memory: r.memory,
     timeouts: r.timeouts,
+    ui: r.ui,
     warnings: r.warnings,
     table,
   };
@@ -199,6 +206,7 @@ export function printReport(rep: Report): void {
         ["broker + hub RSS with the idle devices (embedded, settled)", rep.settledRssWithDevices === null ? "-" : fmtBytes(rep.settledRssWithDevices)],
         ["production server RSS with the idle devices (npm start, as is)", rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices)],
         ["timeout lateness p99 (embedded, trace / caller)", `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`],
+        ["live timeline in Chromium, messages/s ingested (÷ offered)", rep.ui ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)})` : "-"],
       ],
     ),
     "",
@@ -241,6 +249,18 @@ export function printReport(rep: Report): void {
     ),
     "",
   );
+  if (rep.ui) {
+    const u = rep.ui;
+    out.push(
+      "### Live timeline in Chromium: a device repeating its replies at a clock-paced rate",
+      "",
+      markdownTable(
+        ["browser", "calls (rows)", "offered/s", "sent", "counted", "seconds", "messages/s", "÷ offered", "complete"],
+        [[u.browser, String(u.calls), fmtRate(u.offeredPerSecond), String(u.sent), String(u.counted), u.elapsedS.toFixed(2), fmtRate(u.messagesPerSecond), ratioText(u.ratio), u.complete ? "yes" : "NO"]],
+      ),
+      "",
+    );
+  }
   const warnings = Object.entries(rep.warnings);
   if (warnings.length) {
     out.push("### Process warnings in the child processes", "", ...warnings.map(([w, n]) => `- ${n} × ${w}`), "");

@@ -14,7 +14,7 @@ import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { replyTopic, requestTopic } from "../../rrpc/topics";
-import { tempDir, sleep } from "../testing/servers";
+import { tempDir, waitFor } from "../testing/servers";
 import { brokerAccess, HUB_USERNAME, LIVE_USERNAME } from "./broker-acl";
 import { deviceCredentials } from "./device-auth";
 import { TokenSigner } from "./tokens";
@@ -80,6 +80,22 @@ async function deviceClient(deviceName: string): Promise<MqttClient> {
   const secret = registry.getDeviceSecret(P, deviceName) ?? registry.createDevice(P, deviceName).secret;
   const creds = deviceCredentials(P, deviceName, secret);
   return connected(creds.clientId, creds.username, creds.password);
+}
+
+/**
+ * Publishes on the device's own namespace and waits for the message to come back: the broker has
+ * handled everything the client published before it, and the client has received everything the
+ * broker routed to it before.
+ */
+async function barrier(c: MqttClient, deviceName: string): Promise<void> {
+  const topic = `${P}/${deviceName}/barrier`;
+  expect(await grantedQos(c, topic)).toBe(0);
+  const back = new Promise<void>((resolve) => {
+    const on = (t: string) => t === topic && (c.off("message", on), resolve());
+    c.on("message", on);
+  });
+  c.publish(topic, "barrier");
+  await back;
 }
 
 /** The granted QoS of a SUBACK, 128 for a refused filter (MQTT.js reports that as an error). */
@@ -167,15 +183,21 @@ describe("topic ACL", () => {
     const { secret } = { secret: registry.getDeviceSecret(P, "beta")! };
     const beta = await startSimDevice({ url, productId: P, deviceName: "beta", secret, silent: true });
     const alpha = await deviceClient("alpha");
-    const calls = hub.call({ productId: P, deviceName: "beta", payload: Buffer.from("open"), timeoutMs: 400 });
-    await sleep(50);
+    const calls = hub.call({ productId: P, deviceName: "beta", payload: Buffer.from("open"), timeoutMs: 60_000 });
+    await waitFor(() => beta.received === 1, "the request to reach beta");
     const pid = (await store.list({ limit: 1, deviceName: "beta" }))[0]!.processId;
     alpha.publish(replyTopic(P, "beta", pid), "forged");
     // A request forged by a device is dropped too: only the hub publishes requests.
     alpha.publish(requestTopic(P, "beta", "1999999999"), "forged request");
+    // The broker has handled both once alpha's next (allowed) message is back; then beta answers
+    // for real. Had the forged reply reached the hub, it would have come first and ended the call.
+    await barrier(alpha, "alpha");
+    beta.client.publish(replyTopic(P, "beta", pid), "genuine");
     const call = await calls;
-    expect(call.status).toBe("timeout");
-    expect(call.reply).toBeUndefined();
+    expect(call.status).toBe("success");
+    expect(Buffer.from(call.reply!).toString()).toBe("genuine");
+    expect(call.events.map((e) => e.type)).toEqual(["requested", "published", "delivered", "replied", "success"]);
+    await barrier(beta.client, "beta");
     expect(beta.received).toBe(1);
     expect(alpha.connected).toBe(true);
     await endMqtt(alpha);
@@ -198,9 +220,14 @@ describe("topic ACL", () => {
     spy.on("message", (t) => seen.push(t));
     live.publish(requestTopic(P, "kitchen", "1999999998"), "from the browser");
     live.publish(requestTopic(P, "gamma", "1999999997"), "from the browser");
-    await sleep(150);
+    // The live view may publish nothing, but a SUBACK to its next packet says the broker has
+    // handled the two before; then each receiver's own message back says it has had everything
+    // routed to it before.
+    expect(await grantedQos(live, "rrpc-hub/barrier")).toBe(0);
+    await barrier(d.client, "kitchen");
+    await barrier(spy, "gamma");
     expect(d.received).toBe(0);
-    expect(seen).toEqual([]);
+    expect(seen).toEqual([`${P}/gamma/barrier`]);
     await d.stop();
     await endMqtt(spy);
     await endMqtt(live);
