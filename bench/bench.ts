@@ -100,7 +100,12 @@ class Bench {
    * Every device count × every concurrency, for each of `kinds` in turn, devices connected to
    * `url`; `rounds` times over (kinds alternating), keeping each cell's best round.
    */
-  private async sweep(broker: BrokerKind, url: string, kinds: [RowKind, () => Promise<Target>][], o: { secrets?: string[]; rounds?: number } = {}): Promise<void> {
+  private async sweep(
+    broker: BrokerKind,
+    url: string,
+    kinds: [RowKind, () => Promise<Target>][],
+    o: { secrets?: string[]; rounds?: number } = {},
+  ): Promise<void> {
     const rounds = o.rounds ?? 1;
     for (const devices of this.mode.deviceCounts) {
       const fleet = forkChild<EchoDevicesApi>("echo-devices");
@@ -142,7 +147,9 @@ class Bench {
       failureKinds: r.failureKinds,
       rounds: [r.callsPerSecond],
     };
-    const i = this.cells.findIndex((c) => c.broker === key.broker && c.kind === key.kind && c.devices === key.devices && c.concurrency === key.concurrency);
+    const i = this.cells.findIndex(
+      (c) => c.broker === key.broker && c.kind === key.kind && c.devices === key.devices && c.concurrency === key.concurrency,
+    );
     if (i < 0) this.cells.push(cell);
     else {
       const prev = this.cells[i]!;
@@ -219,7 +226,6 @@ class Bench {
     }
   }
 
-
   /**
    * Memory per idle device and timeout precision, on a fresh broker + hub. With the embedded
    * broker, bare aedes (no hooks, no hub) is measured first in the same way: the hub's own cost
@@ -256,7 +262,9 @@ class Bench {
           rounds: this.mode.timeoutRounds,
         })
         .finally(() => m.release());
-      log(`[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`);
+      log(
+        `[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`,
+      );
       timeouts = { broker, ...t };
     } finally {
       await host.close();
@@ -280,7 +288,11 @@ class Bench {
       // Next.js loads its pages lazily: one request to the dashboard and one API call first.
       await fetch(`${server.url}/`).then((r) => r.arrayBuffer());
       await fetch(`${server.url}/api/health`).then((r) => r.arrayBuffer());
-      const m = await this.memoryOf("server", { url: `mqtt://127.0.0.1:${server.mqttPort}`, secrets, read: async () => ({ rss: rssOf(pid), hubRss: rssOf(pid) }) });
+      const m = await this.memoryOf("server", {
+        url: `mqtt://127.0.0.1:${server.mqttPort}`,
+        secrets,
+        read: async () => ({ rss: rssOf(pid), hubRss: rssOf(pid) }),
+      });
       await m.release();
       reportServerErrors(server);
       return { ...m.result, baseline: null };
@@ -357,7 +369,9 @@ class Bench {
       const per = [`${kib(result.bytesPerDevice)} RSS`];
       if (result.settledBytesPerDevice !== null) per.push(`${kib(result.settledBytesPerDevice)} settled`);
       if (result.heapBytesPerDevice !== null) per.push(`${kib(result.heapBytesPerDevice)} heap`);
-      log(`[${what}] ${n} idle devices (connected in ${(performance.now() - t0).toFixed(0)} ms): RSS ${mb(before.rss)} → ${mb(after.rss)}${settled}; per device ${per.join(", ")}`);
+      log(
+        `[${what}] ${n} idle devices (connected in ${(performance.now() - t0).toFixed(0)} ms): RSS ${mb(before.rss)} → ${mb(after.rss)}${settled}; per device ${per.join(", ")}`,
+      );
       return { result, release };
     } catch (err) {
       await release();
@@ -396,7 +410,8 @@ class Bench {
   private async colocatedTarget(brokerHost: Child<HubHostApi>): Promise<Target> {
     await brokerHost.call("startHub", {});
     return {
-      run: (devices, spec, warmupCalls) => brokerHost.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
+      run: (devices, spec, warmupCalls) =>
+        brokerHost.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
       close: () => brokerHost.call("stopHub"),
     };
   }
@@ -446,7 +461,10 @@ async function startHostHub(host: Child<HubHostApi>, mosquitto: { url: string } 
 const BENCH_KEY = { secretId: "AKIDbenchbenchbenchbenchbenchbench01", secretKey: "benchSecretKeybenchSecretKey0001" };
 
 function reportServerErrors(server: ServerHandle): void {
-  const errors = server.output().split("\n").filter((l) => l.includes('"level":"error"'));
+  const errors = server
+    .output()
+    .split("\n")
+    .filter((l) => l.includes('"level":"error"'));
   if (errors.length) log(`WARNING: the server logged ${errors.length} error line(s), first: ${errors[0]}`);
 }
 
@@ -477,7 +495,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const stale = built && newestSourceAfter(ROOT, statSync(join(ROOT, ".next", "BUILD_ID")).mtimeMs);
-  if (stale) log(`WARNING: ${stale} is newer than the production build; the http and ui rows measure the build. Run \`npm run build\` to refresh it.`);
+  if (stale)
+    log(`WARNING: ${stale} is newer than the production build; the http and ui rows measure the build. Run \`npm run build\` to refresh it.`);
   if (sections.ui && !chromiumAvailable()) {
     log(`bench: ${chromiumPath()} not found: the ui row is skipped (apt-get install chromium, or set CHROMIUM_PATH)`);
     sections.ui = false;
@@ -498,8 +517,11 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
-  if (loadBefore > cpus().length / 2) log(`WARNING: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: other processes are busy, figures will be noisy`);
-  log(`bench (${mode.name}): brokers ${mode.brokers.join(", ")}; devices ${mode.deviceCounts.join("/")}; in flight ${mode.concurrencies.join("/")}; ${mode.warmupMs} ms warm-up + ${mode.durationMs} ms per cell`);
+  if (loadBefore > cpus().length / 2)
+    log(`WARNING: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: other processes are busy, figures will be noisy`);
+  log(
+    `bench (${mode.name}): brokers ${mode.brokers.join(", ")}; devices ${mode.deviceCounts.join("/")}; in flight ${mode.concurrencies.join("/")}; ${mode.warmupMs} ms warm-up + ${mode.durationMs} ms per cell`,
+  );
   const bench = new Bench(mode);
   const memory: MemoryResult[] = [];
   const timeouts: TimeoutRow[] = [];

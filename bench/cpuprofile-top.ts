@@ -64,8 +64,18 @@ function main(): void {
   const top = topSelfTime(JSON.parse(readFileSync(file, "utf8")) as Profile, Number(count));
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   process.stdout.write(`${file}: ${(top.total / 1000).toFixed(1)} s sampled\n\n`);
-  process.stdout.write(markdownTable(["self", "ms", "function", "where"], top.functions.map((e) => [pct(e.share), e.selfMs.toFixed(0), e.name, e.where])) + "\n\n");
-  process.stdout.write(markdownTable(["self", "ms", "package / file"], top.origins.map((e) => [pct(e.share), e.selfMs.toFixed(0), e.name])) + "\n");
+  process.stdout.write(
+    markdownTable(
+      ["self", "ms", "function", "where"],
+      top.functions.map((e) => [pct(e.share), e.selfMs.toFixed(0), e.name, e.where]),
+    ) + "\n\n",
+  );
+  process.stdout.write(
+    markdownTable(
+      ["self", "ms", "package / file"],
+      top.origins.map((e) => [pct(e.share), e.selfMs.toFixed(0), e.name]),
+    ) + "\n",
+  );
 }
 
 main();

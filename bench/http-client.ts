@@ -23,7 +23,8 @@ export class JsonClient {
 
   private send(method: string, path: string, body: string | undefined, timeoutMs: number): Promise<JsonAnswer> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+      const headers: Record<string, string | number> =
+        body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
       const req = request(`${this.base}${path}`, { method, agent: this.agent, headers, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

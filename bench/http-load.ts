@@ -87,7 +87,13 @@ const api = {
           const latency = samples.summary();
           if (tencentErrors) failureKinds["tencent error envelope"] = tencentErrors;
           const ok = latency.count - tencentErrors;
-          resolve({ calls: latency.count + failures, callsPerSecond: ok / (r.spec.durationMs / 1000), latency, failures: failures + tencentErrors, failureKinds });
+          resolve({
+            calls: latency.count + failures,
+            callsPerSecond: ok / (r.spec.durationMs / 1000),
+            latency,
+            failures: failures + tencentErrors,
+            failureKinds,
+          });
         },
       );
       instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {

@@ -210,7 +210,14 @@ class Device {
         return answer(Buffer.alloc(0));
       case "badTopic": {
         const base = `${RRPC_PREFIX}/${REPLY_DIR}/${productId}/${this.name}`;
-        const topics = [`${base}/notanumber`, base, `${base}/${t.processId}/extra`, `${base}/0${t.processId}`, `${base}/-1`, `${base}/${"9".repeat(17)}`];
+        const topics = [
+          `${base}/notanumber`,
+          base,
+          `${base}/${t.processId}/extra`,
+          `${base}/0${t.processId}`,
+          `${base}/-1`,
+          `${base}/${"9".repeat(17)}`,
+        ];
         this.publish(topics[between(0, topics.length - 1)]!, randomBytes(between(0, 64)));
         if (random() < 0.5) answer();
         return;

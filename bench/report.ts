@@ -124,7 +124,10 @@ export function buildReport(r: {
     })
     .sort(
       (a, b) =>
-        a.broker.localeCompare(b.broker) || ROW_ORDER.indexOf(a.kind) - ROW_ORDER.indexOf(b.kind) || a.devices - b.devices || a.concurrency - b.concurrency,
+        a.broker.localeCompare(b.broker) ||
+        ROW_ORDER.indexOf(a.kind) - ROW_ORDER.indexOf(b.kind) ||
+        a.devices - b.devices ||
+        a.concurrency - b.concurrency,
     );
   const ratiosOf = (cells: Cell[]): Ratios => {
     const of = (kind: RowKind) => minOrNull(cells.filter((c) => c.kind === kind && c.ratio !== undefined).map((c) => c.ratio!));
@@ -144,7 +147,10 @@ export function buildReport(r: {
     httpCallsPerSecond: httpRates.length ? Math.max(...httpRates) : null,
     rssBytesPer1000Devices: mem ? Math.round(mem.bytesPerDevice * 1000) : null,
     hubBytesPerDevice: mem?.baseline
-      ? { heap: mem.heapBytesPerDevice! - mem.baseline.heapBytesPerDevice!, settledRss: mem.settledBytesPerDevice! - mem.baseline.settledBytesPerDevice! }
+      ? {
+          heap: mem.heapBytesPerDevice! - mem.baseline.heapBytesPerDevice!,
+          settledRss: mem.settledBytesPerDevice! - mem.baseline.settledBytesPerDevice!,
+        }
       : null,
     settledRssWithDevices: mem?.settledRssAfter ?? null,
     serverRssWithDevices: r.memory.find((m) => m.broker === "server")?.rssAfter ?? null,
@@ -166,7 +172,12 @@ const ratioText = (x: number | null | undefined) => (x === null || x === undefin
 export function printReport(rep: Report): void {
   const out: string[] = [];
   const m = rep.machine;
-  out.push(`## rrpc-hub bench (${rep.mode}), ${rep.date}`, "", `${m.cpu} × ${m.cores}, ${fmtBytes(m.memoryBytes)}, Node ${m.node}, ${m.os}; load average ${m.loadAverageBefore.toFixed(2)} before, ${m.loadAverageAfter.toFixed(2)} after`, "");
+  out.push(
+    `## rrpc-hub bench (${rep.mode}), ${rep.date}`,
+    "",
+    `${m.cpu} × ${m.cores}, ${fmtBytes(m.memoryBytes)}, Node ${m.node}, ${m.os}; load average ${m.loadAverageBefore.toFixed(2)} before, ${m.loadAverageAfter.toFixed(2)} after`,
+    "",
+  );
   for (const broker of [...new Set(rep.table.map((c) => c.broker))]) {
     out.push(`### ${broker === "embedded" ? "Embedded broker (aedes)" : "Mosquitto"}`, "");
     const rows = rep.table
@@ -183,7 +194,10 @@ export function printReport(rep: Report): void {
         c.rounds.length > 1 ? c.rounds.map(fmtRate).join(" / ") : "",
         c.failures ? String(c.failures) : "",
       ]);
-    out.push(markdownTable(["row", "devices", "in flight", "calls/s", "p50 ms", "p95 ms", "p99 ms", "ratio", "rounds calls/s", "failures"], rows), "");
+    out.push(
+      markdownTable(["row", "devices", "in flight", "calls/s", "p50 ms", "p95 ms", "p99 ms", "ratio", "rounds calls/s", "failures"], rows),
+      "",
+    );
   }
   const r = rep.ratios;
   out.push(
@@ -196,24 +210,50 @@ export function printReport(rep: Report): void {
         ["engine-colocated ÷ floor, lowest", ratioText(r.engineColocatedVsFloor)],
         ["http ÷ bare-http, lowest", ratioText(r.httpVsBare)],
         ["tencent ÷ bare-http, lowest", ratioText(r.tencentVsBare)],
-        ...Object.entries(r.byBroker).map(([b, x]) => [`  ${b}: engine / colocated / http`, `${ratioText(x.engineVsFloor)} / ${ratioText(x.engineColocatedVsFloor)} / ${ratioText(x.httpVsBare)}`]),
+        ...Object.entries(r.byBroker).map(([b, x]) => [
+          `  ${b}: engine / colocated / http`,
+          `${ratioText(x.engineVsFloor)} / ${ratioText(x.engineColocatedVsFloor)} / ${ratioText(x.httpVsBare)}`,
+        ]),
         ["best http calls/s", rep.httpCallsPerSecond === null ? "-" : fmtRate(rep.httpCallsPerSecond)],
         ["RSS per 1,000 idle devices (embedded, broker + hub)", rep.rssBytesPer1000Devices === null ? "-" : fmtBytes(rep.rssBytesPer1000Devices)],
         [
           "hub's own cost per idle device (embedded − bare aedes: heap / settled RSS)",
           rep.hubBytesPerDevice ? `${fmtBytes(rep.hubBytesPerDevice.heap)} / ${fmtBytes(rep.hubBytesPerDevice.settledRss)}` : "-",
         ],
-        ["broker + hub RSS with the idle devices (embedded, settled)", rep.settledRssWithDevices === null ? "-" : fmtBytes(rep.settledRssWithDevices)],
-        ["production server RSS with the idle devices (npm start, as is)", rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices)],
-        ["timeout lateness p99 (embedded, trace / caller)", `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`],
-        ["live timeline in Chromium, messages/s ingested (÷ offered)", rep.ui ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)})` : "-"],
+        [
+          "broker + hub RSS with the idle devices (embedded, settled)",
+          rep.settledRssWithDevices === null ? "-" : fmtBytes(rep.settledRssWithDevices),
+        ],
+        [
+          "production server RSS with the idle devices (npm start, as is)",
+          rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices),
+        ],
+        [
+          "timeout lateness p99 (embedded, trace / caller)",
+          `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`,
+        ],
+        [
+          "live timeline in Chromium, messages/s ingested (÷ offered)",
+          rep.ui ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)})` : "-",
+        ],
       ],
     ),
     "",
     "### Memory: idle devices connected and subscribed",
     "",
     markdownTable(
-      ["broker", "devices", "broker+hub RSS before", "after", "per device", "settled before", "after", "per device", "heap per device", "device processes RSS"],
+      [
+        "broker",
+        "devices",
+        "broker+hub RSS before",
+        "after",
+        "per device",
+        "settled before",
+        "after",
+        "per device",
+        "heap per device",
+        "device processes RSS",
+      ],
       rep.memory
         .flatMap((x) => (x.baseline ? [x.baseline, x] : [x]))
         .map((x) => [
@@ -256,7 +296,19 @@ export function printReport(rep: Report): void {
       "",
       markdownTable(
         ["browser", "calls (rows)", "offered/s", "sent", "counted", "seconds", "messages/s", "÷ offered", "complete"],
-        [[u.browser, String(u.calls), fmtRate(u.offeredPerSecond), String(u.sent), String(u.counted), u.elapsedS.toFixed(2), fmtRate(u.messagesPerSecond), ratioText(u.ratio), u.complete ? "yes" : "NO"]],
+        [
+          [
+            u.browser,
+            String(u.calls),
+            fmtRate(u.offeredPerSecond),
+            String(u.sent),
+            String(u.counted),
+            u.elapsedS.toFixed(2),
+            fmtRate(u.messagesPerSecond),
+            ratioText(u.ratio),
+            u.complete ? "yes" : "NO",
+          ],
+        ],
       ),
       "",
     );

@@ -80,7 +80,8 @@ export class Ledger {
     const t = checkTerminal(c, "API answer", this.v);
     if (t === null) return;
     const status = c.status as TerminalStatus;
-    if (httpStatus !== httpStatusFor(status)) this.v.add("API answer: HTTP status does not match the call's status", `${c.processId}: ${httpStatus} for ${status}`);
+    if (httpStatus !== httpStatusFor(status))
+      this.v.add("API answer: HTTP status does not match the call's status", `${c.processId}: ${httpStatus} for ${status}`);
     if (this.calls.has(c.messageId)) this.v.add("API answer: processId answered twice", c.processId);
     this.calls.set(c.messageId, fingerprint(c, t));
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
@@ -97,7 +98,8 @@ export class Ledger {
     if (t === null) return null;
     const theirs = fingerprint(c, t);
     for (const k of ["status", "endedAt", "terminalT", "reply"] as const) {
-      if (mine[k] !== theirs[k]) this.v.add(`${where}: ${k} differs from the API answer`, `${c.processId}: ${String(mine[k])} vs ${String(theirs[k])}`);
+      if (mine[k] !== theirs[k])
+        this.v.add(`${where}: ${k} differs from the API answer`, `${c.processId}: ${String(mine[k])} vs ${String(theirs[k])}`);
     }
     return theirs.status;
   }

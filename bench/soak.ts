@@ -311,14 +311,18 @@ async function main(): Promise<void> {
           soakFromSample = rss.count;
           warmupCalls = caller.made;
           soakStarted = now;
-          log(`warm-up done: ${caller.made} calls in ${((now - warmStarted) / 1000).toFixed(0)} s${rss.settled() ? "" : " (RSS still growing)"}; server RSS ${fmtBytes(rssWarm)}`);
+          log(
+            `warm-up done: ${caller.made} calls in ${((now - warmStarted) / 1000).toFixed(0)} s${rss.settled() ? "" : " (RSS still growing)"}; server RSS ${fmtBytes(rssWarm)}`,
+          );
         }
         if (phase === "soak" && (caller.made - warmupCalls >= o.calls || now - soakStarted >= o.seconds * 1000)) return;
         await caller.one();
         if (performance.now() - last >= 5000) {
           last = performance.now();
           const s = (last - warmStarted) / 1000;
-          log(`  ${s.toFixed(0)} s ${phase}: ${caller.made} calls (${(caller.made / s).toFixed(0)}/s), ${JSON.stringify(caller.httpStatuses)}, RSS ${fmtBytes(rss.last)}`);
+          log(
+            `  ${s.toFixed(0)} s ${phase}: ${caller.made} calls (${(caller.made / s).toFixed(0)}/s), ${JSON.stringify(caller.httpStatuses)}, RSS ${fmtBytes(rss.last)}`,
+          );
         }
       }
     };
@@ -344,7 +348,9 @@ async function main(): Promise<void> {
     // A leak shows as growth. RSS that fell (V8 gave memory back) is reported in the summary, not counted.
     if (rssEnd > rssWarm * 1.1) v.add("server RSS grew more than 10% after the warm-up", `${fmtBytes(rssWarm)} → ${fmtBytes(rssEnd)}`);
 
-    log(`load done: ${caller.made - warmupCalls} calls in ${elapsed.toFixed(1)} s after the warm-up; verifying all ${caller.made} against the store…`);
+    log(
+      `load done: ${caller.made - warmupCalls} calls in ${elapsed.toFixed(1)} s after the warm-up; verifying all ${caller.made} against the store…`,
+    );
     const store = await verifyStore(http, ledger, v, o.verifySample);
     const errors = serverLines(server).filter((l) => l.includes('"level":"error"'));
     for (const e of errors) v.add("error logged by the server", e.slice(0, 300));
@@ -480,7 +486,12 @@ function printSummary(r: {
     ["refused without a call", list(r.refusals) || "0"],
     ["soak duration, calls/s", `${r.elapsed.toFixed(1)} s, ${((r.made - r.warmupCalls) / r.elapsed).toFixed(0)}/s`],
     ["HTTP statuses", list(r.httpStatuses)],
-    ["calls per state (API = store)", states.map((s) => `${s} ${r.ledger.byStatus[s] ?? 0}${r.ledger.byStatus[s] === r.store.byStatus[s] ? "" : ` ≠ ${r.store.byStatus[s] ?? 0}`}`).join(", ")],
+    [
+      "calls per state (API = store)",
+      states
+        .map((s) => `${s} ${r.ledger.byStatus[s] ?? 0}${r.ledger.byStatus[s] === r.store.byStatus[s] ? "" : ` ≠ ${r.store.byStatus[s] ?? 0}`}`)
+        .join(", "),
+    ],
     ["states add up (API / store / made)", `${sumApi} / ${sumStore} / ${r.made}`],
     ["store: pages read, sampled by id", `${r.store.pages} pages, ${r.store.sampled} calls`],
     ["store: extra events", ["late_reply", "duplicate_reply", "foreign_reply"].map((e) => `${e} ${r.store.events[e] ?? 0}`).join(", ")],
@@ -490,7 +501,10 @@ function printSummary(r: {
       "server RSS: after warm-up → end of load (medians of 10 s)",
       `${fmtBytes(r.rssWarm)} → ${fmtBytes(r.rssEnd)} (${(((r.rssEnd - r.rssWarm) / r.rssWarm) * 100).toFixed(1)}%)`,
     ],
-    ["server RSS during the soak: lowest–highest; after the late replies", `${fmtBytes(r.rssRange[0])}–${fmtBytes(r.rssRange[1])}; ${fmtBytes(r.rssAfter)}`],
+    [
+      "server RSS during the soak: lowest–highest; after the late replies",
+      `${fmtBytes(r.rssRange[0])}–${fmtBytes(r.rssRange[1])}; ${fmtBytes(r.rssAfter)}`,
+    ],
     ["server error log lines", String(r.errors)],
     ["violations", String(r.v.total)],
   ];

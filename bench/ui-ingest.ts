@@ -70,7 +70,11 @@ export async function measureUiIngest(
     const rows = page.locator(ROWS);
     const windowRows = Math.min(spec.calls, WINDOW_ROWS);
     await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, [ROWS, windowRows] as const, { timeout: 60_000 });
-    if (spec.calls > WINDOW_ROWS) await page.getByTestId("timeline-more").filter({ hasText: `${spec.calls - WINDOW_ROWS} more not shown` }).waitFor({ timeout: 60_000 });
+    if (spec.calls > WINDOW_ROWS)
+      await page
+        .getByTestId("timeline-more")
+        .filter({ hasText: `${spec.calls - WINDOW_ROWS} more not shown` })
+        .waitFor({ timeout: 60_000 });
 
     const timeline = page.getByTestId("timeline");
     const messages = async () => Number(await timeline.getAttribute("data-messages"));
@@ -78,7 +82,9 @@ export async function measureUiIngest(
     const total = Math.round(spec.rate * spec.seconds);
     const reply = Buffer.from("again");
     const t0 = performance.now();
-    const stream = await pacedStream(spec.rate, total, (i) => sim.client.publish(replyTopic(productId, deviceName, made[i % made.length]!), reply, { qos: 0 }));
+    const stream = await pacedStream(spec.rate, total, (i) =>
+      sim.client.publish(replyTopic(productId, deviceName, made[i % made.length]!), reply, { qos: 0 }),
+    );
     const complete = await page
       .waitForFunction(
         (target) => Number(document.querySelector('[data-testid="timeline"]')?.getAttribute("data-messages")) >= target,

@@ -49,8 +49,8 @@ export function ApiKeys() {
         API keys
       </h1>
       <p className="max-w-3xl text-sm text-zinc-600 dark:text-zinc-400">
-        Programs authenticate with a key: Tencent&apos;s SDKs sign requests with it (SecretId/SecretKey), and the native API takes it as HTTP Basic
-        (<code>curl -u SecretId:SecretKey</code>). The SecretKey is shown once, when the key is created.
+        Programs authenticate with a key: Tencent&apos;s SDKs sign requests with it (SecretId/SecretKey), and the native API takes it as HTTP Basic (
+        <code>curl -u SecretId:SecretKey</code>). The SecretKey is shown once, when the key is created.
       </p>
       <form
         aria-label="Create API key"
@@ -71,10 +71,22 @@ export function ApiKeys() {
         }}
       >
         <div>
-          <label htmlFor={nameId} className="mb-1 block text-xs font-medium">Name (optional)</label>
-          <input id={nameId} value={name} onChange={(e) => setName(e.target.value)} placeholder="billing-service" className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900" />
+          <label htmlFor={nameId} className="mb-1 block text-xs font-medium">
+            Name (optional)
+          </label>
+          <input
+            id={nameId}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="billing-service"
+            className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          />
         </div>
-        <button type="submit" disabled={creating} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={creating}
+          className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
+        >
           Create key
         </button>
       </form>
@@ -86,49 +98,51 @@ export function ApiKeys() {
           {(["secretId", "secretKey"] as const).map((k) => (
             <div key={k} className="flex flex-wrap items-center gap-2">
               <span className="w-20 text-xs text-zinc-500">{k === "secretId" ? "SecretId" : "SecretKey"}</span>
-              <code className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900" data-testid={`created-${k}`}>{created[k]}</code>
+              <code className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900" data-testid={`created-${k}`}>
+                {created[k]}
+              </code>
               <CopyButton text={created[k]} label={`Copy ${k === "secretId" ? "SecretId" : "SecretKey"}`} />
             </div>
           ))}
-          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>Done</button>
+          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>
+            Done
+          </button>
         </div>
       )}
       <DataTable columns={KEY_COLUMNS} data-testid="keys">
-            {keys.map((k) => (
-              <Fragment key={k.secretId}>
-              <tr data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
-                <td className="px-2 py-1 font-mono text-xs">{k.secretId}</td>
-                <td className="px-2 py-1">{k.name ?? ""}</td>
-                <td className="px-2 py-1 text-xs">{when(k.createdAt)}</td>
-                <td className="px-2 py-1 text-xs">{when(k.lastUsedAt)}</td>
-                <td className="px-2 py-1 text-xs">{k.revokedAt ? `revoked ${when(k.revokedAt)}` : "active"}</td>
-                <td className="px-2 py-1 text-sm">
-                  {!k.revokedAt && (
-                    <button
-                      type="button"
-                      aria-label={`Revoke ${k.secretId}`}
-                      className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
-                      disabled={revoking === k.secretId}
-                      onClick={() => void revoke(k)}
-                    >
-                      Revoke
-                    </button>
-                  )}
+        {keys.map((k) => (
+          <Fragment key={k.secretId}>
+            <tr data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
+              <td className="px-2 py-1 font-mono text-xs">{k.secretId}</td>
+              <td className="px-2 py-1">{k.name ?? ""}</td>
+              <td className="px-2 py-1 text-xs">{when(k.createdAt)}</td>
+              <td className="px-2 py-1 text-xs">{when(k.lastUsedAt)}</td>
+              <td className="px-2 py-1 text-xs">{k.revokedAt ? `revoked ${when(k.revokedAt)}` : "active"}</td>
+              <td className="px-2 py-1 text-sm">
+                {!k.revokedAt && (
+                  <button
+                    type="button"
+                    aria-label={`Revoke ${k.secretId}`}
+                    className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
+                    disabled={revoking === k.secretId}
+                    onClick={() => void revoke(k)}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+            {revokeProblem?.secretId === k.secretId && (
+              <tr>
+                <td colSpan={KEY_COLUMNS.length} className="px-2 pb-2">
+                  <ErrorAlert error={revokeProblem.error} prefix={`Revoke ${k.secretId} failed`} />
                 </td>
               </tr>
-              {revokeProblem?.secretId === k.secretId && (
-                <tr>
-                  <td colSpan={KEY_COLUMNS.length} className="px-2 pb-2">
-                    <ErrorAlert error={revokeProblem.error} prefix={`Revoke ${k.secretId} failed`} />
-                  </td>
-                </tr>
-              )}
-              </Fragment>
-            ))}
-            {data && keys.length === 0 && (
-              <EmptyRow columns={KEY_COLUMNS.length}>No API keys yet.</EmptyRow>
             )}
-          </DataTable>
+          </Fragment>
+        ))}
+        {data && keys.length === 0 && <EmptyRow columns={KEY_COLUMNS.length}>No API keys yet.</EmptyRow>}
+      </DataTable>
     </section>
   );
 }

@@ -67,7 +67,11 @@ export function CallDetail({ processId }: { processId: string }) {
         .filter((e) => e.type === "late_reply" || e.type === "duplicate_reply")
         .map((e, i) =>
           typeof e.detail?.payloadBase64 === "string" ? (
-            <PayloadView key={i} payload={{ payloadBase64: e.detail.payloadBase64, ...textOf(e.detail.payloadBase64) }} label={`${HOP_LABEL[e.type]} at ${formatMs(e.t)}`} />
+            <PayloadView
+              key={i}
+              payload={{ payloadBase64: e.detail.payloadBase64, ...textOf(e.detail.payloadBase64) }}
+              label={`${HOP_LABEL[e.type]} at ${formatMs(e.t)}`}
+            />
           ) : null,
         )}
     </article>
@@ -135,7 +139,11 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
 
 function SendAgain({ call }: { call: CallJson }) {
   const router = useRouter();
-  const { run, busy, error: problem } = useAction(
+  const {
+    run,
+    busy,
+    error: problem,
+  } = useAction(
     async () => {
       const next = await sendCall({
         productId: call.productId,

@@ -19,7 +19,11 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
   return (
     <section aria-label="Call result" data-testid="call-result" className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
       <div className="flex flex-wrap items-center gap-3">
-        {call ? <StatusBadge status={call.status} /> : <span className="rounded bg-rose-100 px-2 py-0.5 text-xs text-rose-900 dark:bg-rose-900/60 dark:text-rose-100">not sent</span>}
+        {call ? (
+          <StatusBadge status={call.status} />
+        ) : (
+          <span className="rounded bg-rose-100 px-2 py-0.5 text-xs text-rose-900 dark:bg-rose-900/60 dark:text-rose-100">not sent</span>
+        )}
         {call && (
           <>
             <span className="text-sm">

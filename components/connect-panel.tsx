@@ -9,7 +9,10 @@ function Field({ label, value }: { label: string; value: string }) {
   return (
     <div className="flex flex-wrap items-center gap-2">
       <span className="w-24 text-xs text-zinc-500">{label}</span>
-      <code className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900" data-testid={`connect-${label.toLowerCase().replace(/\s+/g, "-")}`}>
+      <code
+        className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900"
+        data-testid={`connect-${label.toLowerCase().replace(/\s+/g, "-")}`}
+      >
         {value}
       </code>
       <CopyButton text={value} label={`Copy ${label.toLowerCase()}`} />
@@ -34,13 +37,17 @@ export function ConnectPanel({ productId, deviceName, secret }: { productId: str
       <Field label="Client id" value={data.clientId} />
       <Field label="Username" value={data.username} />
       <Field label="Password" value={data.password} />
-      <p className="text-xs text-zinc-500">This username/password pair is valid until {new Date(data.expiresAt).toLocaleDateString()}; each visit makes a new one.</p>
+      <p className="text-xs text-zinc-500">
+        This username/password pair is valid until {new Date(data.expiresAt).toLocaleDateString()}; each visit makes a new one.
+      </p>
       <div>
         <div className="mb-1 flex items-center gap-2">
           <span className="text-xs text-zinc-500">device_info.json (Tencent C SDK)</span>
           <CopyButton text={deviceInfo} label="Copy device_info.json" />
         </div>
-        <pre className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" data-testid="connect-device-info">{deviceInfo}</pre>
+        <pre className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" data-testid="connect-device-info">
+          {deviceInfo}
+        </pre>
       </div>
     </section>
   );

@@ -1,7 +1,11 @@
 export type Column = { label: string; align?: "right"; hidden?: boolean };
 
 /** The dashboard's tables: a scrolling frame, a header row from `columns`, the body as children. */
-export function DataTable({ columns, children, ...attrs }: { columns: Column[]; children: React.ReactNode } & Record<`data-${string}`, string | number>) {
+export function DataTable({
+  columns,
+  children,
+  ...attrs
+}: { columns: Column[]; children: React.ReactNode } & Record<`data-${string}`, string | number>) {
   return (
     <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
       <table className="w-full text-left text-sm" {...attrs}>
@@ -33,5 +37,13 @@ export function EmptyRow({ columns, children }: { columns: number; children: Rea
 
 /** Columns of a call list: the live timeline and the history. */
 export function callColumns(first: string): Column[] {
-  return [{ label: first }, { label: "processId" }, { label: "Device" }, { label: "Request" }, { label: "Reply" }, { label: "Status" }, { label: "RTT", align: "right" }];
+  return [
+    { label: first },
+    { label: "processId" },
+    { label: "Device" },
+    { label: "Request" },
+    { label: "Reply" },
+    { label: "Status" },
+    { label: "RTT", align: "right" },
+  ];
 }

@@ -63,89 +63,111 @@ export function DevicesTable() {
       <RegisterDevice />
       <ErrorAlert error={error} prefix="Cannot load devices" />
       <DataTable columns={DEVICE_COLUMNS} data-testid="devices">
-            {devices.map((d) => {
-              const key = deviceKey(d.productId, d.deviceName);
-              const online = snapshot.presence.get(key) ?? d.online;
-              const q = new URLSearchParams({ productId: d.productId, deviceName: d.deviceName }).toString();
-              return (
-                <Fragment key={key}>
-                <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
-                  <td className="px-2 py-1 font-medium">{d.productId}/{d.deviceName}</td>
-                  <td className="px-2 py-1 text-xs">
-                    {!d.registered ? <span className="text-zinc-500">not registered</span> : d.disabled ? <span className="text-rose-700 dark:text-rose-300">disabled</span> : "registered"}
-                  </td>
-                  <td className="px-2 py-1"><OnlineDot online={online} showLabel /></td>
-                  <td className="px-2 py-1">
-                    {d.lastCall ? (
-                      <span className="flex items-center gap-2">
-                        <StatusBadge status={d.lastCall.status} />
-                        <Link className="font-mono text-xs underline" href={`/calls/${d.lastCall.processId}`}>{d.lastCall.processId}</Link>
-                        <span className="text-xs text-zinc-500">{new Date(d.lastCall.at).toLocaleString()}</span>
-                      </span>
-                    ) : (
-                      <span className="text-zinc-500">never called</span>
-                    )}
-                  </td>
-                  <td className="px-2 py-1 text-right font-mono">{d.calls}</td>
-                  <td className="px-2 py-1 text-right font-mono">{d.successRate === null ? "—" : `${(d.successRate * 100).toFixed(1)}%`}</td>
-                  <td className="px-2 py-1 text-right font-mono">{formatMs(d.p50Ms)}</td>
-                  <td className="px-2 py-1 text-right font-mono">{formatMs(d.p95Ms)}</td>
-                  <td className="whitespace-nowrap px-2 py-1 text-sm">
-                    <span className="flex flex-wrap items-center gap-x-2">
-                      <Link className="underline" href={`/?${q}`}>Call</Link>
-                      <Link className="underline" href={`/history?${q}`}>History</Link>
-                      {d.registered && (
-                        <>
-                          <button type="button" className="underline" aria-expanded={open === key} aria-label={`Connect ${key}`} onClick={() => setOpen(open === key ? null : key)}>
-                            Connect
-                          </button>
-                          <button
-                            type="button"
-                            className="underline disabled:opacity-50"
-                            disabled={busy === key}
-                            aria-label={`${d.disabled ? "Enable" : "Disable"} ${key}`}
-                            onClick={() => void act(d, d.disabled ? "Enable" : "Disable")}
-                          >
-                            {d.disabled ? "Enable" : "Disable"}
-                          </button>
-                          <button
-                            type="button"
-                            className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
-                            disabled={busy === key}
-                            aria-label={`Delete ${key}`}
-                            onClick={() => {
-                              if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "Delete");
-                            }}
-                          >
-                            Delete
-                          </button>
-                        </>
-                      )}
+        {devices.map((d) => {
+          const key = deviceKey(d.productId, d.deviceName);
+          const online = snapshot.presence.get(key) ?? d.online;
+          const q = new URLSearchParams({ productId: d.productId, deviceName: d.deviceName }).toString();
+          return (
+            <Fragment key={key}>
+              <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
+                <td className="px-2 py-1 font-medium">
+                  {d.productId}/{d.deviceName}
+                </td>
+                <td className="px-2 py-1 text-xs">
+                  {!d.registered ? (
+                    <span className="text-zinc-500">not registered</span>
+                  ) : d.disabled ? (
+                    <span className="text-rose-700 dark:text-rose-300">disabled</span>
+                  ) : (
+                    "registered"
+                  )}
+                </td>
+                <td className="px-2 py-1">
+                  <OnlineDot online={online} showLabel />
+                </td>
+                <td className="px-2 py-1">
+                  {d.lastCall ? (
+                    <span className="flex items-center gap-2">
+                      <StatusBadge status={d.lastCall.status} />
+                      <Link className="font-mono text-xs underline" href={`/calls/${d.lastCall.processId}`}>
+                        {d.lastCall.processId}
+                      </Link>
+                      <span className="text-xs text-zinc-500">{new Date(d.lastCall.at).toLocaleString()}</span>
                     </span>
+                  ) : (
+                    <span className="text-zinc-500">never called</span>
+                  )}
+                </td>
+                <td className="px-2 py-1 text-right font-mono">{d.calls}</td>
+                <td className="px-2 py-1 text-right font-mono">{d.successRate === null ? "—" : `${(d.successRate * 100).toFixed(1)}%`}</td>
+                <td className="px-2 py-1 text-right font-mono">{formatMs(d.p50Ms)}</td>
+                <td className="px-2 py-1 text-right font-mono">{formatMs(d.p95Ms)}</td>
+                <td className="whitespace-nowrap px-2 py-1 text-sm">
+                  <span className="flex flex-wrap items-center gap-x-2">
+                    <Link className="underline" href={`/?${q}`}>
+                      Call
+                    </Link>
+                    <Link className="underline" href={`/history?${q}`}>
+                      History
+                    </Link>
+                    {d.registered && (
+                      <>
+                        <button
+                          type="button"
+                          className="underline"
+                          aria-expanded={open === key}
+                          aria-label={`Connect ${key}`}
+                          onClick={() => setOpen(open === key ? null : key)}
+                        >
+                          Connect
+                        </button>
+                        <button
+                          type="button"
+                          className="underline disabled:opacity-50"
+                          disabled={busy === key}
+                          aria-label={`${d.disabled ? "Enable" : "Disable"} ${key}`}
+                          onClick={() => void act(d, d.disabled ? "Enable" : "Disable")}
+                        >
+                          {d.disabled ? "Enable" : "Disable"}
+                        </button>
+                        <button
+                          type="button"
+                          className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
+                          disabled={busy === key}
+                          aria-label={`Delete ${key}`}
+                          onClick={() => {
+                            if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "Delete");
+                          }}
+                        >
+                          Delete
+                        </button>
+                      </>
+                    )}
+                  </span>
+                </td>
+              </tr>
+              {problem?.key === key && (
+                <tr>
+                  <td colSpan={DEVICE_COLUMNS.length} className="px-2 pb-2">
+                    <ErrorAlert error={problem.error} prefix={`${problem.action} ${key} failed`} />
                   </td>
                 </tr>
-                {problem?.key === key && (
-                  <tr>
-                    <td colSpan={DEVICE_COLUMNS.length} className="px-2 pb-2">
-                      <ErrorAlert error={problem.error} prefix={`${problem.action} ${key} failed`} />
-                    </td>
-                  </tr>
-                )}
-                {open === key && (
-                  <tr>
-                    <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
-                      <ConnectPanel productId={d.productId} deviceName={d.deviceName} />
-                    </td>
-                  </tr>
-                )}
-                </Fragment>
-              );
-            })}
-            {data && devices.length === 0 && (
-              <EmptyRow columns={DEVICE_COLUMNS.length}>No devices yet: register one above.</EmptyRow>
-            )}
-          </DataTable>
-      <p className="text-xs text-zinc-500">A device is online while it is subscribed to its request topic. RTT percentiles are over its last 100 successful calls.</p>
+              )}
+              {open === key && (
+                <tr>
+                  <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
+                    <ConnectPanel productId={d.productId} deviceName={d.deviceName} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          );
+        })}
+        {data && devices.length === 0 && <EmptyRow columns={DEVICE_COLUMNS.length}>No devices yet: register one above.</EmptyRow>}
+      </DataTable>
+      <p className="text-xs text-zinc-500">
+        A device is online while it is subscribed to its request topic. RTT percentiles are over its last 100 successful calls.
+      </p>
     </section>
   );
 }
@@ -155,7 +177,11 @@ function RegisterDevice() {
   const [productId, setProductId] = useState("");
   const [deviceName, setDeviceName] = useState("");
   const [created, setCreated] = useState<NewDevice | null>(null);
-  const { run, busy, error: problem } = useAction(async () => {
+  const {
+    run,
+    busy,
+    error: problem,
+  } = useAction(async () => {
     setCreated(await registerDevice(productId, deviceName));
     setDeviceName("");
   });
@@ -172,14 +198,28 @@ function RegisterDevice() {
         }}
       >
         <div>
-          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">Product ID</label>
-          <input id={ids.product} className={field} value={productId} onChange={(e) => setProductId(e.target.value.trim())} placeholder="AIRCOND001" />
+          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">
+            Product ID
+          </label>
+          <input
+            id={ids.product}
+            className={field}
+            value={productId}
+            onChange={(e) => setProductId(e.target.value.trim())}
+            placeholder="AIRCOND001"
+          />
         </div>
         <div>
-          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">Device name</label>
+          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">
+            Device name
+          </label>
           <input id={ids.device} className={field} value={deviceName} onChange={(e) => setDeviceName(e.target.value.trim())} placeholder="kitchen" />
         </div>
-        <button type="submit" disabled={fields.length > 0 || busy} className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={fields.length > 0 || busy}
+          className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
+        >
           Register device
         </button>
         {(productId || deviceName) && fields.length > 0 && <span className="text-xs text-zinc-500">{fields.map((f) => f.message).join("; ")}</span>}
@@ -188,10 +228,16 @@ function RegisterDevice() {
       {created && (
         <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-device">
           <p className="text-sm">
-            Registered <strong>{created.productId}/{created.deviceName}</strong>. Copy its secret now: it is not shown again.
+            Registered{" "}
+            <strong>
+              {created.productId}/{created.deviceName}
+            </strong>
+            . Copy its secret now: it is not shown again.
           </p>
           <ConnectPanel productId={created.productId} deviceName={created.deviceName} secret={created.secret} />
-          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>Done</button>
+          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>
+            Done
+          </button>
         </div>
       )}
     </div>

@@ -19,7 +19,13 @@ function toIso(local: string): string | undefined {
 }
 
 export function History({ initial }: { initial: CallsFilter }) {
-  const [form, setForm] = useState({ productId: initial.productId ?? "", deviceName: initial.deviceName ?? "", status: initial.status ?? "", from: "", to: "" });
+  const [form, setForm] = useState({
+    productId: initial.productId ?? "",
+    deviceName: initial.deviceName ?? "",
+    status: initial.status ?? "",
+    from: "",
+    to: "",
+  });
   const [filter, setFilter] = useState<CallsFilter>(initial);
   const { data, error, size, setSize, isValidating, mutate } = useCallPages(filter);
   const calls = data?.flatMap((p) => p.calls) ?? [];
@@ -47,68 +53,122 @@ export function History({ initial }: { initial: CallsFilter }) {
         }}
       >
         <div>
-          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">Product ID</label>
+          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">
+            Product ID
+          </label>
           <input id={ids.product} className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
         </div>
         <div>
-          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">Device</label>
+          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">
+            Device
+          </label>
           <input id={ids.device} className={field} value={form.deviceName} onChange={(e) => setForm({ ...form, deviceName: e.target.value })} />
         </div>
         <div>
-          <label htmlFor={ids.status} className="mb-1 block text-xs font-medium">Status</label>
-          <select id={ids.status} className={field} value={form.status} onChange={(e) => setForm({ ...form, status: e.target.value as CallStatus | "" })}>
+          <label htmlFor={ids.status} className="mb-1 block text-xs font-medium">
+            Status
+          </label>
+          <select
+            id={ids.status}
+            className={field}
+            value={form.status}
+            onChange={(e) => setForm({ ...form, status: e.target.value as CallStatus | "" })}
+          >
             <option value="">Any</option>
             {CALL_STATUSES.map((s) => (
-              <option key={s} value={s}>{s}</option>
+              <option key={s} value={s}>
+                {s}
+              </option>
             ))}
           </select>
         </div>
         <div>
-          <label htmlFor={ids.from} className="mb-1 block text-xs font-medium">From</label>
-          <input id={ids.from} type="datetime-local" step={1} className={field} value={form.from} onChange={(e) => setForm({ ...form, from: e.target.value })} />
+          <label htmlFor={ids.from} className="mb-1 block text-xs font-medium">
+            From
+          </label>
+          <input
+            id={ids.from}
+            type="datetime-local"
+            step={1}
+            className={field}
+            value={form.from}
+            onChange={(e) => setForm({ ...form, from: e.target.value })}
+          />
         </div>
         <div>
-          <label htmlFor={ids.to} className="mb-1 block text-xs font-medium">To</label>
-          <input id={ids.to} type="datetime-local" step={1} className={field} value={form.to} onChange={(e) => setForm({ ...form, to: e.target.value })} />
+          <label htmlFor={ids.to} className="mb-1 block text-xs font-medium">
+            To
+          </label>
+          <input
+            id={ids.to}
+            type="datetime-local"
+            step={1}
+            className={field}
+            value={form.to}
+            onChange={(e) => setForm({ ...form, to: e.target.value })}
+          />
         </div>
-        <button type="submit" className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">
+        <button
+          type="submit"
+          className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
+        >
           Apply filters
         </button>
         <button type="button" onClick={() => void mutate()} className="rounded border border-zinc-300 px-3 py-1.5 text-sm dark:border-zinc-700">
           Refresh
         </button>
         <span className="ml-auto flex gap-2 text-sm">
-          <a className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700" href={`/api/calls/export?${callsQuery(filter, { format: "csv" })}`} download>
+          <a
+            className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700"
+            href={`/api/calls/export?${callsQuery(filter, { format: "csv" })}`}
+            download
+          >
             Export CSV
           </a>
-          <a className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700" href={`/api/calls/export?${callsQuery(filter, { format: "json" })}`} download data-query={exportQuery}>
+          <a
+            className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700"
+            href={`/api/calls/export?${callsQuery(filter, { format: "json" })}`}
+            download
+            data-query={exportQuery}
+          >
             Export JSON
           </a>
         </span>
       </form>
       <ErrorAlert error={error} prefix="Cannot load history" />
       <DataTable columns={callColumns("Started")} data-testid="history">
-            {calls.map((c) => (
-              <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
-                <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500">{new Date(c.startedAt).toLocaleString()}</td>
-                <td className="px-2 py-1 font-mono text-xs">
-                  <Link className="underline" href={`/calls/${c.processId}`}>{c.processId}</Link>
-                </td>
-                <td className="whitespace-nowrap px-2 py-1">{c.productId}/{c.deviceName}</td>
-                <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.request.payloadText ?? `base64:${c.request.payloadBase64}`}</td>
-                <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.reply ? (c.reply.payloadText ?? `base64:${c.reply.payloadBase64}`) : ""}</td>
-                <td className="px-2 py-1"><StatusBadge status={c.status} /></td>
-                <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-xs">{formatMs(c.rttMs)}</td>
-              </tr>
-            ))}
-            {data && calls.length === 0 && (
-              <EmptyRow columns={7}>No calls match these filters.</EmptyRow>
-            )}
-          </DataTable>
+        {calls.map((c) => (
+          <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
+            <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500">{new Date(c.startedAt).toLocaleString()}</td>
+            <td className="px-2 py-1 font-mono text-xs">
+              <Link className="underline" href={`/calls/${c.processId}`}>
+                {c.processId}
+              </Link>
+            </td>
+            <td className="whitespace-nowrap px-2 py-1">
+              {c.productId}/{c.deviceName}
+            </td>
+            <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.request.payloadText ?? `base64:${c.request.payloadBase64}`}</td>
+            <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">
+              {c.reply ? (c.reply.payloadText ?? `base64:${c.reply.payloadBase64}`) : ""}
+            </td>
+            <td className="px-2 py-1">
+              <StatusBadge status={c.status} />
+            </td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-xs">{formatMs(c.rttMs)}</td>
+          </tr>
+        ))}
+        {data && calls.length === 0 && <EmptyRow columns={7}>No calls match these filters.</EmptyRow>}
+      </DataTable>
       <div className="flex items-center gap-3 text-sm">
         <span className="text-zinc-500">{calls.length} calls shown</span>
         {hasMore && (
-          <button type="button" disabled={isValidating} onClick={() => void setSize(size + 1)} className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700">
+          <button
+            type="button"
+            disabled={isValidating}
+            onClick={() => void setSize(size + 1)}
+            className="rounded border border-zinc-300 px-3 py-1.5 dark:border-zinc-700"
+          >
             {isValidating ? "Loading…" : "Load more"}
           </button>
         )}

@@ -9,7 +9,11 @@ import { ErrorAlert } from "./error-alert";
 export function LoginForm() {
   const ids = { user: useId(), password: useId() };
   const router = useRouter();
-  const { run, busy, error: problem } = useAction(async (form: FormData) => {
+  const {
+    run,
+    busy,
+    error: problem,
+  } = useAction(async (form: FormData) => {
     await signIn(String(form.get("user") ?? ""), String(form.get("password") ?? ""));
     // Back to the page that sent us here (?next=/history?…), if it is one of this site's.
     router.replace(safeNext(new URLSearchParams(window.location.search).get("next"), window.location.origin));
@@ -25,15 +29,37 @@ export function LoginForm() {
       }}
     >
       <div>
-        <label htmlFor={ids.user} className="mb-1 block text-sm font-medium">User</label>
-        <input id={ids.user} name="user" autoComplete="username" required defaultValue="admin" className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900" />
+        <label htmlFor={ids.user} className="mb-1 block text-sm font-medium">
+          User
+        </label>
+        <input
+          id={ids.user}
+          name="user"
+          autoComplete="username"
+          required
+          defaultValue="admin"
+          className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
+        />
       </div>
       <div>
-        <label htmlFor={ids.password} className="mb-1 block text-sm font-medium">Password</label>
-        <input id={ids.password} name="password" type="password" autoComplete="current-password" required className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900" />
+        <label htmlFor={ids.password} className="mb-1 block text-sm font-medium">
+          Password
+        </label>
+        <input
+          id={ids.password}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
+        />
       </div>
       <ErrorAlert error={problem} />
-      <button type="submit" disabled={busy} className="w-full rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50">
+      <button
+        type="submit"
+        disabled={busy}
+        className="w-full rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
+      >
         {busy ? "Signing in…" : "Sign in"}
       </button>
     </form>

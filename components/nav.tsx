@@ -50,7 +50,11 @@ export function Nav() {
 
 function SignOut({ user }: { user: string }) {
   const router = useRouter();
-  const { run, busy, error: problem } = useAction(async () => {
+  const {
+    run,
+    busy,
+    error: problem,
+  } = useAction(async () => {
     await signOut();
     router.replace("/login");
   });

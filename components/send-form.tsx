@@ -15,7 +15,13 @@ type Mode = "text" | "json" | "base64";
 const STORAGE_KEY = "rrpc-hub.send-form";
 
 type Draft = { productId: string; deviceName: string; payload: string; mode: Mode; timeoutMs: string };
-const DEFAULT_DRAFT: Draft = { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed", mode: "text", timeoutMs: String(DEFAULT_TIMEOUT_MS) };
+const DEFAULT_DRAFT: Draft = {
+  productId: "AIRCOND001",
+  deviceName: "airConditioner1",
+  payload: "closed",
+  mode: "text",
+  timeoutMs: String(DEFAULT_TIMEOUT_MS),
+};
 
 function payloadProblem(mode: Mode, payload: string): string | null {
   if (mode === "json") {
@@ -53,7 +59,8 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   }, [initial]);
 
   const devices = useMemo(() => data?.devices ?? [], [data]);
-  const online = (p: string, d: string) => snapshot.presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
+  const online = (p: string, d: string) =>
+    snapshot.presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
   const products = useMemo(() => [...new Set(devices.map((d) => d.productId))], [devices]);
 
   const timeout = Number(draft.timeoutMs);
@@ -65,7 +72,12 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
       Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS ? undefined : `${MIN_TIMEOUT_MS}–${MAX_TIMEOUT_MS} ms`,
   };
   const valid = !Object.values(problems).some(Boolean);
-  const size = draft.mode === "base64" ? (isBase64(draft.payload.trim()) ? base64ToBytes(draft.payload.trim()).byteLength : 0) : utf8Bytes(draft.payload).byteLength;
+  const size =
+    draft.mode === "base64"
+      ? isBase64(draft.payload.trim())
+        ? base64ToBytes(draft.payload.trim()).byteLength
+        : 0
+      : utf8Bytes(draft.payload).byteLength;
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
@@ -151,7 +163,11 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
               {devices
                 .filter((d) => !draft.productId || d.productId === draft.productId)
                 .map((d) => (
-                  <option key={deviceKey(d.productId, d.deviceName)} value={d.deviceName} label={online(d.productId, d.deviceName) ? "● online" : "○ offline"} />
+                  <option
+                    key={deviceKey(d.productId, d.deviceName)}
+                    value={d.deviceName}
+                    label={online(d.productId, d.deviceName) ? "● online" : "○ offline"}
+                  />
                 ))}
             </datalist>
             {problems.deviceName && draft.deviceName && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{problems.deviceName}</p>}

@@ -32,9 +32,7 @@ export function Timeline() {
   const filtered = useMemo(() => {
     const needle = device.trim().toLowerCase();
     if (!needle && !status) return shown.rows;
-    return shown.rows.filter(
-      (r) => (!status || r.status === status) && (!needle || `${r.productId}/${r.deviceName}`.toLowerCase().includes(needle)),
-    );
+    return shown.rows.filter((r) => (!status || r.status === status) && (!needle || `${r.productId}/${r.deviceName}`.toLowerCase().includes(needle)));
   }, [shown, device, status]);
   const rows = filtered.slice(0, WINDOW_ROWS);
   const more = filtered.length - rows.length;
@@ -84,13 +82,13 @@ export function Timeline() {
         </div>
       </div>
       <DataTable columns={callColumns("Time")} data-testid="timeline" data-messages={snapshot.messages}>
-            {rows.map((r) => (
-              <Row key={r.processId} r={r} />
-            ))}
-            {rows.length === 0 && (
-              <EmptyRow columns={7}>No calls yet. Calls from this page, the HTTP API or any MQTT client appear here as they happen.</EmptyRow>
-            )}
-          </DataTable>
+        {rows.map((r) => (
+          <Row key={r.processId} r={r} />
+        ))}
+        {rows.length === 0 && (
+          <EmptyRow columns={7}>No calls yet. Calls from this page, the HTTP API or any MQTT client appear here as they happen.</EmptyRow>
+        )}
+      </DataTable>
       <p className="text-xs text-zinc-500" data-testid="timeline-more">
         {more > 0 && `${more} more not shown. `}
         {shown.dropped > 0 && `${shown.dropped} older calls dropped from memory; see History. `}

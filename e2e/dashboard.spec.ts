@@ -4,7 +4,10 @@ import { inBatches, pacedStream } from "../bench/common";
 
 const row = (page: import("@playwright/test").Page, processId: string) => page.locator(`[data-testid="timeline"] tr[data-process-id="${processId}"]`);
 
-test("sends `closed` to airConditioner1 and shows `ok`, the processId and the round trip; the timeline row turns to success", async ({ page, url }) => {
+test("sends `closed` to airConditioner1 and shows `ok`, the processId and the round trip; the timeline row turns to success", async ({
+  page,
+  url,
+}) => {
   await openConsole(page, url);
   await fillSendForm(page, "airConditioner1", "closed");
   await page.getByRole("button", { name: "Send command" }).click();
@@ -41,7 +44,11 @@ test("a second browser context opened before the call sees it appear live; so do
   await other.close();
 });
 
-test("a silent device shows pending, then timeout after its 4 s timeoutMs, live; a device that is not connected shows offline at once", async ({ page, url, device }) => {
+test("a silent device shows pending, then timeout after its 4 s timeoutMs, live; a device that is not connected shows offline at once", async ({
+  page,
+  url,
+  device,
+}) => {
   test.setTimeout(120_000);
   await device("silentOne", { silent: true });
   await openConsole(page, url);
@@ -134,7 +141,11 @@ test("history filters and CSV export return the calls just made", async ({ page,
   expect(csv).not.toContain("ghostDevice");
 });
 
-test("the timeline under a flood of 10,000 MQTT messages: counts them all, draws a window of 200 rows, a counter for the rest, and still filters", async ({ page, url, device }) => {
+test("the timeline under a flood of 10,000 MQTT messages: counts them all, draws a window of 200 rows, a counter for the rest, and still filters", async ({
+  page,
+  url,
+  device,
+}) => {
   // How fast the page ingests is measured by `npm run bench -- --only ui` (bench/ui-ingest.ts), never asserted.
   test.setTimeout(240_000);
   const flood = await device("floodTarget");
@@ -159,9 +170,7 @@ test("the timeline under a flood of 10,000 MQTT messages: counts them all, draws
   const before = Number(await timeline.getAttribute("data-messages"));
   await pacedStream(2000, total, (i) => flood.client.publish(`$rrpc/txd/${PRODUCT}/floodTarget/${made[i % made.length]}`, "again"));
   // The page also gets the hub's updates for these duplicate replies, so it counts at least `total`.
-  await expect
-    .poll(async () => Number(await timeline.getAttribute("data-messages")) - before, { timeout: 60_000 })
-    .toBeGreaterThanOrEqual(total);
+  await expect.poll(async () => Number(await timeline.getAttribute("data-messages")) - before, { timeout: 60_000 }).toBeGreaterThanOrEqual(total);
   await expect(page.locator('[data-testid="timeline"] tbody tr[data-process-id]')).toHaveCount(200);
   await expect(page.getByTestId("timeline-more")).toContainText("100 more not shown.");
   // Still interactive: a filter applies.

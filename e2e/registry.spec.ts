@@ -1,7 +1,11 @@
 import { startSimDevice } from "../lib/server/simulator/simulator";
 import { test, expect, seriousViolations, PRODUCT } from "./fixtures";
 
-test("register a device from the dashboard: the secret is shown once, the device connects with it, then disable and delete it", async ({ page, url, request }) => {
+test("register a device from the dashboard: the secret is shown once, the device connects with it, then disable and delete it", async ({
+  page,
+  url,
+  request,
+}) => {
   const name = `ui${Date.now() % 100000}`;
   await page.goto(url("/devices"));
   const form = page.getByRole("form", { name: "Register device" });
@@ -15,7 +19,11 @@ test("register a device from the dashboard: the secret is shown once, the device
   await expect(created.getByTestId("connect-client-id")).toHaveText(`${PRODUCT}${name}`);
   await expect(created.getByTestId("connect-username")).toHaveText(new RegExp(`^${PRODUCT}${name};\\d+;[A-Za-z0-9]{5};\\d+$`));
   await expect(created.getByTestId("connect-password")).toHaveText(/^[0-9a-f]{64};hmacsha256$/);
-  const info = JSON.parse((await created.getByTestId("connect-device-info").textContent())!) as { productId: string; deviceName: string; key_deviceinfo: { deviceSecret: string } };
+  const info = JSON.parse((await created.getByTestId("connect-device-info").textContent())!) as {
+    productId: string;
+    deviceName: string;
+    key_deviceinfo: { deviceSecret: string };
+  };
   expect(info).toMatchObject({ productId: PRODUCT, deviceName: name, key_deviceinfo: { deviceSecret: secret } });
 
   // The device logs in with what the page showed, and answers a call.

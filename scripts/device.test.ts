@@ -6,10 +6,14 @@ import { startServer, waitFor, type ServerHandle } from "../lib/server/testing/s
 const root = join(__dirname, "..");
 
 function runDevice(s: ServerHandle, args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "scripts", "device.ts"), "--url", `mqtt://127.0.0.1:${s.mqttPort}`, ...args], {
-    env: { ...process.env, RRPC_DB: s.dbPath },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "scripts", "device.ts"), "--url", `mqtt://127.0.0.1:${s.mqttPort}`, ...args],
+    {
+      env: { ...process.env, RRPC_DB: s.dbPath },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   proc.stdout?.on("data", (d) => (out += d));
   proc.stderr?.on("data", (d) => (out += d));

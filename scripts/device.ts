@@ -20,7 +20,8 @@ function secretFor(productId: string, deviceName: string, given: string | undefi
     const registry = new DeviceRegistry(db);
     const known = registry.getDeviceSecret(productId, deviceName);
     if (known) return known;
-    if (!register) throw new Error(`${productId}/${deviceName} is not registered: add --register, or register it on the Devices page and pass --secret`);
+    if (!register)
+      throw new Error(`${productId}/${deviceName} is not registered: add --register, or register it on the Devices page and pass --secret`);
     const { secret } = registry.createDevice(productId, deviceName);
     console.log(`registered ${productId}/${deviceName} in ${path}`);
     return secret;

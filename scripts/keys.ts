@@ -79,7 +79,13 @@ function main(argv: string[]): number {
 function printTable(rows: string[][]): void {
   const all = [["SecretId", "name", "created", "revoked", "last used"], ...rows];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const r of all)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 try {

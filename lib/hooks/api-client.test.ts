@@ -50,7 +50,10 @@ describe("api()", () => {
     await expect(api("GET", "/api/devices")).rejects.toMatchObject({ status: 502, code: "http_error", body: null });
     vi.stubGlobal("fetch", answer(500, JSON.stringify({ oops: 1 })));
     await expect(api("GET", "/api/devices")).rejects.toMatchObject({ status: 500, code: "http_error", body: null });
-    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))),
+    );
     await expect(api("GET", "/api/devices")).rejects.toMatchObject({ status: 0, code: "network_error" });
     vi.stubGlobal("fetch", answer(200, "<html>sign in</html>"));
     await expect(api("GET", "/api/devices")).rejects.toMatchObject({ status: 200, code: "invalid_response" });
@@ -82,7 +85,18 @@ describe("safeNext()", () => {
     expect(loginUrl("/")).toBe("/login");
   });
   it("refuses anything else", () => {
-    for (const bad of [null, undefined, "", "history", "//evil.test/x", "/\\evil.test", "/\t/evil.test", "https://evil.test/", "javascript:alert(1)", "/login?next=/"]) {
+    for (const bad of [
+      null,
+      undefined,
+      "",
+      "history",
+      "//evil.test/x",
+      "/\\evil.test",
+      "/\t/evil.test",
+      "https://evil.test/",
+      "javascript:alert(1)",
+      "/login?next=/",
+    ]) {
       expect(safeNext(bad, ORIGIN)).toBe("/");
     }
   });

@@ -40,7 +40,12 @@ export class ApiClientError extends Error {
 export function isApiErrorBody(x: unknown): x is ApiErrorBody {
   if (typeof x !== "object" || x === null) return false;
   const e = (x as { error?: unknown }).error;
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" && typeof (e as { message?: unknown }).message === "string";
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === "string" &&
+    typeof (e as { message?: unknown }).message === "string"
+  );
 }
 
 /** The message to show an operator for any thrown value. */

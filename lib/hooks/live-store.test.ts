@@ -4,7 +4,11 @@ import { LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, type LiveCallUpdate } from "../r
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hub = (u: Partial<LiveCallUpdate>[]) =>
-  enc(JSON.stringify(u.map((x) => ({ productId: "P1", deviceName: "d1", status: "pending", event: "requested", t: 0, at: 1000, timeoutMs: 4000, ...x }))));
+  enc(
+    JSON.stringify(
+      u.map((x) => ({ productId: "P1", deviceName: "d1", status: "pending", event: "requested", t: 0, at: 1000, timeoutMs: 4000, ...x })),
+    ),
+  );
 
 describe("LiveStore", () => {
   it("pairs a raw request and reply into one row by processId, newest first", () => {

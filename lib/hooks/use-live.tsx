@@ -90,7 +90,11 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     };
   }, [cfg, store, refreshCfg]);
 
-  const unavailable = cfgError ? "cannot load live settings" : cfg && !brokerUrl(cfg) ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)" : null;
+  const unavailable = cfgError
+    ? "cannot load live settings"
+    : cfg && !brokerUrl(cfg)
+      ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)"
+      : null;
   const value = useMemo(
     () => ({ store, subscribe, connection: unavailable ? ({ state: "unavailable", reconnects: 0, error: unavailable } as const) : connection }),
     [store, subscribe, connection, unavailable],
@@ -109,6 +113,10 @@ const EMPTY: LiveSnapshot = { rows: [], dropped: 0, messages: 0, presence: new M
 /** The live snapshot (rows newest first, presence) and the connection state. */
 export function useLive(): { snapshot: LiveSnapshot; connection: LiveConnection; store: LiveStore } {
   const { store, subscribe, connection } = useLiveContext();
-  const snapshot = useSyncExternalStore(subscribe, () => store.getSnapshot(), () => EMPTY);
+  const snapshot = useSyncExternalStore(
+    subscribe,
+    () => store.getSnapshot(),
+    () => EMPTY,
+  );
   return { snapshot, connection, store };
 }

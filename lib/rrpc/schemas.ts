@@ -11,12 +11,12 @@ export const createCallSchema = z.strictObject({
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 
-export const processIdParam = z.string().regex(/^[0-9]{1,16}$/, "must be a decimal processId").transform(Number);
+export const processIdParam = z
+  .string()
+  .regex(/^[0-9]{1,16}$/, "must be a decimal processId")
+  .transform(Number);
 
-const timeParam = z.union([
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-  z.coerce.number().int().nonnegative(),
-]);
+const timeParam = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int().nonnegative()]);
 
 /** GET /api/calls query string. */
 export const listCallsSchema = z.object({

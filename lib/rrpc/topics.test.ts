@@ -23,7 +23,16 @@ describe("topics", () => {
   it("parses request and reply topics and nothing else", () => {
     expect(parseRrpcTopic("$rrpc/txd/P1/dev/42")).toEqual({ direction: "reply", productId: "P1", deviceName: "dev", processId: "42" });
     expect(parseRrpcTopic("$rrpc/rxd/P1/dev/42")?.direction).toBe("request");
-    for (const t of ["$rrpc/txd/P1/dev", "$rrpc/txd/P1/dev/42/x", "$rrpc/abc/P1/dev/42", "rrpc/txd/P1/dev/42", "$rrpc/txd//dev/42", "$rrpc/txd/P1/dev/4a", "$rrpc/txd/P1/dev/042", "$rrpc/txd/P1/dev/"]) {
+    for (const t of [
+      "$rrpc/txd/P1/dev",
+      "$rrpc/txd/P1/dev/42/x",
+      "$rrpc/abc/P1/dev/42",
+      "rrpc/txd/P1/dev/42",
+      "$rrpc/txd//dev/42",
+      "$rrpc/txd/P1/dev/4a",
+      "$rrpc/txd/P1/dev/042",
+      "$rrpc/txd/P1/dev/",
+    ]) {
       expect(parseRrpcTopic(t), t).toBeNull();
     }
   });

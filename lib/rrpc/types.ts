@@ -1,28 +1,12 @@
 import type { PayloadView } from "./payload";
 
 /** Every call ends in exactly one of these. */
-export const TERMINAL_STATUSES = [
-  "success",
-  "timeout",
-  "offline",
-  "not_subscribed",
-  "broker_unavailable",
-  "busy",
-  "interrupted",
-] as const;
+export const TERMINAL_STATUSES = ["success", "timeout", "offline", "not_subscribed", "broker_unavailable", "busy", "interrupted"] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export type CallStatus = "pending" | TerminalStatus;
 export const CALL_STATUSES: readonly CallStatus[] = ["pending", ...TERMINAL_STATUSES];
 
-export type CallEventType =
-  | "requested"
-  | "published"
-  | "delivered"
-  | "replied"
-  | TerminalStatus
-  | "foreign_reply"
-  | "late_reply"
-  | "duplicate_reply";
+export type CallEventType = "requested" | "published" | "delivered" | "replied" | TerminalStatus | "foreign_reply" | "late_reply" | "duplicate_reply";
 
 export type CallEvent = {
   type: CallEventType;

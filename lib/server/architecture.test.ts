@@ -26,9 +26,11 @@ const isTest = (f: string) => /\.test\.tsx?$/.test(f);
 /** Relative and `@/` imports of a file, resolved to absolute paths (without extension). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^"';]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g)].map(
-    (m) => m[1] ?? m[2] ?? m[3]!,
-  );
+  const specs = [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^"';]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
   return specs.flatMap((s) => {
     if (s.startsWith("@/")) return [join(root, s.slice(2))];
     if (s.startsWith(".")) return [resolve(dirname(file), s)];
@@ -79,7 +81,11 @@ describe("the layout", () => {
         .filter((t) => (t.startsWith("pkg:") ? t !== "pkg:zod" : !t.startsWith(join(root, "lib", "rrpc"))))
         .map((t) => `${relative(root, f)} imports ${t.replace(root + "/", "")}`),
     );
-    const io = rrpc.filter((f) => /\b(fetch|require)\s*\(|\b(XMLHttpRequest|WebSocket|localStorage)\b|\bprocess\./.test(readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")));
+    const io = rrpc.filter((f) =>
+      /\b(fetch|require)\s*\(|\b(XMLHttpRequest|WebSocket|localStorage)\b|\bprocess\./.test(
+        readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ""),
+      ),
+    );
     expect(bad).toEqual([]);
     expect(io.map((f) => relative(root, f))).toEqual([]);
   });
@@ -87,7 +93,9 @@ describe("the layout", () => {
   it("the browser's code (app, components, lib/hooks) never imports server code", () => {
     const browser = ["app", "components", join("lib", "hooks")].flatMap((d) => files(join(root, d), source));
     expect(browser.length).toBeGreaterThan(10);
-    const bad = browser.filter((f) => importsOf(f).some((t) => t.startsWith(server) || t.startsWith(join(root, "server")))).map((f) => relative(root, f));
+    const bad = browser
+      .filter((f) => importsOf(f).some((t) => t.startsWith(server) || t.startsWith(join(root, "server"))))
+      .map((f) => relative(root, f));
     expect(bad).toEqual([]);
   });
 

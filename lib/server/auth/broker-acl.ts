@@ -31,7 +31,12 @@ const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(ne
  * key authentication and stay inside their own topics; the hub uses an internal credential; live
  * dashboards use short-lived tokens and may only watch.
  */
-export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSigner; hubClientPrefix: string; liveClientPrefix: string }): BrokerAccess {
+export function brokerAccess(opts: {
+  registry: DeviceLogins;
+  liveTokens: TokenSigner;
+  hubClientPrefix: string;
+  liveClientPrefix: string;
+}): BrokerAccess {
   const principals = new WeakMap<Client, Principal>();
   const hubPassword = randomBytes(24).toString("base64url");
 

@@ -67,12 +67,25 @@ describe("verifyDeviceLogin", () => {
   it("refuses a username that is not the client id's, and malformed fields", () => {
     const l = sdkLogin("AIRCOND001kitchen", SECRET, NEVER_EXPIRES, "sha256");
     expect(login({ ...l, clientId: "AIRCOND001other" })).toMatchObject({ reason: "not_authorized" });
-    for (const username of ["", "AIRCOND001kitchen", "AIRCOND001kitchen;12010126;aB3dE", "AIRCOND001kitchen;12010126;;1", "AIRCOND001kitchen;1;c;soon"]) {
+    for (const username of [
+      "",
+      "AIRCOND001kitchen",
+      "AIRCOND001kitchen;12010126;aB3dE",
+      "AIRCOND001kitchen;12010126;;1",
+      "AIRCOND001kitchen;1;c;soon",
+    ]) {
       expect(verifyDeviceLogin({ clientId: l.clientId, username, password: l.password, now: NOW, secretFor: registered }), username).toMatchObject({
         reason: "bad_credentials",
       });
     }
-    for (const password of ["", "abc", "abc;hmacsha256", `${"0".repeat(64)};hmacmd5`, `${"0".repeat(40)};hmacsha256`, `${"z".repeat(64)};hmacsha256`]) {
+    for (const password of [
+      "",
+      "abc",
+      "abc;hmacsha256",
+      `${"0".repeat(64)};hmacmd5`,
+      `${"0".repeat(40)};hmacsha256`,
+      `${"z".repeat(64)};hmacsha256`,
+    ]) {
       expect(login({ ...l, password }), password).toMatchObject({ reason: "bad_credentials" });
     }
     expect(verifyDeviceLogin({ clientId: l.clientId, username: undefined, password: undefined, now: NOW, secretFor: registered })).toMatchObject({
@@ -82,17 +95,47 @@ describe("verifyDeviceLogin", () => {
 
   it("resolves an ambiguous client id through the registry", () => {
     // "ABC12XY" reads as ABC12/XY, ABC1/2XY, ABC/12XY, AB/C12XY or A/BC12XY.
-    expect(clientIdSplits("ABC12XY").map((s) => `${s.productId}/${s.deviceName}`)).toEqual(["ABC12X/Y", "ABC12/XY", "ABC1/2XY", "ABC/12XY", "AB/C12XY", "A/BC12XY"]);
+    expect(clientIdSplits("ABC12XY").map((s) => `${s.productId}/${s.deviceName}`)).toEqual([
+      "ABC12X/Y",
+      "ABC12/XY",
+      "ABC1/2XY",
+      "ABC/12XY",
+      "AB/C12XY",
+      "A/BC12XY",
+    ]);
     const one = lookup({ "ABC/12XY": { secret: SECRET, disabled: false } });
-    expect(login(sdkLogin("ABC12XY", SECRET, NEVER_EXPIRES, "sha256"), { secretFor: one })).toMatchObject({ ok: true, productId: "ABC", deviceName: "12XY" });
+    expect(login(sdkLogin("ABC12XY", SECRET, NEVER_EXPIRES, "sha256"), { secretFor: one })).toMatchObject({
+      ok: true,
+      productId: "ABC",
+      deviceName: "12XY",
+    });
     // Two devices share the client id: the longest product id comes first, but the secret decides.
     const two = lookup({ "ABC1/2XY": { secret: OTHER, disabled: false }, "ABC/12XY": { secret: SECRET, disabled: false } });
-    expect(login(sdkLogin("ABC12XY", OTHER, NEVER_EXPIRES, "sha256"), { secretFor: two })).toMatchObject({ ok: true, productId: "ABC1", deviceName: "2XY" });
-    expect(login(sdkLogin("ABC12XY", SECRET, NEVER_EXPIRES, "sha256"), { secretFor: two })).toMatchObject({ ok: true, productId: "ABC", deviceName: "12XY" });
+    expect(login(sdkLogin("ABC12XY", OTHER, NEVER_EXPIRES, "sha256"), { secretFor: two })).toMatchObject({
+      ok: true,
+      productId: "ABC1",
+      deviceName: "2XY",
+    });
+    expect(login(sdkLogin("ABC12XY", SECRET, NEVER_EXPIRES, "sha256"), { secretFor: two })).toMatchObject({
+      ok: true,
+      productId: "ABC",
+      deviceName: "12XY",
+    });
   });
 
   it("never splits into a product id longer than 10 or with lower-case letters", () => {
-    expect(clientIdSplits("ABCDEFGHIJKLMdev").map((s) => s.productId)).toEqual(["ABCDEFGHIJ", "ABCDEFGHI", "ABCDEFGH", "ABCDEFG", "ABCDEF", "ABCDE", "ABCD", "ABC", "AB", "A"]);
+    expect(clientIdSplits("ABCDEFGHIJKLMdev").map((s) => s.productId)).toEqual([
+      "ABCDEFGHIJ",
+      "ABCDEFGHI",
+      "ABCDEFGH",
+      "ABCDEFG",
+      "ABCDEF",
+      "ABCDE",
+      "ABCD",
+      "ABC",
+      "AB",
+      "A",
+    ]);
     expect(clientIdSplits("abc")).toEqual([]);
     expect(clientIdSplits("A")).toEqual([]);
   });

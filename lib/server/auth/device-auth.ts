@@ -145,7 +145,6 @@ export function verifyDeviceLogin(input: DeviceLoginInput): DeviceLoginResult {
   };
 }
 
-
 export type DeviceCredentialOptions = {
   algorithm?: DeviceAuthAlgorithm;
   /** Unix seconds, or "never" (the C SDK's LONG_MAX; the default, so reconnects keep working). */

@@ -60,9 +60,17 @@ describe("with operator credentials", () => {
   });
 
   it("signs an operator in with a password (scrypt), with an HttpOnly SameSite session cookie, and out again", async () => {
-    const bad = await fetch(`${s.url}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin", password: "wrong" }) });
+    const bad = await fetch(`${s.url}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user: "admin", password: "wrong" }),
+    });
     expect(bad.status).toBe(401);
-    const ok = await fetch(`${s.url}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin", password: PASSWORD }) });
+    const ok = await fetch(`${s.url}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user: "admin", password: PASSWORD }),
+    });
     expect(ok.status).toBe(200);
     const setCookie = ok.headers.get("set-cookie")!;
     expect(setCookie).toMatch(/^rrpc_session=/);
@@ -72,7 +80,11 @@ describe("with operator credentials", () => {
 
     expect((await fetch(`${s.url}/`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${s.url}/api/calls`, { headers: { cookie } })).status).toBe(200);
-    const live = (await (await fetch(`${s.url}/api/live`, { headers: { cookie } })).json()) as { username: string; password: string; expiresAt: number };
+    const live = (await (await fetch(`${s.url}/api/live`, { headers: { cookie } })).json()) as {
+      username: string;
+      password: string;
+      expiresAt: number;
+    };
     expect(live.username).toBe("rrpc-live");
     expect(live.password.length).toBeGreaterThan(20);
     expect(live.expiresAt - Date.now()).toBeLessThanOrEqual(10 * 60 * 1000);

@@ -55,7 +55,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
     const after = before + delta;
     if (after <= 0) online.delete(key);
     else online.set(key, after);
-    if ((before === 0) !== (after <= 0)) {
+    if ((before === 0) !== after <= 0) {
       for (const l of presenceListeners) l({ productId: m[1]!, deviceName: m[2]! }, after > 0);
     }
   };

@@ -115,7 +115,15 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
   it("times out at its deadline, never before, even when its timer fires early", async () => {
     await device(env, "silent1", { silent: true });
     const clock = new ManualClock();
-    const hub = new Hub({ store: env.store, mqttUrl: env.url, broker: env.broker ?? undefined, maxInFlight: 10, maxPayloadBytes: 1024, defaultTimeoutMs: 4000, clock });
+    const hub = new Hub({
+      store: env.store,
+      mqttUrl: env.url,
+      broker: env.broker ?? undefined,
+      maxInFlight: 10,
+      maxPayloadBytes: 1024,
+      defaultTimeoutMs: 4000,
+      clock,
+    });
     try {
       await hub.start();
       let ended = false;
@@ -185,10 +193,7 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     const ok = await env.hub.call({ productId: P, deviceName: "twice1", payload: bytes("x") });
     expect(ok.status).toBe("success");
     expect(text(ok.reply)).toBe("first");
-    const dup = await waitFor(
-      () => env.store.get(ok.messageId)?.events.find((e) => e.type === "duplicate_reply"),
-      "duplicate_reply in the store",
-    );
+    const dup = await waitFor(() => env.store.get(ok.messageId)?.events.find((e) => e.type === "duplicate_reply"), "duplicate_reply in the store");
     expect(Buffer.from(String(dup.detail?.payloadBase64), "base64").toString()).toBe("second");
     expect(env.store.get(ok.messageId)?.status).toBe("success");
   });
@@ -344,7 +349,14 @@ describe("hub engine limits and broker loss", () => {
   it("fails with broker_unavailable when the broker was never reachable", async () => {
     const port = await freePort();
     const store = new Store(join(tempDir(), "rrpc.db"));
-    const hub = new Hub({ store, mqttUrl: `mqtt://127.0.0.1:${port}`, maxInFlight: 10, maxPayloadBytes: 1024, defaultTimeoutMs: 4000, connectWaitMs: 200 });
+    const hub = new Hub({
+      store,
+      mqttUrl: `mqtt://127.0.0.1:${port}`,
+      maxInFlight: 10,
+      maxPayloadBytes: 1024,
+      defaultTimeoutMs: 4000,
+      connectWaitMs: 200,
+    });
     try {
       await hub.start();
       const call = await hub.call({ productId: P, deviceName: "d", payload: bytes("x") });

@@ -185,11 +185,9 @@ export class Hub {
     if (state === "not_found") throw new DomainError("device_not_found", `device ${req.productId}/${req.deviceName} does not exist`);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
-      throw new DomainError(
-        "payload_too_large",
-        `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`,
-        [{ field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` }],
-      );
+      throw new DomainError("payload_too_large", `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`, [
+        { field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` },
+      ]);
     }
     return timeoutMs;
   }
@@ -197,10 +195,13 @@ export class Hub {
   /** Timers may fire a little early against the monotonic clock: never end a call before its deadline. */
   private arm(p: Pending): void {
     const left = p.deadline - this.clock.now();
-    p.timer = this.clock.setTimer(() => {
-      if (this.clock.now() >= p.deadline) this.settle(p, "timeout");
-      else this.arm(p);
-    }, Math.max(0, Math.ceil(left)));
+    p.timer = this.clock.setTimer(
+      () => {
+        if (this.clock.now() >= p.deadline) this.settle(p, "timeout");
+        else this.arm(p);
+      },
+      Math.max(0, Math.ceil(left)),
+    );
   }
 
   private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number): void {

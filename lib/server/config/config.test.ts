@@ -4,7 +4,15 @@ import { isLoopback, loadConfig } from "./config";
 describe("configuration", () => {
   it("defaults to loopback with no sign-in", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ httpHost: "127.0.0.1", httpPort: 3000, mqttPort: 1883, mqttWsPort: 8083, exposed: false, operator: null, simulator: true });
+    expect(c).toMatchObject({
+      httpHost: "127.0.0.1",
+      httpPort: 3000,
+      mqttPort: 1883,
+      mqttWsPort: 8083,
+      exposed: false,
+      operator: null,
+      simulator: true,
+    });
   });
 
   it("knows loopback addresses", () => {

@@ -3,9 +3,7 @@ import { hashPassword, isPasswordHash } from "../auth/tokens";
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 
 const port = z.coerce.number().int().min(0).max(65535);
-const flag = z
-  .enum(["0", "1", "true", "false", "yes", "no", "on", "off", ""])
-  .transform((v) => v === "" || ["1", "true", "yes", "on"].includes(v));
+const flag = z.enum(["0", "1", "true", "false", "yes", "no", "on", "off", ""]).transform((v) => v === "" || ["1", "true", "yes", "on"].includes(v));
 
 const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -17,14 +15,22 @@ const schema = z.object({
   MQTT_URL: z.string().url().optional(),
   RRPC_DB: z.string().min(1).default("./data/rrpc.db"),
   RRPC_SIMULATOR: flag.default(true),
-  RRPC_MAX_PAYLOAD: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  RRPC_MAX_PAYLOAD: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_MAX_PAYLOAD_BYTES),
   RRPC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
   RRPC_RETENTION_CALLS: z.coerce.number().int().min(1000).default(1_000_000),
   RRPC_DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
   MQTT_WS_PUBLIC_URL: z.string().url().optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
-  RRPC_BOOTSTRAP_KEY: z.string().regex(/^[^:]+:.+$/, "must be <SecretId>:<SecretKey>").optional(),
+  RRPC_BOOTSTRAP_KEY: z
+    .string()
+    .regex(/^[^:]+:.+$/, "must be <SecretId>:<SecretKey>")
+    .optional(),
   RRPC_OPERATOR_USER: z.string().min(1).default("admin"),
   RRPC_OPERATOR_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   RRPC_OPERATOR_PASSWORD_HASH: z.string().refine(isPasswordHash, "must be scrypt$N$r$p$salt$hash (npm run keys -- hash-password)").optional(),

@@ -21,8 +21,18 @@ describe("DeviceRegistry", () => {
     expect(r.createDevice("AIRCOND001", "other").secret).not.toBe(d.secret);
 
     const list = r.listDevices();
-    expect(list.map((x) => `${x.productId}/${x.deviceName}`)).toEqual(["AIRCOND001/bedroom", "AIRCOND001/kitchen", "AIRCOND001/other", "LAMP000001/hall:1_a-b"]);
-    expect(list[0]).toEqual({ productId: "AIRCOND001", deviceName: "bedroom", disabled: false, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(list.map((x) => `${x.productId}/${x.deviceName}`)).toEqual([
+      "AIRCOND001/bedroom",
+      "AIRCOND001/kitchen",
+      "AIRCOND001/other",
+      "LAMP000001/hall:1_a-b",
+    ]);
+    expect(list[0]).toEqual({
+      productId: "AIRCOND001",
+      deviceName: "bedroom",
+      disabled: false,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     expect(JSON.stringify(list)).not.toContain(d.secret);
     expect(r.listDevices({ productId: "LAMP000001" })).toHaveLength(1);
     expect(r.getDeviceSecret("AIRCOND001", "kitchen")).toBe(d.secret);
@@ -59,7 +69,6 @@ describe("DeviceRegistry", () => {
     expect(r.createDevice("AIRCOND001", "kitchen").secret).not.toBe(d.secret);
   });
 });
-
 
 describe("one SQLite file", () => {
   it("lives in the Store's SQLite file beside the calls, and survives reopening", () => {

@@ -13,11 +13,7 @@ function percentile(sorted: number[], p: number): number | null {
  * Registered devices and devices seen in calls, with live presence (`online` null when the
  * broker is external and cannot tell) and call statistics.
  */
-export function listDevices(
-  devices: DeviceRegistry,
-  store: Store,
-  online: { productId: string; deviceName: string }[] | null,
-): DeviceList {
+export function listDevices(devices: DeviceRegistry, store: Store, online: { productId: string; deviceName: string }[] | null): DeviceList {
   const key = (p: string, d: string) => `${p}/${d}`;
   const onlineKeys = online ? new Set(online.map((d) => key(d.productId, d.deviceName))) : null;
   const byKey = new Map<string, DeviceSummary>();

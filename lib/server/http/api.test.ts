@@ -19,7 +19,10 @@ async function post(s: ServerHandle, body: unknown, headers: Record<string, stri
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { error?: { code: string; message: string; fields?: { field: string }[] }; call?: CallJson } };
+  return {
+    status: r.status,
+    body: (await r.json()) as Record<string, unknown> & { error?: { code: string; message: string; fields?: { field: string }[] }; call?: CallJson },
+  };
 }
 
 async function get(s: ServerHandle, path: string) {
@@ -85,7 +88,11 @@ describe("HTTP API on the embedded broker", () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error?.code).toBe("invalid_request");
       expect(r.body.error?.message.length).toBeGreaterThan(0);
-      for (const f of fields) expect(r.body.error?.fields?.map((x) => x.field), JSON.stringify(body)).toContain(f);
+      for (const f of fields)
+        expect(
+          r.body.error?.fields?.map((x) => x.field),
+          JSON.stringify(body),
+        ).toContain(f);
       expect(r.body.call).toBeUndefined();
     }
     const wrongType = await post(s, "productId=x", { "content-type": "application/x-www-form-urlencoded" });
@@ -117,7 +124,11 @@ describe("HTTP API on the embedded broker", () => {
   it("409 device_disabled for a disabled device; enabled again it is offline", async () => {
     await registerDevice(s, PRODUCT, "sleeper");
     const patch = (disabled: boolean) =>
-      fetch(`${s.url}/api/devices/${PRODUCT}/sleeper`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ disabled }) });
+      fetch(`${s.url}/api/devices/${PRODUCT}/sleeper`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ disabled }),
+      });
     expect((await patch(true)).status).toBe(200);
     const r = await post(s, { productId: PRODUCT, deviceName: "sleeper", payload: "x" });
     expect(r.status).toBe(409);
@@ -166,7 +177,9 @@ describe("HTTP API on the embedded broker", () => {
     for (const c of pending) devices[0]!.client.publish(replyTopic(PRODUCT, "silent1", c.processId), `answer-${c.processId}`);
     const ended = await Promise.all(slow);
     expect(ended.map((x) => x.status)).toEqual([200, 200, 200]);
-    expect(ended.map((x) => `${x.body.processId} ${(x.body as unknown as CallJson).reply?.payloadText}`).sort()).toEqual(pending.map((c) => `${c.processId} answer-${c.processId}`).sort());
+    expect(ended.map((x) => `${x.body.processId} ${(x.body as unknown as CallJson).reply?.payloadText}`).sort()).toEqual(
+      pending.map((c) => `${c.processId} answer-${c.processId}`).sort(),
+    );
   });
 
   it("GET /api/calls: newest first, filtered, paged; GET one: 404 and 400", async () => {
@@ -182,7 +195,9 @@ describe("HTTP API on the embedded broker", () => {
 
     // The one call of this server that timed out: "504 timeout after timeoutMs".
     const timeouts = await get(s, `/api/calls?status=timeout&limit=500`);
-    expect((timeouts.body.calls as CallJson[]).map((c) => [c.deviceName, c.status, c.timeoutMs, c.request.payloadText])).toEqual([["silent1", "timeout", 300, "x"]]);
+    expect((timeouts.body.calls as CallJson[]).map((c) => [c.deviceName, c.status, c.timeoutMs, c.request.payloadText])).toEqual([
+      ["silent1", "timeout", 300, "x"],
+    ]);
 
     expect((await get(s, "/api/calls?status=exploded")).status).toBe(400);
     expect((await get(s, "/api/calls?limit=0")).body.error?.code).toBe("invalid_request");

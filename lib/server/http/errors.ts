@@ -64,7 +64,13 @@ export class HttpError extends Error {
   }
 }
 
-export function errorResponse(code: ErrorCode, message: string, fields?: FieldError[], call?: CallJson, headers?: Record<string, string>): HttpResponse {
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  fields?: FieldError[],
+  call?: CallJson,
+  headers?: Record<string, string>,
+): HttpResponse {
   const body: ApiErrorBody = { error: { code, message } };
   if (fields?.length) body.error.fields = fields;
   if (call) body.call = call;

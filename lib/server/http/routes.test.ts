@@ -7,7 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "./routes";
 import { startServer, type ServerHandle } from "../testing/servers";
 import { signTc3 } from "../tencent/tc3";
-import type { ApiKeyList, CallsPage, DeviceConnectInfo, DeviceInfo, DeviceList, Health, LiveConfig, NewApiKey, NewDevice, SessionInfo } from "../../rrpc/api";
+import type {
+  ApiKeyList,
+  CallsPage,
+  DeviceConnectInfo,
+  DeviceInfo,
+  DeviceList,
+  Health,
+  LiveConfig,
+  NewApiKey,
+  NewDevice,
+  SessionInfo,
+} from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
 
 const KEY = { secretId: "AKIDroutestest00000000000000000001", secretKey: "routesTestSecretKey0000000000001" };
@@ -17,13 +28,17 @@ const auth = { authorization: `Basic ${Buffer.from(`${KEY.secretId}:${KEY.secret
 let s: ServerHandle;
 const exercised = new Set<string>();
 
-async function call(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; anonymous?: boolean; route?: string } = {}) {
+async function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string>; anonymous?: boolean; route?: string } = {},
+) {
   exercised.add(`${method} ${opts.route ?? path.split("?")[0]}`);
   const headers: Record<string, string> = { ...(opts.anonymous ? {} : auth), ...opts.headers };
   if (opts.body !== undefined) headers["content-type"] ??= "application/json";
   const r = await fetch(`${s.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
   const text = await r.text();
-  return { status: r.status, headers: r.headers, text, json: <T,>() => JSON.parse(text) as T };
+  return { status: r.status, headers: r.headers, text, json: <T>() => JSON.parse(text) as T };
 }
 
 beforeAll(async () => {
@@ -37,8 +52,16 @@ describe("every API operation through the production server", () => {
   it("refuses anonymous callers on every route that needs one, and lets public ones through", async () => {
     for (const r of ROUTES) {
       if (r.path === "/") continue; // Tencent's API: its own signature check, below
-      const path = r.path.replace(":processId", "1000000000").replace(":productId", "AIRCOND001").replace(":deviceName", "x").replace(":secretId", "AKIDx");
-      const res = await fetch(`${s.url}${path}`, { method: r.method, headers: { "content-type": "application/json" }, body: r.method === "GET" || r.method === "DELETE" ? undefined : "{}" });
+      const path = r.path
+        .replace(":processId", "1000000000")
+        .replace(":productId", "AIRCOND001")
+        .replace(":deviceName", "x")
+        .replace(":secretId", "AKIDx");
+      const res = await fetch(`${s.url}${path}`, {
+        method: r.method,
+        headers: { "content-type": "application/json" },
+        body: r.method === "GET" || r.method === "DELETE" ? undefined : "{}",
+      });
       if (r.access === "caller") {
         expect(res.status, `${r.method} ${r.path}`).toBe(401);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
@@ -108,7 +131,10 @@ describe("every API operation through the production server", () => {
     const ok = await call("POST", "/api/session", { anonymous: true, body: { user: "admin", password: PASSWORD } });
     expect(ok.status).toBe(200);
     const cookie = ok.headers.get("set-cookie")!.split(";")[0]!;
-    expect((await call("GET", "/api/session", { anonymous: true, headers: { cookie } })).json<SessionInfo>()).toEqual({ required: true, user: "admin" });
+    expect((await call("GET", "/api/session", { anonymous: true, headers: { cookie } })).json<SessionInfo>()).toEqual({
+      required: true,
+      user: "admin",
+    });
     const live = await call("GET", "/api/live", { anonymous: true, headers: { cookie } });
     expect(live.json<LiveConfig>()).toMatchObject({ port: s.wsPort, path: "/mqtt", username: "rrpc-live" });
     const out = await call("DELETE", "/api/session", { anonymous: true, headers: { cookie } });
@@ -125,10 +151,26 @@ describe("every API operation through the production server", () => {
       const rawQuery = method === "GET" ? new URLSearchParams(params).toString() : "";
       const body = method === "GET" ? "" : JSON.stringify(params);
       const contentType = method === "GET" ? "application/x-www-form-urlencoded" : "application/json";
-      const authorization = signTc3({ method, host, contentType, body, rawQuery, timestamp, service: "iotcloud", secretId: KEY.secretId, secretKey: KEY.secretKey });
+      const authorization = signTc3({
+        method,
+        host,
+        contentType,
+        body,
+        rawQuery,
+        timestamp,
+        service: "iotcloud",
+        secretId: KEY.secretId,
+        secretKey: KEY.secretKey,
+      });
       const r = await fetch(`${s.url}/${rawQuery ? `?${rawQuery}` : ""}`, {
         method,
-        headers: { authorization, "content-type": contentType, "x-tc-action": "PublishRRPCMessage", "x-tc-version": "2021-04-08", "x-tc-timestamp": String(timestamp) },
+        headers: {
+          authorization,
+          "content-type": contentType,
+          "x-tc-action": "PublishRRPCMessage",
+          "x-tc-version": "2021-04-08",
+          "x-tc-timestamp": String(timestamp),
+        },
         body: body || undefined,
       });
       expect(r.status, method).toBe(200);

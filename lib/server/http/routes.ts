@@ -182,23 +182,21 @@ export const ROUTES: readonly Route[] = [
     handle: (_req, { rt }) =>
       json(200, liveConfig({ liveTokens: rt.liveTokens, wsPort: rt.broker?.wsPort ?? null, publicUrl: rt.config.mqttWsPublicUrl })),
   },
-  ...(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const).map(
-    (method): Route => ({
-      // Tencent Cloud API 3.0: `POST /` or `GET /?…` with X-TC-Action (docs/protocol.md,
-      // "Tencent API: PublishRRPCMessage"). The signature is the authentication; any other
-      // method is answered in Tencent's envelope too.
-      method,
-      path: "/",
-      access: "public",
-      when: isTencentRequest,
-      handle: async (req, { rt }) =>
-        handleTencent(req, {
-          call: (input) => rt.hub.call(input),
-          secretFor: (id) => rt.keys.secretFor(id),
-          onAuthenticated: (id) => rt.keys.markApiKeyUsed(id),
-        }),
-    }),
-  ),
+  ...(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const).map((method): Route => ({
+    // Tencent Cloud API 3.0: `POST /` or `GET /?…` with X-TC-Action (docs/protocol.md,
+    // "Tencent API: PublishRRPCMessage"). The signature is the authentication; any other
+    // method is answered in Tencent's envelope too.
+    method,
+    path: "/",
+    access: "public",
+    when: isTencentRequest,
+    handle: async (req, { rt }) =>
+      handleTencent(req, {
+        call: (input) => rt.hub.call(input),
+        secretFor: (id) => rt.keys.secretFor(id),
+        onAuthenticated: (id) => rt.keys.markApiKeyUsed(id),
+      }),
+  })),
 ];
 
 export function isTencentRequest(req: HttpRequest): boolean {

@@ -70,7 +70,6 @@ describe("ApiKeys", () => {
     expect(parseBootstrapKey(":key")).toBeNull();
     expect(parseBootstrapKey("id:")).toBeNull();
   });
-
 });
 
 describe("npm run keys", () => {

@@ -5,7 +5,14 @@ import { randomAlphanumeric } from "../core/random";
 
 export type { ApiKeyInfo, NewApiKey };
 
-type KeyRow = { secret_id: string; secret_key: string; name: string | null; created_at: number; revoked_at: number | null; last_used_at: number | null };
+type KeyRow = {
+  secret_id: string;
+  secret_key: string;
+  name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+};
 
 /** Tencent's SecretIds are "AKID" and 32 letters and digits; SecretKeys 32 letters and digits. */
 const SECRET_ID_PREFIX = "AKID";

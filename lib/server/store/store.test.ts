@@ -97,9 +97,7 @@ describe("store", () => {
 
   it("lists newest first with filters and a processId cursor", () => {
     const s = new Store(join(tempDir(), "list.db"));
-    const calls = Array.from({ length: 7 }, (_, i) =>
-      record(s, { deviceName: i % 2 ? "odd" : "even", status: i % 3 === 0 ? "timeout" : "success" }),
-    );
+    const calls = Array.from({ length: 7 }, (_, i) => record(s, { deviceName: i % 2 ? "odd" : "even", status: i % 3 === 0 ? "timeout" : "success" }));
     for (const c of calls) s.save(c);
     const page1 = s.list({ limit: 3 });
     expect(page1.map((c) => c.messageId)).toEqual([calls[6]!, calls[5]!, calls[4]!].map((c) => c.messageId));

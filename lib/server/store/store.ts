@@ -44,7 +44,6 @@ export type DeviceStats = {
 
 const STATS_RECENT = 100;
 
-
 type Row = {
   process_id: number;
   product_id: string;
@@ -209,7 +208,10 @@ export class Store {
     this.flush();
     if (f.productId === undefined && f.deviceName === undefined) {
       const { sql, args } = listQuery(f);
-      return this.db.prepare<(string | number)[], Row>(sql).all(...args).map(fromRow);
+      return this.db
+        .prepare<(string | number)[], Row>(sql)
+        .all(...args)
+        .map(fromRow);
     }
     const oldest = this.stmts.minId.get()?.m;
     if (oldest === null || oldest === undefined) return [];
@@ -252,9 +254,7 @@ export class Store {
   /** Deletes the oldest ended calls beyond the newest `keep`; returns how many went. */
   prune(keep: number): number {
     this.flush();
-    const cut = this.db
-      .prepare<[number], { process_id: number }>(`SELECT process_id FROM calls ORDER BY process_id DESC LIMIT 1 OFFSET ?`)
-      .get(keep);
+    const cut = this.db.prepare<[number], { process_id: number }>(`SELECT process_id FROM calls ORDER BY process_id DESC LIMIT 1 OFFSET ?`).get(keep);
     if (!cut) return 0;
     return this.db.prepare(`DELETE FROM calls WHERE process_id <= ? AND status != 'pending'`).run(cut.process_id).changes;
   }

@@ -20,7 +20,19 @@ describe("store writer thread", () => {
       for (let i = 0; i < n; i++) {
         const { processId, messageId } = s.allocateProcessId();
         ids.push(messageId);
-        s.save({ processId, messageId, productId: "PROD000001", deviceName: "d", source: "api", status: "success", request: Buffer.from(`r${i}`), timeoutMs: 4000, startedAt: Date.now(), endedAt: Date.now(), events: [{ type: "requested", t: 0 }] });
+        s.save({
+          processId,
+          messageId,
+          productId: "PROD000001",
+          deviceName: "d",
+          source: "api",
+          status: "success",
+          request: Buffer.from(`r${i}`),
+          timeoutMs: 4000,
+          startedAt: Date.now(),
+          endedAt: Date.now(),
+          events: [{ type: "requested", t: 0 }],
+        });
       }
     };
     make(500);

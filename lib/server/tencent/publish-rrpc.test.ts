@@ -235,23 +235,19 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(await codeOf(c.PublishRRPCMessage({ ProductId: "bad/id", DeviceName: "dev-limits", Payload: "x" }))).toBe("InvalidParameterValue");
     expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "a+b", Payload: "x" }))).toBe("InvalidParameterValue");
     expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "dev-limits" } as never))).toBe("MissingParameter");
-    expect(await codeOf(c.request("PublishRRPCMessage", { ProductId: P, DeviceName: "dev-limits", Payload: "x", Qos: 1 }))).toBe(
-      "UnknownParameter",
-    );
+    expect(await codeOf(c.request("PublishRRPCMessage", { ProductId: P, DeviceName: "dev-limits", Payload: "x", Qos: 1 }))).toBe("UnknownParameter");
   });
 
   it("AuthFailure.SignatureFailure, SecretIdNotFound (unknown or revoked) and SignatureExpire", async () => {
-    expect(await codeOf(sdkClient({ secretKey: "wrong" + key.secretKey.slice(5) }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe(
-      "AuthFailure.SignatureFailure",
-    );
+    expect(
+      await codeOf(sdkClient({ secretKey: "wrong" + key.secretKey.slice(5) }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" })),
+    ).toBe("AuthFailure.SignatureFailure");
     expect(
       await codeOf(sdkClient({ secretId: "AKIDunknownunknownunknownunknown12" }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" })),
     ).toBe("AuthFailure.SecretIdNotFound");
     const revoked = keys.createApiKey("to revoke");
     keys.revokeApiKey(revoked.secretId);
-    expect(await codeOf(sdkClient(revoked).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe(
-      "AuthFailure.SecretIdNotFound",
-    );
+    expect(await codeOf(sdkClient(revoked).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe("AuthFailure.SecretIdNotFound");
     // The SDK stamps requests with its own clock: run the server 10 minutes ahead instead.
     serverClockOffset = 600;
     expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe("AuthFailure.SignatureExpire");

@@ -42,12 +42,20 @@ afterAll(async () => {
 
 describe("PublishRRPCMessage through the official SDK", () => {
   it("returns MessageId = processId and PayloadBase64 of the device's reply; the call is in the hub's history", async () => {
-    for (const [version, reqMethod] of [["v20210408", "POST"], ["v20180614", "POST"], ["v20210408", "GET"]] as const) {
+    for (const [version, reqMethod] of [
+      ["v20210408", "POST"],
+      ["v20180614", "POST"],
+      ["v20210408", "GET"],
+    ] as const) {
       const r = await client({ version, reqMethod }).PublishRRPCMessage({ ProductId: P, DeviceName: "airConditioner1", Payload: "closed" });
       expect(r.PayloadBase64, `${version} ${reqMethod}`).toBe(Buffer.from("ok").toString("base64"));
       expect(Number.isSafeInteger(r.MessageId)).toBe(true);
       expect(r.RequestId).toMatch(/^[0-9a-f-]{36}$/);
-      const call = (await (await fetch(`${s.url}/api/calls/${r.MessageId}`)).json()) as { processId: string; status: string; request: { payloadText: string } };
+      const call = (await (await fetch(`${s.url}/api/calls/${r.MessageId}`)).json()) as {
+        processId: string;
+        status: string;
+        request: { payloadText: string };
+      };
       expect(call.processId).toBe(String(r.MessageId));
       expect(call.status).toBe("success");
       expect(call.request.payloadText).toBe("closed");
@@ -58,7 +66,9 @@ describe("PublishRRPCMessage through the official SDK", () => {
     const sdk = client();
     expect(await errorCode(sdk.PublishRRPCMessage({ ProductId: P, DeviceName: "parked", Payload: "x" }))).toBe("FailedOperation.DeviceOffline");
     expect(await errorCode(sdk.PublishRRPCMessage({ ProductId: P, DeviceName: "mute", Payload: "x" }))).toBe("FailedOperation.RRPCTimeout");
-    expect(await errorCode(sdk.PublishRRPCMessage({ ProductId: P, DeviceName: "nosuchdevice", Payload: "x" }))).toBe("ResourceNotFound.DeviceNotExist");
+    expect(await errorCode(sdk.PublishRRPCMessage({ ProductId: P, DeviceName: "nosuchdevice", Payload: "x" }))).toBe(
+      "ResourceNotFound.DeviceNotExist",
+    );
   });
 
   it("refuses a wrong SecretKey, an unknown SecretId and a timestamp 10 minutes old", async () => {

@@ -102,7 +102,9 @@ describe("verifyTc3", () => {
       f(r);
       return verify(r);
     };
-    expect(tamper((r) => (r.body = Buffer.from(r.body.toString().replace("closed", "opened"))))).toMatchObject({ code: "AuthFailure.SignatureFailure" });
+    expect(tamper((r) => (r.body = Buffer.from(r.body.toString().replace("closed", "opened"))))).toMatchObject({
+      code: "AuthFailure.SignatureFailure",
+    });
     expect(tamper((r) => (r.rawQuery = "a=1"))).toMatchObject({ code: "AuthFailure.SignatureFailure" });
     expect(tamper((r) => (r.method = "PUT"))).toMatchObject({ code: "AuthFailure.SignatureFailure" });
     expect(tamper((r) => (r.headers.host = "example.com"))).toMatchObject({ code: "AuthFailure.SignatureFailure" });

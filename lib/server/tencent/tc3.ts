@@ -33,9 +33,7 @@ export type Tc3VerifyInput = {
   path?: string;
 };
 
-export type Tc3Result =
-  | { ok: true; secretId: string; service: string; timestamp: number }
-  | { ok: false; code: Tc3ErrorCode; message: string };
+export type Tc3Result = { ok: true; secretId: string; service: string; timestamp: number } | { ok: false; code: Tc3ErrorCode; message: string };
 
 export type Tc3Authorization = {
   secretId: string;

@@ -164,7 +164,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
 }
 
 /** Registers a device through the server's API and answers with its secret. */
-export async function registerDevice(server: { url: string }, productId: string, deviceName: string, headers: Record<string, string> = {}): Promise<string> {
+export async function registerDevice(
+  server: { url: string },
+  productId: string,
+  deviceName: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const r = await fetch(`${server.url}/api/devices`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
