@@ -56,16 +56,16 @@ export const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Runs the steps the file has not had; refuses a file written by a newer hub. */
-export function migrate(db: Database.Database): { from: number; to: number } {
+export function migrate(db: Database.Database, steps: readonly string[] = MIGRATIONS): { from: number; to: number } {
   const from = db.pragma("user_version", { simple: true }) as number;
-  if (from > SCHEMA_VERSION) {
-    throw new Error(`rrpc-hub: the database is at schema version ${from}, newer than this hub's ${SCHEMA_VERSION}; upgrade the hub`);
+  if (from > steps.length) {
+    throw new Error(`rrpc-hub: the database is at schema version ${from}, newer than this hub's ${steps.length}; upgrade the hub`);
   }
-  for (let v = from; v < SCHEMA_VERSION; v++) {
+  for (let v = from; v < steps.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      db.exec(steps[v]!);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
-  return { from, to: SCHEMA_VERSION };
+  return { from, to: steps.length };
 }
