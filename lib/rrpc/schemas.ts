@@ -1,14 +1,26 @@
 import { z } from "zod";
+import { base64ToBytes, isBase64, utf8Bytes } from "./payload";
 import { CALL_STATUSES, type CallStatus } from "./types";
 
-/** POST /api/calls. Topic-level and size rules are the hub's (one place, every entry point). */
-export const createCallSchema = z.strictObject({
-  productId: z.string(),
-  deviceName: z.string(),
-  payload: z.string(),
-  encoding: z.enum(["utf8", "base64"]).default("utf8"),
-  timeoutMs: z.number().int().optional(),
-});
+/**
+ * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
+ * are the hub's (one place, every entry point).
+ */
+export const createCallSchema = z
+  .strictObject({
+    productId: z.string(),
+    deviceName: z.string(),
+    payload: z.string(),
+    encoding: z.enum(["utf8", "base64"]).default("utf8"),
+    timeoutMs: z.number().int().optional(),
+  })
+  .transform(({ payload, encoding, ...rest }, ctx) => {
+    if (encoding === "base64" && !isBase64(payload)) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: "not valid base64" });
+      return z.NEVER;
+    }
+    return { ...rest, payload: encoding === "base64" ? base64ToBytes(payload) : utf8Bytes(payload) };
+  });
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 
 export const processIdParam = z

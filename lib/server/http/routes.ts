@@ -14,7 +14,6 @@ import { SESSION_TTL_MS, sessionCookie } from "../auth/callers";
 import { sessionInfo, signIn } from "../auth/operator";
 import { callToJson } from "../core/call";
 import { exportCalls, getCall, listCalls } from "../calls/history";
-import { callDevice } from "../calls/service";
 import { deviceConnectInfo } from "../devices/connect";
 import { listDevices } from "../devices/summary";
 import { liveConfig } from "../live/access";
@@ -54,7 +53,7 @@ export const ROUTES: readonly Route[] = [
     access: "caller",
     handle: async (req, { rt }) => {
       const input = parse(createCallSchema, await readJson(req, maxCallBodyBytes(rt)));
-      return callResponse(callToJson(await callDevice(rt.hub, input, "api")));
+      return callResponse(callToJson(await rt.hub.call({ ...input, source: "api" })));
     },
   },
   {
