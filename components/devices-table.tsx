@@ -1,12 +1,13 @@
 "use client";
 import { DataTable, EmptyRow, type Column } from "./data-table";
 import Link from "next/link";
-import { Fragment, useEffect, useId, useState } from "react";
+import { Fragment, useEffect, useState } from "react";
 import { checkDevice } from "@/lib/rrpc/topics";
 import type { NewDevice } from "@/lib/rrpc/api";
 import type { DeviceSummary } from "@/lib/rrpc/types";
 import { deleteDevice, registerDevice, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
+import { LabeledInput } from "./labeled-input";
 import { useAction } from "@/lib/hooks/use-action";
 import { ConnectPanel } from "./connect-panel";
 import { useLive } from "@/lib/hooks/use-live";
@@ -173,7 +174,6 @@ export function DevicesTable() {
 }
 
 function RegisterDevice() {
-  const ids = { product: useId(), device: useId() };
   const [productId, setProductId] = useState("");
   const [deviceName, setDeviceName] = useState("");
   const [created, setCreated] = useState<NewDevice | null>(null);
@@ -197,24 +197,20 @@ function RegisterDevice() {
           await run();
         }}
       >
-        <div>
-          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">
-            Product ID
-          </label>
-          <input
-            id={ids.product}
-            className={field}
-            value={productId}
-            onChange={(e) => setProductId(e.target.value.trim())}
-            placeholder="AIRCOND001"
-          />
-        </div>
-        <div>
-          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">
-            Device name
-          </label>
-          <input id={ids.device} className={field} value={deviceName} onChange={(e) => setDeviceName(e.target.value.trim())} placeholder="kitchen" />
-        </div>
+        <LabeledInput
+          label="Product ID"
+          className={field}
+          value={productId}
+          onChange={(e) => setProductId(e.target.value.trim())}
+          placeholder="AIRCOND001"
+        />
+        <LabeledInput
+          label="Device name"
+          className={field}
+          value={deviceName}
+          onChange={(e) => setDeviceName(e.target.value.trim())}
+          placeholder="kitchen"
+        />
         <button
           type="submit"
           disabled={fields.length > 0 || busy}

@@ -6,6 +6,7 @@ import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
 import { callsQuery, useCallPages } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
+import { LabeledInput } from "./labeled-input";
 import { StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
 
@@ -30,7 +31,7 @@ export function History({ initial }: { initial: CallsFilter }) {
   const { data, error, size, setSize, isValidating, mutate } = useCallPages(filter);
   const calls = data?.flatMap((p) => p.calls) ?? [];
   const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
-  const ids = { product: useId(), device: useId(), status: useId(), from: useId(), to: useId() };
+  const statusId = useId();
   const exportQuery = callsQuery(filter);
 
   return (
@@ -52,24 +53,14 @@ export function History({ initial }: { initial: CallsFilter }) {
           });
         }}
       >
+        <LabeledInput label="Product ID" className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
+        <LabeledInput label="Device" className={field} value={form.deviceName} onChange={(e) => setForm({ ...form, deviceName: e.target.value })} />
         <div>
-          <label htmlFor={ids.product} className="mb-1 block text-xs font-medium">
-            Product ID
-          </label>
-          <input id={ids.product} className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
-        </div>
-        <div>
-          <label htmlFor={ids.device} className="mb-1 block text-xs font-medium">
-            Device
-          </label>
-          <input id={ids.device} className={field} value={form.deviceName} onChange={(e) => setForm({ ...form, deviceName: e.target.value })} />
-        </div>
-        <div>
-          <label htmlFor={ids.status} className="mb-1 block text-xs font-medium">
+          <label htmlFor={statusId} className="mb-1 block text-xs font-medium">
             Status
           </label>
           <select
-            id={ids.status}
+            id={statusId}
             className={field}
             value={form.status}
             onChange={(e) => setForm({ ...form, status: e.target.value as CallStatus | "" })}
@@ -82,32 +73,22 @@ export function History({ initial }: { initial: CallsFilter }) {
             ))}
           </select>
         </div>
-        <div>
-          <label htmlFor={ids.from} className="mb-1 block text-xs font-medium">
-            From
-          </label>
-          <input
-            id={ids.from}
-            type="datetime-local"
-            step={1}
-            className={field}
-            value={form.from}
-            onChange={(e) => setForm({ ...form, from: e.target.value })}
-          />
-        </div>
-        <div>
-          <label htmlFor={ids.to} className="mb-1 block text-xs font-medium">
-            To
-          </label>
-          <input
-            id={ids.to}
-            type="datetime-local"
-            step={1}
-            className={field}
-            value={form.to}
-            onChange={(e) => setForm({ ...form, to: e.target.value })}
-          />
-        </div>
+        <LabeledInput
+          label="From"
+          type="datetime-local"
+          step={1}
+          className={field}
+          value={form.from}
+          onChange={(e) => setForm({ ...form, from: e.target.value })}
+        />
+        <LabeledInput
+          label="To"
+          type="datetime-local"
+          step={1}
+          className={field}
+          value={form.to}
+          onChange={(e) => setForm({ ...form, to: e.target.value })}
+        />
         <button
           type="submit"
           className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"

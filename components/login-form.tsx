@@ -1,13 +1,12 @@
 "use client";
-import { useId } from "react";
 import { useRouter } from "next/navigation";
 import { safeNext } from "@/lib/hooks/api-client";
 import { signIn } from "@/lib/hooks/use-api";
 import { useAction } from "@/lib/hooks/use-action";
 import { ErrorAlert } from "./error-alert";
+import { LabeledInput } from "./labeled-input";
 
 export function LoginForm() {
-  const ids = { user: useId(), password: useId() };
   const router = useRouter();
   const {
     run,
@@ -28,32 +27,24 @@ export function LoginForm() {
         await run(new FormData(e.currentTarget));
       }}
     >
-      <div>
-        <label htmlFor={ids.user} className="mb-1 block text-sm font-medium">
-          User
-        </label>
-        <input
-          id={ids.user}
-          name="user"
-          autoComplete="username"
-          required
-          defaultValue="admin"
-          className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
-        />
-      </div>
-      <div>
-        <label htmlFor={ids.password} className="mb-1 block text-sm font-medium">
-          Password
-        </label>
-        <input
-          id={ids.password}
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
-        />
-      </div>
+      <LabeledInput
+        label="User"
+        large
+        name="user"
+        autoComplete="username"
+        required
+        defaultValue="admin"
+        className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
+      />
+      <LabeledInput
+        label="Password"
+        large
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
+      />
       <ErrorAlert error={problem} />
       <button
         type="submit"
