@@ -5,7 +5,7 @@ import { parseProcessId } from "../../rrpc/process-id";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
 import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
-import type { DeviceState } from "../devices/registry";
+import { deviceNotFound, type DeviceState } from "../devices/registry";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import type { EmbeddedBroker } from "../broker/embedded";
 import type { Store } from "../store/store";
@@ -182,7 +182,7 @@ export class Hub {
     }
     if (fields.length > 0) throw invalidInput(fields);
     const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
-    if (state === "not_found") throw new DomainError("device_not_found", `device ${req.productId}/${req.deviceName} does not exist`);
+    if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
       throw new DomainError("payload_too_large", `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`, [

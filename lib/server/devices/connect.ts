@@ -1,7 +1,6 @@
 import type { DeviceConnectInfo } from "../../rrpc/api";
 import { deviceCredentials, deviceInfoJson } from "../auth/device-auth";
-import { DomainError } from "../core/errors";
-import type { DeviceRegistry } from "./registry";
+import { deviceNotFound, type DeviceRegistry } from "./registry";
 
 export const DEVICE_SECRET_PLACEHOLDER = "<device secret, shown once when the device was created>";
 const CREDENTIAL_TTL_S = 365 * 24 * 3600;
@@ -18,7 +17,7 @@ export function deviceConnectInfo(
   mqtt: { host: string; port: number } | null,
 ): DeviceConnectInfo {
   const secret = devices.getDeviceSecret(productId, deviceName);
-  if (!secret) throw new DomainError("device_not_found", `device ${productId}/${deviceName} does not exist`);
+  if (!secret) throw deviceNotFound(productId, deviceName);
   const expiry = Math.floor(Date.now() / 1000) + CREDENTIAL_TTL_S;
   return {
     ...deviceCredentials(productId, deviceName, secret, { expiry }),

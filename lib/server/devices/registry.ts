@@ -81,7 +81,7 @@ export class DeviceRegistry {
   }
 }
 
-function deviceNotFound(productId: string, deviceName: string): DomainError {
+export function deviceNotFound(productId: string, deviceName: string): DomainError {
   return new DomainError("device_not_found", `device ${productId}/${deviceName} does not exist`);
 }
 
