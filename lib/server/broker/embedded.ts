@@ -1,6 +1,6 @@
 import { Aedes, type AedesOptions, type Client } from "aedes";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import { QlobberDedup } from "qlobber";
 import { DEVICE_NAME_MAX, deviceClientId, parseRrpcTopic, PRODUCT_ID_MAX } from "../../rrpc/topics";
@@ -13,6 +13,8 @@ export type BrokerOptions = {
   wsPort: number;
   /** Clients that watch RRPC traffic without being devices (the hub, live dashboards). */
   isObserver: (client: Client) => boolean;
+  /** Whether a WebSocket upgrade may proceed (its Host and Origin); all may when absent. */
+  acceptWebSocket?: (req: IncomingMessage) => boolean;
 };
 
 /** What the embedded broker can say about a request before it is published. */
@@ -120,7 +122,12 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   const http: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket: connect to /mqtt\n");
   });
-  const wss = new WebSocketServer({ server: http, path: "/mqtt" });
+  const accept = opts.acceptWebSocket;
+  const wss = new WebSocketServer({
+    server: http,
+    path: "/mqtt",
+    verifyClient: accept ? (info: { req: IncomingMessage }) => accept(info.req) : undefined,
+  });
   wss.on("connection", (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on("error", () => stream.destroy());

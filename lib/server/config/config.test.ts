@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isLoopback, loadConfig } from "./config";
+import { isLoopback } from "../auth/hosts";
+import { loadConfig } from "./config";
 
 describe("configuration", () => {
   it("defaults to loopback with no sign-in", () => {

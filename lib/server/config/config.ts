@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hashPassword, isPasswordHash } from "../auth/tokens";
+import { isLoopback } from "../auth/hosts";
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -32,6 +33,10 @@ const schema = z.object({
     .regex(/^[^:]+:.+$/, "must be <SecretId>:<SecretKey>")
     .optional(),
   RRPC_OPERATOR_USER: z.string().min(1).default("admin"),
+  RRPC_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^[A-Za-z0-9.:_-]+(,[A-Za-z0-9.:_-]+)*$/, "must be host names separated by commas")
+    .optional(),
   RRPC_OPERATOR_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   RRPC_OPERATOR_PASSWORD_HASH: z.string().refine(isPasswordHash, "must be scrypt$N$r$p$salt$hash (npm run keys -- hash-password)").optional(),
 });
@@ -62,12 +67,9 @@ export type HubConfig = {
   operator: { user: string; passwordHash: string } | null;
   /** Some listener is bound beyond loopback. */
   exposed: boolean;
+  /** Host names served besides loopback ones; null: any (exposed, sign-in on). See auth/hosts.ts. */
+  allowedHosts: string[] | null;
 };
-
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
@@ -108,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bootstrapKey: e.RRPC_BOOTSTRAP_KEY,
     operator: passwordHash ? { user: e.RRPC_OPERATOR_USER, passwordHash } : null,
     exposed,
+    allowedHosts: exposed ? null : (e.RRPC_ALLOWED_HOSTS?.toLowerCase().split(",") ?? []),
   };
 }
 

@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   device_disabled: 409,
   conflict: 409,
   payload_too_large: 413,
+  misdirected_request: 421,
   unsupported_media_type: 415,
   busy: 429,
   internal_error: 500,

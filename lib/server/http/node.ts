@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { identifyCaller, sessionUser } from "../auth/callers";
+import { hostAllowed, originAuthority } from "../auth/hosts";
 import { log } from "../core/log";
 import type { Runtime } from "../runtime/runtime";
 import { errorResponse, responseForError } from "./errors";
@@ -20,6 +21,11 @@ const OPEN_PAGES = /^\/(login\/?$|_next\/|icon\.svg$|favicon\.ico$)/;
 export function createRequestListener(rt: Runtime, pages: PageHandler, routes: readonly Route[] = ROUTES) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const request = fromNode(req);
+    const refused = admission(rt, request);
+    if (refused) {
+      write(res, refused, false);
+      return;
+    }
     const match = request.path.startsWith("/api/") || req.headers["x-tc-action"] !== undefined ? matchRoute(routes, request) : null;
     if (match) {
       void answer(rt, request, match).then((r) => write(res, r, request.method === "HEAD"));
@@ -40,6 +46,25 @@ export function createRequestListener(rt: Runtime, pages: PageHandler, routes: r
       if (!res.headersSent) write(res, errorResponse("internal_error", "internal error"), false);
     });
   };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Before anything else: the Host must be one this hub answers (auth/hosts.ts: DNS rebinding),
+ * and a browser's state-changing request must come from this very origin.
+ */
+function admission(rt: Runtime, req: HttpRequest): HttpResponse | null {
+  const host = req.header("host");
+  if (!hostAllowed(host, rt.config.allowedHosts)) {
+    return errorResponse("misdirected_request", "this hub does not answer for that host name; add it to RRPC_ALLOWED_HOSTS");
+  }
+  const origin = req.header("origin");
+  // "null" (a sandboxed frame, a file) is never this origin.
+  if (!SAFE_METHODS.has(req.method) && origin !== null && originAuthority(origin) !== host) {
+    return errorResponse("forbidden", "cross-origin requests that change state are refused");
+  }
+  return null;
 }
 
 /** Where to come back after signing in: the page, without Next.js's router parameter. */

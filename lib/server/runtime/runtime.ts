@@ -5,6 +5,7 @@ import { Store } from "../store/store";
 import { DeviceRegistry } from "../devices/registry";
 import { ApiKeys, parseBootstrapKey } from "../keys/api-keys";
 import { brokerAccess } from "../auth/broker-acl";
+import { hostAllowed, originAuthority } from "../auth/hosts";
 import { TokenSigner } from "../auth/tokens";
 import type { CallerAuth } from "../auth/callers";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
@@ -74,7 +75,17 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       const access = brokerAccess({ registry: devices, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
       hubLogin = access.hubCredentials;
       broker = await startEmbeddedBroker(
-        { host: config.mqttHost, port: config.mqttPort, wsHost: config.mqttWsHost, wsPort: config.mqttWsPort, isObserver: access.isObserver },
+        {
+          host: config.mqttHost,
+          port: config.mqttPort,
+          wsHost: config.mqttWsHost,
+          wsPort: config.mqttWsPort,
+          isObserver: access.isObserver,
+          // A page on a rebound name must not reach the broker either (auth/hosts.ts).
+          acceptWebSocket: (req) =>
+            hostAllowed(req.headers.host ?? null, config.allowedHosts) &&
+            (req.headers.origin === undefined || hostAllowed(originAuthority(req.headers.origin), config.allowedHosts)),
+        },
         access.hooks,
       );
       log.info("embedded broker listening", {
