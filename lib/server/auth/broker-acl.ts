@@ -24,6 +24,7 @@ export type BrokerAccess = {
 };
 
 type Refusal = Error & { returnCode: 4 | 5 };
+const REFUSAL_LOG_EVERY_MS = 60_000;
 const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
 
 /**
@@ -86,10 +87,30 @@ export function brokerAccess(opts: {
     done(null, null);
   };
 
+  const refusals = new WeakMap<Client, { since: number; suppressed: number }>();
+  /** One line per client per REFUSAL_LOG_EVERY_MS, the topic cut short: a flood of refused publishes must not flood the log. */
+  const logRefusal = (client: Client, topic: string) => {
+    const now = Date.now();
+    const r = refusals.get(client);
+    if (r && now - r.since < REFUSAL_LOG_EVERY_MS) {
+      r.suppressed++;
+      return;
+    }
+    log.warn("publish refused and dropped", {
+      clientId: client.id.slice(0, 128),
+      topic: topic.length > 200 ? `${topic.slice(0, 200)}…` : topic,
+      ...(r?.suppressed ? { refusedSinceLastLine: r.suppressed } : {}),
+    });
+    refusals.set(client, { since: now, suppressed: 0 });
+  };
+
   const authorizePublish: AedesOptions["authorizePublish"] = (client, packet, done) => {
     if (!client) return done(null); // the broker's own messages ($SYS)
     const who = principals.get(client);
     const topic = packet.topic;
+    // RRPC messages are for the moment: a retained request or reply would be replayed to every
+    // later subscriber (and stored without bound). They go through, but are never retained.
+    if (packet.retain && topic.startsWith("$rrpc/")) packet.retain = false;
     let ok = false;
     if (who?.role === "hub") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("rrpc-hub/");
     else if (who?.role === "device") {
@@ -98,7 +119,7 @@ export function brokerAccess(opts: {
     if (ok) return done(null);
     // MQTT 3.1.1 §3.3.5: a refused PUBLISH is acknowledged as usual or the connection closed.
     // We acknowledge it and deliver it to nobody, so a misbehaving device is logged, not cut off.
-    log.warn("publish refused and dropped", { clientId: client.id, topic });
+    logRefusal(client, topic);
     packet.topic = DROPPED_TOPIC;
     done(null);
   };

@@ -33,9 +33,13 @@ const CSV_COLUMNS = [
   "replyText",
 ] as const;
 
+/**
+ * A CSV cell. Text that a spreadsheet would run as a formula (it starts with = + - @, a tab or
+ * a carriage return) gets a leading apostrophe: payloads come from devices and operators.
+ */
 function csvCell(v: string | number | undefined): string {
   if (v === undefined) return "";
-  const s = String(v);
+  const s = typeof v === "string" && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
