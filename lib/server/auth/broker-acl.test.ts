@@ -162,6 +162,21 @@ describe("device key authentication", () => {
     // A live token is for live-view client ids only.
     expect(await connackCode(`${P}kitchen`, LIVE_USERNAME, ok)).toBe(4);
   });
+
+  it("closes a live dashboard's connection when its credential expires", async () => {
+    const short = liveTokens.sign("live", 300).token;
+    const c = connectMqtt(url, { clientId: `${LIVE_CLIENT_PREFIX}brief`, username: LIVE_USERNAME, password: short, reconnectPeriod: 0 });
+    let closed = false;
+    c.on("close", () => (closed = true));
+    try {
+      await new Promise<void>((resolve, reject) => c.once("connect", () => resolve()).once("error", reject));
+      await waitFor(() => closed, "the broker to close the expired dashboard's connection");
+      // The same credential cannot log in again.
+      expect(await connackCode(`${LIVE_CLIENT_PREFIX}brief`, LIVE_USERNAME, short)).toBe(4);
+    } finally {
+      await endMqtt(c, true);
+    }
+  });
 });
 
 describe("topic ACL", () => {

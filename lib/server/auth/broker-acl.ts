@@ -51,8 +51,11 @@ export function brokerAccess(opts: {
       return done(refuse("bad hub credentials", 4), false);
     }
     if (username === LIVE_USERNAME) {
-      if (client.id.startsWith(opts.liveClientPrefix) && opts.liveTokens.verify(pass) === "live") {
+      const token = opts.liveTokens.open(pass);
+      if (client.id.startsWith(opts.liveClientPrefix) && token?.payload === "live") {
         principals.set(client, { role: "observer" });
+        // The credential's life is the connection's: at expiry the dashboard reconnects with a new one.
+        setTimeout(() => client.close(), token.expiresAt - Date.now()).unref();
         return done(null, true);
       }
       return done(refuse("bad or expired live token", 4), false);

@@ -16,6 +16,11 @@ export class TokenSigner {
 
   /** The payload of a valid, unexpired token; null otherwise. */
   verify(token: string | undefined | null, now = Date.now()): string | null {
+    return this.open(token, now)?.payload ?? null;
+  }
+
+  /** The payload and expiry (epoch ms) of a valid, unexpired token; null otherwise. */
+  open(token: string | undefined | null, now = Date.now()): { payload: string; expiresAt: number } | null {
     if (!token) return null;
     const last = token.lastIndexOf(".");
     const mid = token.lastIndexOf(".", last - 1);
@@ -23,7 +28,7 @@ export class TokenSigner {
     const body = token.slice(0, last);
     if (!safeEqual(token.slice(last + 1), this.mac(body))) return null;
     const exp = Number(token.slice(mid + 1, last));
-    return Number.isFinite(exp) && exp > now ? token.slice(0, mid) : null;
+    return Number.isFinite(exp) && exp > now ? { payload: token.slice(0, mid), expiresAt: exp } : null;
   }
 
   private mac(body: string): string {
