@@ -4,7 +4,7 @@ import type { TerminalStatus } from "../../rrpc/types";
 import type { CallRecord } from "../core/call";
 import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
-import { verifyTc3, type Tc3ErrorCode } from "./tc3";
+import { checkTc3Headers, verifyTc3Signature, type Tc3ErrorCode } from "./tc3";
 
 /**
  * Tencent Cloud IoT Hub's PublishRRPCMessage (API 3.0, service iotcloud) as a framework-free
@@ -125,16 +125,17 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     const method = req.method.toUpperCase();
     if (method !== "GET" && method !== "POST") throw new Refusal("UnsupportedProtocol", "only GET and POST are supported");
     const url = new URL(req.url, "http://localhost");
-    const body = await readBody(req, deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES);
-
-    const auth = verifyTc3({
-      method,
-      rawQuery: url.search.slice(1),
+    const signed = { method, rawQuery: url.search.slice(1) };
+    // The headers first: an unauthenticated client never gets the body read.
+    const checked = checkTc3Headers({
+      ...signed,
       headers: (name) => req.header(name),
-      body,
       now: deps.now ? deps.now() : Date.now() / 1000,
       secretFor: deps.secretFor,
     });
+    if (!checked.ok) return error(checked);
+    const body = await readBody(req, deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES);
+    const auth = verifyTc3Signature({ ...signed, body }, checked.credentials);
     if (!auth.ok) return error(auth);
     try {
       deps.onAuthenticated?.(auth.secretId);

@@ -43,7 +43,8 @@ export type Tc3Authorization = {
   signature: string;
 };
 
-const fail = (code: Tc3ErrorCode, message: string): Tc3Result => ({ ok: false, code, message });
+export type Tc3Failure = Extract<Tc3Result, { ok: false }>;
+const fail = (code: Tc3ErrorCode, message: string): Tc3Failure => ({ ok: false, code, message });
 
 /**
  * Parses `TC3-HMAC-SHA256 Credential={SecretId}/{date}/{service}/tc3_request,
@@ -135,7 +136,15 @@ function computeSignature(p: SignParts): string {
  * known, then the signature (compared in constant time). `service` is taken from the credential
  * scope as signed: the SDK derives it from the endpoint's first label (`127` for 127.0.0.1:3000).
  */
-export function verifyTc3(input: Tc3VerifyInput): Tc3Result {
+/** What the headers alone establish: a well-formed, current credential of a known key. */
+export type Tc3Credentials = { auth: Tc3Authorization; timestamp: number; secretKey: string; signed: [string, string][] };
+
+/**
+ * Everything that can be checked before the body is read: the Authorization header's form, the
+ * timestamp window, the SecretId and the signed headers. A request that fails here costs the
+ * server no body read (an unauthenticated client cannot make it buffer 10 MB).
+ */
+export function checkTc3Headers(input: Omit<Tc3VerifyInput, "body">): { ok: true; credentials: Tc3Credentials } | Tc3Failure {
   const header = input.headers("authorization");
   if (header === null || header.trim() === "") return fail("MissingParameter", "the Authorization header is missing");
   const auth = parseTc3Authorization(header);
@@ -167,18 +176,24 @@ export function verifyTc3(input: Tc3VerifyInput): Tc3Result {
   const secretKey = input.secretFor(auth.secretId);
   if (secretKey === null) return fail("AuthFailure.SecretIdNotFound", "the SecretId is unknown or has been revoked");
 
-  const headers: [string, string][] = [];
+  const signed: [string, string][] = [];
   for (const name of auth.signedHeaders) {
     const value = input.headers(name);
     if (value === null) return fail("AuthFailure.SignatureFailure", `the signed header ${name} is missing from the request`);
-    headers.push([name, value]);
+    signed.push([name, value]);
   }
+  return { ok: true, credentials: { auth, timestamp, secretKey, signed } };
+}
+
+/** The signature over the whole request, once the body has been read. */
+export function verifyTc3Signature(input: Pick<Tc3VerifyInput, "method" | "path" | "rawQuery" | "body">, c: Tc3Credentials): Tc3Result {
+  const { auth, timestamp, secretKey } = c;
   const expected = Buffer.from(
     computeSignature({
       method: input.method,
       path: input.path ?? "/",
       rawQuery: input.rawQuery,
-      headers,
+      headers: c.signed,
       body: input.body,
       timestamp,
       date: auth.date,
@@ -192,6 +207,11 @@ export function verifyTc3(input: Tc3VerifyInput): Tc3Result {
     return fail("AuthFailure.SignatureFailure", "the request signature does not match; check the SecretKey and the signing steps");
   }
   return { ok: true, secretId: auth.secretId, service: auth.service, timestamp };
+}
+
+export function verifyTc3(input: Tc3VerifyInput): Tc3Result {
+  const checked = checkTc3Headers(input);
+  return checked.ok ? verifyTc3Signature(input, checked.credentials) : checked;
 }
 
 export type Tc3SignInput = {
