@@ -125,6 +125,8 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     const method = req.method.toUpperCase();
     if (method !== "GET" && method !== "POST") throw new Refusal("UnsupportedProtocol", "only GET and POST are supported");
     const url = new URL(req.url, "http://localhost");
+    const maxBody = deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES;
+    checkDeclaredSize(req, maxBody);
     const signed = { method, rawQuery: url.search.slice(1) };
     // The headers first: an unauthenticated client never gets the body read.
     const checked = checkTc3Headers({
@@ -134,7 +136,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
       secretFor: deps.secretFor,
     });
     if (!checked.ok) return error(checked);
-    const body = await readBody(req, deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES);
+    const body = await readBody(req, maxBody);
     const auth = verifyTc3Signature({ ...signed, body }, checked.credentials);
     if (!auth.ok) return error(auth);
     try {
@@ -176,10 +178,16 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
   }
 }
 
+const tooLarge = (max: number) => new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
+
+/** A body announced over the limit is refused from its headers, before anything else. */
+function checkDeclaredSize(req: TencentHttpRequest, max: number): void {
+  if (Number(req.header("content-length") ?? "0") > max) throw tooLarge(max);
+}
+
 async function readBody(req: TencentHttpRequest, max: number): Promise<Buffer> {
-  const declared = Number(req.header("content-length") ?? "0");
-  const body = declared > max ? null : req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await req.body(max);
-  if (!body) throw new Refusal("RequestSizeLimitExceeded", `the request body is larger than ${max} bytes`);
+  const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await req.body(max);
+  if (!body) throw tooLarge(max);
   return body;
 }
 
