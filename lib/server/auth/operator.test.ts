@@ -105,3 +105,31 @@ describe("with operator credentials", () => {
     expect(s.output()).not.toContain(PASSWORD);
   });
 });
+
+describe("OperatorSignIn", () => {
+  it("refuses even the right password while a user name is throttled, until its wait is over", async () => {
+    const { OperatorSignIn } = await import("./operator");
+    const { Throttle } = await import("./throttle");
+    const { TokenSigner, hashPassword } = await import("./tokens");
+    let now = 0;
+    const signIn = new OperatorSignIn(
+      { user: "admin", passwordHash: hashPassword(PASSWORD) },
+      new TokenSigner(),
+      new Throttle(() => now, 1, 1000, 60_000),
+    );
+    const reason = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: { reason: string }) => e.reason,
+      );
+    expect(await reason(signIn.signIn("nobody", PASSWORD, "10.0.0.9"))).toBe("bad_credentials");
+    expect(await reason(signIn.signIn("admin", "wrong", "10.0.0.1"))).toBe("bad_credentials");
+    expect(await reason(signIn.signIn("admin", "wrong", "10.0.0.1"))).toBe("bad_credentials");
+    // The user name is throttled, from any address.
+    expect(await reason(signIn.signIn("admin", PASSWORD, "10.0.0.2"))).toBe("throttled");
+    now += 999;
+    expect(await reason(signIn.signIn("admin", PASSWORD, "10.0.0.2"))).toBe("throttled");
+    now += 1;
+    expect(await reason(signIn.signIn("admin", PASSWORD, "10.0.0.2"))).toBe("ok");
+  });
+});

@@ -17,13 +17,13 @@ describe("TokenSigner", () => {
 });
 
 describe("operator passwords", () => {
-  it("hashes with scrypt and a salt, and verifies only the right password", () => {
+  it("hashes with scrypt and a salt, and verifies only the right password", async () => {
     const h = hashPassword("correct horse battery staple");
     expect(isPasswordHash(h)).toBe(true);
     expect(h).not.toContain("correct");
     expect(hashPassword("correct horse battery staple")).not.toBe(h);
-    expect(verifyPassword("correct horse battery staple", h)).toBe(true);
-    expect(verifyPassword("correct horse battery stapler", h)).toBe(false);
-    expect(verifyPassword("x", "plain-text")).toBe(false);
+    expect(await verifyPassword("correct horse battery staple", h)).toBe(true);
+    expect(await verifyPassword("correct horse battery stapler", h)).toBe(false);
+    expect(await verifyPassword("x", "plain-text")).toBe(false);
   });
 });

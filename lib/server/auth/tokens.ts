@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 
 /**
  * Short-lived signed tokens (live-view MQTT credentials, operator sessions), keyed by a secret
@@ -55,15 +55,17 @@ export function isPasswordHash(s: string): boolean {
   return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/.test(s);
 }
 
-export function verifyPassword(password: string, stored: string): boolean {
+/**
+ * Checks a password against its scrypt hash on libuv's thread pool: tens of milliseconds of
+ * hashing must not stop the event loop that carries every call.
+ */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   if (!isPasswordHash(stored)) return false;
   const [, n, r, p, salt, hash] = stored.split("$") as [string, string, string, string, string, string];
   const expected = Buffer.from(hash, "base64url");
-  const actual = scryptSync(password, Buffer.from(salt, "base64url"), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
+  const options = { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem };
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, Buffer.from(salt, "base64url"), expected.length, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
   return timingSafeEqual(actual, expected);
 }

@@ -16,7 +16,8 @@ export type DomainReason =
   | "key_not_found"
   | "sign_in_disabled"
   | "bad_credentials"
-  | "unauthenticated";
+  | "unauthenticated"
+  | "throttled";
 
 export class DomainError extends Error {
   override readonly name = "DomainError";
@@ -25,6 +26,8 @@ export class DomainError extends Error {
     readonly reason: DomainReason,
     message: string,
     readonly fields?: FieldError[],
+    /** For `throttled`: when trying again makes sense. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

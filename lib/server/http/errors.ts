@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   misdirected_request: 421,
   unsupported_media_type: 415,
   busy: 429,
+  rate_limited: 429,
   internal_error: 500,
   broker_unavailable: 503,
   interrupted: 503,
@@ -41,6 +42,7 @@ const REASON_CODES: Record<DomainReason, ErrorCode> = {
   sign_in_disabled: "invalid_request",
   bad_credentials: "unauthorized",
   unauthenticated: "unauthorized",
+  throttled: "rate_limited",
 };
 
 /** How a call that did not succeed is reported. Exhaustive over the terminal statuses. */
@@ -88,7 +90,10 @@ export function fromZod(err: z.ZodError, where = ""): HttpError {
 
 /** The one error path: known errors keep their code, anything else is a 500 that is logged. */
 export function responseForError(err: unknown): HttpResponse {
-  if (err instanceof DomainError) return errorResponse(REASON_CODES[err.reason], err.message, err.fields);
+  if (err instanceof DomainError) {
+    const retry = err.retryAfterMs === undefined ? undefined : { "retry-after": String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))) };
+    return errorResponse(REASON_CODES[err.reason], err.message, err.fields, undefined, retry);
+  }
   if (err instanceof HttpError) return errorResponse(err.code, err.message, err.fields, undefined, err.headers);
   if (err instanceof z.ZodError) return responseForError(fromZod(err));
   log.error("unhandled error in an API handler", { error: (err as Error)?.stack ?? String(err) });

@@ -104,6 +104,7 @@ export function fromNode(req: IncomingMessage): HttpRequest {
     header,
     body: (maxBytes) => readBody(req, maxBytes),
     secure: (req.socket as { encrypted?: boolean }).encrypted === true || header("x-forwarded-proto") === "https",
+    remoteAddress: req.socket.remoteAddress ?? "",
   };
 }
 

@@ -11,7 +11,7 @@ import {
   updateDeviceSchema,
 } from "../../rrpc/schemas";
 import { SESSION_TTL_MS, sessionCookie } from "../auth/callers";
-import { sessionInfo, signIn } from "../auth/operator";
+import { sessionInfo } from "../auth/operator";
 import { callToJson } from "../core/call";
 import { exportCalls, getCall, listCalls } from "../calls/history";
 import { deviceConnectInfo } from "../devices/connect";
@@ -164,7 +164,7 @@ export const ROUTES: readonly Route[] = [
     access: "public",
     handle: async (req, { rt }) => {
       const { user, password } = parse(signInSchema, await readJson(req));
-      const session = signIn(rt.config.operator, rt.sessions, user, password);
+      const session = await rt.operatorSignIn.signIn(user, password, req.remoteAddress);
       return json(200, { required: true, user: session.user }, { "set-cookie": sessionCookie(session.token, SESSION_TTL_MS, req.secure) });
     },
   },

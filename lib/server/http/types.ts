@@ -11,6 +11,8 @@ export type HttpRequest = {
   body(maxBytes: number): Promise<Buffer | null>;
   /** The connection or a proxy in front says HTTPS (cookies get Secure). */
   secure: boolean;
+  /** The peer's address (of the connection, not a header anyone can set). */
+  remoteAddress: string;
 };
 
 /** One HTTP answer before it is written. A stream body is written as it is produced. */

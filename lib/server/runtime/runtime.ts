@@ -8,6 +8,7 @@ import { brokerAccess } from "../auth/broker-acl";
 import { hostAllowed, originAuthority } from "../auth/hosts";
 import { TokenSigner } from "../auth/tokens";
 import type { CallerAuth } from "../auth/callers";
+import { OperatorSignIn } from "../auth/operator";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
 import { startLiveFeed } from "../live/feed";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
@@ -29,6 +30,7 @@ export type Runtime = {
   sessions: TokenSigner;
   /** What identifies an HTTP caller. */
   callerAuth: CallerAuth;
+  operatorSignIn: OperatorSignIn;
   /** Stops everything; calls in flight end `interrupted`. */
   stop(): Promise<void>;
   /** For process exit, where nothing asynchronous completes: ends and writes the calls in flight. */
@@ -141,6 +143,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     liveTokens,
     sessions,
     callerAuth: { keys, sessions, operator: config.operator },
+    operatorSignIn: new OperatorSignIn(config.operator, sessions),
     stop() {
       stopping ??= (async () => {
         clearInterval(pruner);

@@ -349,6 +349,7 @@ describe("handleTencent maps every outcome", () => {
       sign_in_disabled: "UnauthorizedOperation",
       bad_credentials: "AuthFailure.SignatureFailure",
       unauthenticated: "AuthFailure.SignatureFailure",
+      throttled: "RequestLimitExceeded",
     };
     expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(expected).sort());
     for (const reason of Object.keys(expected) as DomainReason[]) {

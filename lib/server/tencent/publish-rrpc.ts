@@ -77,6 +77,7 @@ export const REASON_CODES: Record<DomainReason, TencentErrorCode> = {
   sign_in_disabled: "UnauthorizedOperation",
   bad_credentials: "AuthFailure.SignatureFailure",
   unauthenticated: "AuthFailure.SignatureFailure",
+  throttled: "RequestLimitExceeded",
 };
 
 const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;

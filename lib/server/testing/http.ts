@@ -13,5 +13,6 @@ export function plainRequest(method: string, url: string, headers: Record<string
     header: (name) => lower[name.toLowerCase()] ?? null,
     body: async (max) => (bytes.length > max ? null : bytes),
     secure: false,
+    remoteAddress: "127.0.0.1",
   };
 }
