@@ -5,6 +5,7 @@ import { WebSocketServer, createWebSocketStream } from "ws";
 import { QlobberDedup } from "qlobber";
 import { DEVICE_NAME_MAX, deviceClientId, parseRrpcTopic, PRODUCT_ID_MAX } from "../../rrpc/topics";
 import { log } from "../core/log";
+import { limitPacketSize } from "./packet-limit";
 
 export type BrokerOptions = {
   host: string;
@@ -13,9 +14,13 @@ export type BrokerOptions = {
   wsPort: number;
   /** Clients that watch RRPC traffic without being devices (the hub, live dashboards). */
   isObserver: (client: Client) => boolean;
+  /** The largest MQTT packet a client may send; a larger one closes its connection before it is read. */
+  maxPacketBytes?: number;
   /** Whether a WebSocket upgrade may proceed (its Host and Origin); all may when absent. */
   acceptWebSocket?: (req: IncomingMessage) => boolean;
 };
+
+export const DEFAULT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
 
 /** What the embedded broker can say about a request before it is published. */
 export type Route = "deliverable" | "offline" | "not_subscribed";
@@ -118,7 +123,12 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   aedes.on("clientError", (client, err) => log.debug("mqtt client error", { clientId: client.id, error: err.message }));
   aedes.on("connectionError", (_client, err) => log.debug("mqtt connection error", { error: err.message }));
 
-  const tcp: NetServer = createNetServer({ noDelay: true }, (socket) => aedes.handle(socket));
+  const maxPacket = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const refused = (transport: string, remote: string | undefined) => () =>
+    log.warn("MQTT packet over the size limit: connection closed", { transport, remote, maxPacketBytes: maxPacket });
+  const tcp: NetServer = createNetServer({ noDelay: true }, (socket) =>
+    aedes.handle(limitPacketSize(socket, maxPacket, refused("tcp", socket.remoteAddress))),
+  );
   const http: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket: connect to /mqtt\n");
   });
@@ -131,7 +141,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   wss.on("connection", (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on("error", () => stream.destroy());
-    aedes.handle(stream, req);
+    aedes.handle(limitPacketSize(stream, maxPacket, refused("ws", req.socket.remoteAddress)), req);
   });
 
   try {

@@ -22,6 +22,12 @@ const schema = z.object({
     .min(1)
     .max(16 * 1024 * 1024)
     .default(DEFAULT_MAX_PAYLOAD_BYTES),
+  MQTT_MAX_PACKET: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(256 * 1024 * 1024)
+    .optional(),
   RRPC_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
   RRPC_RETENTION_CALLS: z.coerce.number().int().min(1000).default(1_000_000),
   RRPC_DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
@@ -53,6 +59,8 @@ export type HubConfig = {
   dbPath: string;
   simulator: boolean;
   maxPayloadBytes: number;
+  /** The largest MQTT packet the embedded broker reads from a client. */
+  mqttMaxPacketBytes: number;
   maxInFlight: number;
   defaultTimeoutMs: number;
   /** The store keeps the newest this many calls. */
@@ -101,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPath: e.RRPC_DB,
     simulator: e.RRPC_SIMULATOR,
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
+    // Room for a request or reply of the largest payload, its topic and the header.
+    mqttMaxPacketBytes: e.MQTT_MAX_PACKET ?? Math.max(2 * 1024 * 1024, e.RRPC_MAX_PAYLOAD + 64 * 1024),
     maxInFlight: e.RRPC_MAX_IN_FLIGHT,
     defaultTimeoutMs: e.RRPC_DEFAULT_TIMEOUT_MS,
     retentionCalls: e.RRPC_RETENTION_CALLS,

@@ -4,6 +4,8 @@ import type { EmbeddedBroker } from "../broker/embedded";
 import type { Hub } from "../calls/hub";
 
 const FLUSH_MS = 50;
+/** Updates per message: each is under 1 KiB (payload previews are 256 bytes). */
+const SLICE = 500;
 
 /**
  * Publishes call state changes and device presence for live dashboards. Changes are collapsed
@@ -18,7 +20,9 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => vo
   const flush = () => {
     timer = null;
     if (calls.size > 0) {
-      hub.publishRaw(LIVE_CALLS_TOPIC, JSON.stringify([...calls.values()]));
+      // In slices: one message stays far below the broker's packet limit whatever the load.
+      const all = [...calls.values()];
+      for (let i = 0; i < all.length; i += SLICE) hub.publishRaw(LIVE_CALLS_TOPIC, JSON.stringify(all.slice(i, i + SLICE)));
       calls.clear();
     }
     if (presence.length > 0) {

@@ -83,6 +83,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
           wsHost: config.mqttWsHost,
           wsPort: config.mqttWsPort,
           isObserver: access.isObserver,
+          maxPacketBytes: config.mqttMaxPacketBytes,
           // A page on a rebound name must not reach the broker either (auth/hosts.ts).
           acceptWebSocket: (req) =>
             hostAllowed(req.headers.host ?? null, config.allowedHosts) &&
