@@ -71,6 +71,8 @@ export type Health = {
   broker: "embedded" | "external";
   brokerConnected: boolean;
   inFlight: number;
+  /** Replies since start that were not a call's answer; `unrecorded` are beyond a call's trace limit. */
+  replies: { stray: number; foreign: number; late: number; duplicate: number; unrecorded: number };
   mqtt: { tcpPort: number; wsPort: number; wsPath: string } | null;
   simulator: { productId: string; deviceName: string } | null;
 };

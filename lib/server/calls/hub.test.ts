@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
 import { join } from "node:path";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
-import { Hub, type HubOptions } from "./hub";
+import { EXTRA_REPLIES_KEPT, Hub, type HubOptions } from "./hub";
 import { Store } from "../store/store";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { isObserver } from "../runtime/runtime";
@@ -197,6 +197,24 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     const dup = await waitFor(() => env.store.get(ok.messageId)?.events.find((e) => e.type === "duplicate_reply"), "duplicate_reply in the store");
     expect(Buffer.from(String(dup.detail?.payloadBase64), "base64").toString()).toBe("second");
     expect(env.store.get(ok.messageId)?.status).toBe("success");
+  });
+
+  it("keeps at most EXTRA_REPLIES_KEPT late, duplicate and foreign replies per call, and counts the rest", async () => {
+    const flood = await rawClient(env, `${P}flood1`);
+    await subscribe(flood, `$rrpc/rxd/${P}/flood1/+`);
+    flood.on("message", (topic) => {
+      const pid = topic.split("/").at(-1)!;
+      for (let i = 0; i <= 150; i++) flood.publish(replyTopic(P, "flood1", pid), `r${i}`);
+    });
+    const before = { ...env.hub.counters };
+    const ok = await env.hub.call({ productId: P, deviceName: "flood1", payload: bytes("x") });
+    expect(text(ok.reply)).toBe("r0");
+    await waitFor(() => env.hub.counters.duplicateReplies - before.duplicateReplies === 150, "every duplicate to arrive");
+    expect(env.hub.counters.unrecordedReplies - before.unrecordedReplies).toBe(150 - EXTRA_REPLIES_KEPT);
+    const stored = env.store.get(ok.messageId)!;
+    const dups = stored.events.filter((e) => e.type === "duplicate_reply");
+    expect(dups).toHaveLength(EXTRA_REPLIES_KEPT);
+    expect(Buffer.from(String(dups.at(-1)!.detail?.payloadBase64), "base64").toString()).toBe(`r${EXTRA_REPLIES_KEPT}`);
   });
 
   it("survives replies for unknown processIds and garbage topics", async () => {

@@ -51,6 +51,13 @@ type Pending = {
 export const HUB_CLIENT_PREFIX = "rrpc-hub-";
 /** Late replies larger than this are recorded by size only. */
 const LATE_PAYLOAD_KEEP = 4096;
+/**
+ * Late, duplicate and foreign replies recorded per call; the rest are only counted
+ * (counters.unrecordedReplies): a device that floods replies must not grow a trace, or the
+ * store's writes, without bound.
+ */
+export const EXTRA_REPLIES_KEPT = 100;
+const EXTRA_REPLY_EVENTS: ReadonlySet<CallEventType> = new Set(["late_reply", "duplicate_reply", "foreign_reply"]);
 
 /**
  * The hub: one MQTT connection subscribed to every reply, a map of calls in flight by
@@ -66,7 +73,7 @@ export class Hub {
   private readonly clock: Clock;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
-  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0 };
+  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0, unrecordedReplies: 0 };
 
   constructor(private readonly opts: HubOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -232,7 +239,7 @@ export class Hub {
         this.settle(p, "success", payload, now);
       } else {
         this.counters.foreignReplies++;
-        this.addEvent(call, "foreign_reply", now - p.t0, { productId: r.productId, deviceName: r.deviceName });
+        if (this.recordsMore(call)) this.addEvent(call, "foreign_reply", now - p.t0, { productId: r.productId, deviceName: r.deviceName });
       }
       return;
     }
@@ -253,15 +260,25 @@ export class Hub {
     const t = this.clock.epoch(now) - call.startedAt;
     if (productId !== call.productId || deviceName !== call.deviceName) {
       this.counters.foreignReplies++;
-      this.addEvent(call, "foreign_reply", t, { productId, deviceName });
+      if (this.recordsMore(call)) this.addEvent(call, "foreign_reply", t, { productId, deviceName });
       return;
     }
     const answered = call.reply !== undefined || call.events.some((e) => e.type === "late_reply");
     const type: CallEventType = answered ? "duplicate_reply" : "late_reply";
     this.counters[answered ? "duplicateReplies" : "lateReplies"]++;
+    if (!this.recordsMore(call)) return;
     const detail: StoredEvent["detail"] = { bytes: payload.length };
     if (payload.length <= LATE_PAYLOAD_KEEP) detail.payloadBase64 = payload.toString("base64");
     this.addEvent(call, type, t, detail);
+  }
+
+  /** Whether the call's trace has room for one more late, duplicate or foreign reply; counts it if not. */
+  private recordsMore(call: CallRecord): boolean {
+    let n = 0;
+    for (const e of call.events) if (EXTRA_REPLY_EVENTS.has(e.type)) n++;
+    if (n < EXTRA_REPLIES_KEPT) return true;
+    this.counters.unrecordedReplies++;
+    return false;
   }
 
   private onDelivered(processId: string, productId: string, deviceName: string): void {
