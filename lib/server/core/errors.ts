@@ -17,7 +17,8 @@ export type DomainReason =
   | "sign_in_disabled"
   | "bad_credentials"
   | "unauthenticated"
-  | "throttled";
+  | "throttled"
+  | "store_unavailable";
 
 export class DomainError extends Error {
   override readonly name = "DomainError";

@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   broker_unavailable: 503,
   interrupted: 503,
+  store_unavailable: 503,
   timeout: 504,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -43,6 +44,7 @@ const REASON_CODES: Record<DomainReason, ErrorCode> = {
   bad_credentials: "unauthorized",
   unauthenticated: "unauthorized",
   throttled: "rate_limited",
+  store_unavailable: "store_unavailable",
 };
 
 /** How a call that did not succeed is reported. Exhaustive over the terminal statuses. */

@@ -40,6 +40,26 @@ describe("store", () => {
     a.close();
   });
 
+  it("hands out no id past a reservation it could not write, and never reissues one (finding 8)", () => {
+    const path = join(tempDir(), "full.db");
+    const a = new Store(path);
+    const first = a.allocateProcessId();
+    let last = first;
+    // Use up the first block, then make the next reservation fail as a full disk would.
+    while (last.messageId + 1 < first.messageId + 1000) last = a.allocateProcessId();
+    a.db.exec(`CREATE TRIGGER full BEFORE UPDATE ON meta BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END`);
+    for (let i = 0; i < 3; i++) {
+      expect(() => a.allocateProcessId()).toThrow(expect.objectContaining({ reason: "store_unavailable" }));
+    }
+    // Restart while the disk is still full: the reservation on disk still covers every id handed out.
+    const b = new Store(path);
+    a.db.exec("DROP TRIGGER full");
+    const next = b.allocateProcessId();
+    expect(next.messageId).toBe(last.messageId + 1);
+    b.close();
+    a.close();
+  });
+
   it("checkpoints the WAL on its worker thread: the rows reach the database file and the WAL starts over", async () => {
     const path = join(tempDir(), "wal.db");
     const every = 100;

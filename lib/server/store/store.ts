@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { DomainError } from "../core/errors";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
 import type { CallStatus } from "../../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
@@ -122,9 +123,15 @@ export class Store {
    */
   allocateProcessId(): { processId: string; messageId: number } {
     if (this.nextId >= this.reservedUntil) {
-      this.reservedUntil = Math.min(this.nextId + ID_BLOCK, PROCESS_ID_MAX + 1);
       if (this.nextId > PROCESS_ID_MAX) throw new Error("processId space exhausted");
-      this.stmts.setMeta.run("reserved_process_id", this.reservedUntil);
+      const until = Math.min(this.nextId + ID_BLOCK, PROCESS_ID_MAX + 1);
+      // Written first, then used: ids past a reservation that failed are never handed out.
+      try {
+        this.stmts.setMeta.run("reserved_process_id", until);
+      } catch (err) {
+        throw new DomainError("store_unavailable", `the store cannot write (${(err as Error).message}); no call was made`);
+      }
+      this.reservedUntil = until;
     }
     const messageId = this.nextId++;
     return { processId: formatProcessId(messageId), messageId };

@@ -350,6 +350,7 @@ describe("handleTencent maps every outcome", () => {
       bad_credentials: "AuthFailure.SignatureFailure",
       unauthenticated: "AuthFailure.SignatureFailure",
       throttled: "RequestLimitExceeded",
+      store_unavailable: "InternalError",
     };
     expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(expected).sort());
     for (const reason of Object.keys(expected) as DomainReason[]) {

@@ -78,6 +78,7 @@ export const REASON_CODES: Record<DomainReason, TencentErrorCode> = {
   bad_credentials: "AuthFailure.SignatureFailure",
   unauthenticated: "AuthFailure.SignatureFailure",
   throttled: "RequestLimitExceeded",
+  store_unavailable: "InternalError",
 };
 
 const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;
