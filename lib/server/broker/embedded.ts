@@ -1,5 +1,6 @@
 import { Aedes, type AedesOptions, type Client } from "aedes";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import type { Writable } from "node:stream";
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import { QlobberDedup } from "qlobber";
@@ -16,11 +17,32 @@ export type BrokerOptions = {
   isObserver: (client: Client) => boolean;
   /** The largest MQTT packet a client may send; a larger one closes its connection before it is read. */
   maxPacketBytes?: number;
+  /** Bytes waiting to be sent to one client before it is disconnected as too slow a reader. */
+  maxOutgoingBytes?: number;
   /** Whether a WebSocket upgrade may proceed (its Host and Origin); all may when absent. */
   acceptWebSocket?: (req: IncomingMessage) => boolean;
 };
 
 export const DEFAULT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_MAX_OUTGOING_BYTES = 8 * 1024 * 1024;
+
+/**
+ * aedes holds its delivery pipeline until a full socket drains (up to drainTimeout, 60 s): one
+ * subscriber that stops reading then stalls every publish to everyone. Here a write to a full
+ * socket is buffered and the pipeline goes on; a client with more than `maxBytes` waiting is
+ * disconnected. A slow reader costs only itself (and at most `maxBytes` of memory).
+ */
+function neverWaitForDrain(client: Client, maxBytes: number): Client {
+  const c = client as Client & { conn: Writable; waitForDrain(done: (err: Error | null, client: Client) => void): void };
+  c.waitForDrain = (done) => {
+    if (c.conn.writableLength > maxBytes) {
+      log.warn("MQTT client reads too slowly: disconnected", { clientId: c.id, waitingBytes: c.conn.writableLength });
+      c.conn.destroy();
+      setImmediate(done, new Error("outgoing queue full"), c);
+    } else setImmediate(done, null, c);
+  };
+  return client;
+}
 
 /** What the embedded broker can say about a request before it is published. */
 export type Route = "deliverable" | "offline" | "not_subscribed";
@@ -126,8 +148,9 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   const maxPacket = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const refused = (transport: string, remote: string | undefined) => () =>
     log.warn("MQTT packet over the size limit: connection closed", { transport, remote, maxPacketBytes: maxPacket });
+  const maxOutgoing = opts.maxOutgoingBytes ?? DEFAULT_MAX_OUTGOING_BYTES;
   const tcp: NetServer = createNetServer({ noDelay: true }, (socket) =>
-    aedes.handle(limitPacketSize(socket, maxPacket, refused("tcp", socket.remoteAddress))),
+    neverWaitForDrain(aedes.handle(limitPacketSize(socket, maxPacket, refused("tcp", socket.remoteAddress))), maxOutgoing),
   );
   const http: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket: connect to /mqtt\n");
@@ -141,7 +164,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
   wss.on("connection", (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on("error", () => stream.destroy());
-    aedes.handle(limitPacketSize(stream, maxPacket, refused("ws", req.socket.remoteAddress)), req);
+    neverWaitForDrain(aedes.handle(limitPacketSize(stream, maxPacket, refused("ws", req.socket.remoteAddress)), req), maxOutgoing);
   });
 
   try {
