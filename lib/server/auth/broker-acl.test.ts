@@ -15,7 +15,7 @@ import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { replyTopic, requestTopic } from "../../rrpc/topics";
 import { tempDir, waitFor } from "../testing/servers";
-import { brokerAccess, HUB_USERNAME, LIVE_USERNAME } from "./broker-acl";
+import { brokerAccess, HUB_USERNAME, LIVE_USERNAME, RETAINED_PAYLOAD_MAX, RETAINED_TOPICS_PER_DEVICE } from "./broker-acl";
 import { deviceCredentials } from "./device-auth";
 import { TokenSigner } from "./tokens";
 
@@ -180,6 +180,35 @@ describe("device key authentication", () => {
 });
 
 describe("topic ACL", () => {
+  it("keeps at most RETAINED_TOPICS_PER_DEVICE retained topics per device, none over RETAINED_PAYLOAD_MAX", async () => {
+    const d = await deviceClient("hoarder");
+    const publish = (topic: string, payload: string | Buffer) =>
+      new Promise<void>((resolve, reject) => d.publish(topic, payload, { qos: 1, retain: true }, (err) => (err ? reject(err) : resolve())));
+    for (let i = 0; i < RETAINED_TOPICS_PER_DEVICE + 5; i++) await publish(`${P}/hoarder/t${i}`, `v${i}`);
+    await publish(`${P}/hoarder/t0`, "v0 again"); // an update of a kept topic stays retained
+    await publish(`${P}/hoarder/t1`, ""); // an empty payload clears one, leaving room for one more
+    await publish(`${P}/hoarder/late`, "fits now");
+    await publish(`${P}/hoarder/t2`, Buffer.alloc(RETAINED_PAYLOAD_MAX + 1)); // too big: delivered, not kept
+    await endMqtt(d, true);
+
+    const again = await deviceClient("hoarder");
+    const got = new Map<string, string>();
+    again.on("message", (topic, payload, packet) => packet.retain && got.set(topic, payload.toString()));
+    try {
+      expect(await grantedQos(again, `${P}/hoarder/#`)).toBe(0);
+      await waitFor(() => got.size >= RETAINED_TOPICS_PER_DEVICE, "the retained messages");
+      await barrier(again, "hoarder");
+      const expected = new Map(Array.from({ length: RETAINED_TOPICS_PER_DEVICE }, (_, i) => [`${P}/hoarder/t${i}`, `v${i}`]));
+      expected.set(`${P}/hoarder/t0`, "v0 again");
+      expected.delete(`${P}/hoarder/t1`);
+      expected.set(`${P}/hoarder/late`, "fits now");
+      expected.set(`${P}/hoarder/t2`, "v2");
+      expect(got).toEqual(expected);
+    } finally {
+      await endMqtt(again, true);
+    }
+  });
+
   it("lets a device subscribe to its own request topic and namespace only", async () => {
     const a = await deviceClient("alpha");
     expect(await grantedQos(a, `$rrpc/rxd/${P}/alpha/+`)).toBe(0);

@@ -27,6 +27,34 @@ type Refusal = Error & { returnCode: 4 | 5 };
 const REFUSAL_LOG_EVERY_MS = 60_000;
 const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
 
+/** Retained topics a device may keep, and the largest retained payload. */
+export const RETAINED_TOPICS_PER_DEVICE = 100;
+export const RETAINED_PAYLOAD_MAX = 64 * 1024;
+
+/**
+ * Bounds what devices leave retained on the broker (in its memory, replayed to every new
+ * subscriber): a device keeps at most RETAINED_TOPICS_PER_DEVICE topics of at most
+ * RETAINED_PAYLOAD_MAX bytes; beyond that its messages are delivered but not retained.
+ */
+class RetainedBudget {
+  private readonly topics = new Map<string, Set<string>>();
+
+  /** Whether this retained publish may stay retained; an empty payload clears the topic. */
+  keep(device: string, topic: string, bytes: number): boolean {
+    let set = this.topics.get(device);
+    if (bytes === 0) {
+      set?.delete(topic);
+      return true;
+    }
+    if (bytes > RETAINED_PAYLOAD_MAX) return false;
+    if (!set) this.topics.set(device, (set = new Set()));
+    if (set.has(topic)) return true;
+    if (set.size >= RETAINED_TOPICS_PER_DEVICE) return false;
+    set.add(topic);
+    return true;
+  }
+}
+
 /**
  * Who may connect, subscribe and publish on the embedded broker. Devices log in with Tencent's
  * key authentication and stay inside their own topics; the hub uses an internal credential; live
@@ -90,6 +118,7 @@ export function brokerAccess(opts: {
     done(null, null);
   };
 
+  const retained = new RetainedBudget();
   const refusals = new WeakMap<Client, { since: number; suppressed: number }>();
   /** One line per client per REFUSAL_LOG_EVERY_MS, the topic cut short: a flood of refused publishes must not flood the log. */
   const logRefusal = (client: Client, topic: string) => {
@@ -118,6 +147,7 @@ export function brokerAccess(opts: {
     if (who?.role === "hub") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("rrpc-hub/");
     else if (who?.role === "device") {
       ok = topic.startsWith(`$rrpc/txd/${who.productId}/${who.deviceName}/`) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
+      if (ok && packet.retain) packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
     }
     if (ok) return done(null);
     // MQTT 3.1.1 §3.3.5: a refused PUBLISH is acknowledged as usual or the connection closed.
