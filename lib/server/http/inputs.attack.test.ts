@@ -37,6 +37,13 @@ async function mqtt(clientId: string, username: string, password: string): Promi
   return c;
 }
 
+/** A device registered through the API (signed in), logged in over MQTT. */
+async function loggedInDevice(productId: string, deviceName: string) {
+  const secret = await registerDevice(s, productId, deviceName, { cookie: await signedIn() });
+  const login = deviceCredentials(productId, deviceName, secret);
+  return { login, device: await mqtt(login.clientId, login.username, login.password) };
+}
+
 describe("finding 10: malformed input", () => {
   it("a malformed cookie is no session: 401 on the API, {user: null} from /api/session, never 500", async () => {
     for (const cookie of ["rrpc_session=%E0%A4%A", "rrpc_session=%", "rrpc_session", "=; ;;=x"]) {
@@ -60,9 +67,7 @@ describe("finding 10: malformed input", () => {
 describe("finding 10: hostile content", () => {
   it("CSV export neutralises cells a spreadsheet would run as formulas", async () => {
     const cookie = await signedIn();
-    const secret = await registerDevice(s, "CSVPROD001", "-dash", { cookie });
-    const login = deviceCredentials("CSVPROD001", "-dash", secret);
-    const device = await mqtt(login.clientId, login.username, login.password);
+    const { device } = await loggedInDevice("CSVPROD001", "-dash");
     try {
       await new Promise<void>((resolve, reject) => device.subscribe("$rrpc/rxd/CSVPROD001/-dash/+", (err) => (err ? reject(err) : resolve())));
       device.on("message", (topic) => device.publish(topic.replace("/rxd/", "/txd/"), "@SUM(1+1)"));
@@ -89,9 +94,7 @@ describe("finding 10: hostile content", () => {
 
   it("RRPC messages are never retained: a later subscriber gets no stored request or reply", async () => {
     const cookie = await signedIn();
-    const secret = await registerDevice(s, "RETPROD001", "r1", { cookie });
-    const login = deviceCredentials("RETPROD001", "r1", secret);
-    const device = await mqtt(login.clientId, login.username, login.password);
+    const { device } = await loggedInDevice("RETPROD001", "r1");
     const publish = (topic: string, payload: string, retain: boolean) =>
       new Promise<void>((resolve, reject) => device.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
     const subscribe = (c: MqttClient, filter: string) =>
@@ -129,10 +132,7 @@ describe("finding 10: hostile content", () => {
 
 describe("finding 10: refused publishes do not flood the log", () => {
   it("one line per client per minute, the topic cut short", async () => {
-    const cookie = await signedIn();
-    const secret = await registerDevice(s, "LOGPROD001", "noisy", { cookie });
-    const login = deviceCredentials("LOGPROD001", "noisy", secret);
-    const device = await mqtt(login.clientId, login.username, login.password);
+    const { login, device } = await loggedInDevice("LOGPROD001", "noisy");
     try {
       const long = `OTHERPROD1/victim/${"x".repeat(60_000)}`;
       for (let i = 0; i < 50; i++) {
