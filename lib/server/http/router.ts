@@ -37,8 +37,12 @@ export function matchRoute(routes: readonly Route[], req: HttpRequest): Match {
   return allowed.length > 0 ? { allowed } : null;
 }
 
+/** Each route's path split into segments once, not on every request. */
+const segmentsOf = new Map<string, string[]>();
+
 function matchPath(pattern: string, parts: string[]): Record<string, string> | null {
-  const want = pattern.replace(/\/+$/, "").split("/");
+  let want = segmentsOf.get(pattern);
+  if (!want) segmentsOf.set(pattern, (want = pattern.replace(/\/+$/, "").split("/")));
   if (want.length !== parts.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
