@@ -67,9 +67,12 @@ export type LiveConfig = {
 
 /** GET /api/health */
 export type Health = {
+  /** Calls can be made: the broker is connected and the store can write. */
   ok: boolean;
   broker: "embedded" | "external";
   brokerConnected: boolean;
+  /** Whether the store can write; while it cannot, new calls are refused (503 store_unavailable) and `error` says why. */
+  store: { writable: boolean; error?: string };
   inFlight: number;
   /** Replies since start that were not a call's answer; `unrecorded` are beyond a call's trace limit. */
   replies: { stray: number; foreign: number; late: number; duplicate: number; unrecorded: number };

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
+import Database from "better-sqlite3";
 import { join } from "node:path";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { EXTRA_REPLIES_KEPT, Hub, type HubOptions } from "./hub";
@@ -93,6 +94,22 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
   });
   afterAll(async () => {
     await stopEnv(env);
+  });
+
+  it("answers only once the call's outcome is committed: another connection reads it when the caller hears it", async () => {
+    await device(env, "durable", { reply: "ok" });
+    const reader = new Database(env.store.path, { readonly: true });
+    const read = reader.prepare(`SELECT status, reply FROM calls WHERE process_id = ?`);
+    try {
+      const seen = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          env.hub.call({ productId: P, deviceName: "durable", payload: bytes("x") }).then((c) => read.get(c.messageId)),
+        ),
+      );
+      expect(seen).toEqual(Array(50).fill({ status: "success", reply: Buffer.from("ok") }));
+    } finally {
+      reader.close();
+    }
   });
 
   it("returns the device's reply, matched by processId, with an ordered trace", async () => {

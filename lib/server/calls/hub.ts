@@ -35,6 +35,11 @@ export type HubOptions = {
   deviceState?: (productId: string, deviceName: string) => DeviceState;
   /** Time and timers; tests pass one they drive. */
   clock?: Clock;
+  /**
+   * Answer as soon as a call ends instead of once its outcome is committed. Only the bench sets
+   * it, to measure what durable answers cost (docs/benchmarks.md).
+   */
+  answerBeforeCommit?: boolean;
 };
 
 export type CallUpdate = { call: CallRecord; event: StoredEvent };
@@ -224,7 +229,9 @@ export class Hub {
       call.rttMs = t;
     }
     this.addEvent(call, status, t);
-    p.resolve(call);
+    // Answered once committed: a caller that got an answer can find the call after any crash.
+    if (this.opts.answerBeforeCommit) p.resolve(call);
+    else void this.opts.store.written(call).then(() => p.resolve(call));
   }
 
   private onReply(topic: string, payload: Buffer): void {

@@ -128,8 +128,13 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
 
   const h = hub;
   const pruner = setInterval(() => {
-    const n = store.prune(config.retentionCalls);
-    if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
+    if (store.unavailable) return;
+    try {
+      const n = store.prune(config.retentionCalls);
+      if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
+    } catch (err) {
+      log.warn("pruning old calls failed", { error: (err as Error).message });
+    }
   }, PRUNE_EVERY_MS);
   pruner.unref();
   let stopping: Promise<void> | null = null;

@@ -51,6 +51,17 @@ export const MIGRATIONS: readonly string[] = [
     last_used_at INTEGER
   );
   `,
+  // 2: events that reach a call after its row was first written are appended here, a chunk per
+  // write, instead of rewriting the row (a reply flood rewrote a call's whole trace, and its
+  // reply, once per batch). `first` is the index of the chunk's first event in the trace.
+  `
+  CREATE TABLE call_events (
+    process_id INTEGER NOT NULL,
+    first      INTEGER NOT NULL,
+    events     TEXT NOT NULL,
+    PRIMARY KEY (process_id, first)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,18 +1,72 @@
 // Plain JavaScript: shared by the store (TypeScript) and its writer thread (writer-thread.mjs),
 // which runs as is, without a TypeScript loader.
 
+/** What a packed row writes (writer.ts: packCalls): the whole row, the row's outcome, or only new events. */
+export const ROW = 0;
+export const OUTCOME = 1;
+export const EVENTS = 2;
+
+const UPSERT_SQL = `
+  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (process_id) DO UPDATE SET
+    status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
+    rtt_ms = excluded.rtt_ms, events = excluded.events`;
+const OUTCOME_SQL = `UPDATE calls SET status = ?, reply = ?, ended_at = ?, rtt_ms = ? WHERE process_id = ?`;
+// Events are placed by their index in the trace, so writing a chunk again changes nothing.
+const CHUNK_SQL = `INSERT OR REPLACE INTO call_events (process_id, first, events) VALUES (?, ?, ?)`;
+
 /**
- * The upsert's positional parameters for each call of a packed batch (see writer.ts:
- * packCalls). Binding by name was a measurable part of each write.
- * @param {string} rows
- * @param {Uint8Array} bytes
- * @returns {unknown[][]}
+ * A transaction that writes one packed batch. Positional parameters: binding by name was a
+ * measurable part of each write.
+ * @param {import("better-sqlite3").Database} db
+ * @returns {(batch: { rows: string; bytes: Uint8Array }) => void}
  */
-export function unpackRows(rows, bytes) {
-  const packed = JSON.parse(rows);
-  return packed.map((r) => {
-    const at = (off, len) => Buffer.from(bytes.buffer, bytes.byteOffset + off, len);
-    const reply = r[7] < 0 ? null : at(r[7], r[8]);
-    return [r[0], r[1], r[2], r[3], r[4], at(r[5], r[6]), reply, r[9], r[10], r[11], r[12], JSON.stringify(r[13])];
+export function batchWriter(db) {
+  const upsert = db.prepare(UPSERT_SQL);
+  const outcome = db.prepare(OUTCOME_SQL);
+  const chunk = db.prepare(CHUNK_SQL);
+  return db.transaction(({ rows, bytes }) => {
+    const at = (off, len) => (off < 0 ? null : Buffer.from(bytes.buffer, bytes.byteOffset + off, len));
+    for (const r of JSON.parse(rows)) {
+      const [
+        kind,
+        id,
+        productId,
+        deviceName,
+        source,
+        status,
+        reqOff,
+        reqLen,
+        replyOff,
+        replyLen,
+        timeoutMs,
+        startedAt,
+        endedAt,
+        rttMs,
+        first,
+        events,
+      ] = r;
+      const reply = at(replyOff, replyLen);
+      if (kind === ROW) {
+        upsert.run(
+          id,
+          productId,
+          deviceName,
+          source,
+          status,
+          at(reqOff, reqLen),
+          reply,
+          timeoutMs,
+          startedAt,
+          endedAt,
+          rttMs,
+          JSON.stringify(events),
+        );
+        continue;
+      }
+      if (kind === OUTCOME) outcome.run(status, reply, endedAt, rttMs, id);
+      if (events.length > 0) chunk.run(id, first, JSON.stringify(events));
+    }
   });
 }

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { readFileSync, statSync } from "node:fs";
 import { endianness } from "node:os";
@@ -201,5 +202,84 @@ describe("store", () => {
     expect(next.interruptPending(Date.now())).toBe(0);
     next.close();
     s.close();
+  });
+
+  it("appends events that come after a call's row was written, never rewriting the row or its trace (finding 6)", async () => {
+    const path = join(tempDir(), "append.db");
+    const s = new Store(path);
+    const c = record(s, { status: "success", reply: Buffer.alloc(100_000, 7), endedAt: Date.now(), rttMs: 2 });
+    c.events.push({ type: "success", t: 2 });
+    s.save(c);
+    await s.written(c);
+    // Every later change of a row is counted; none may happen for late events.
+    s.db.exec(`CREATE TABLE rewrites (n INTEGER); CREATE TRIGGER count_rewrites AFTER UPDATE ON calls BEGIN INSERT INTO rewrites VALUES (1); END`);
+    const late = s.get(c.messageId)!;
+    for (let i = 0; i < 30; i++) {
+      late.events.push({ type: "duplicate_reply", t: 10 + i, detail: { bytes: 3 } });
+      s.save(late);
+      // Some batches carry one event, some several.
+      if (i % 3 === 0) await s.written(late);
+    }
+    await s.written(late);
+    expect(s.db.prepare(`SELECT count(*) AS n FROM rewrites`).get()).toEqual({ n: 0 });
+    const chunks = s.db.prepare(`SELECT first, events FROM call_events WHERE process_id = ? ORDER BY first`).all(c.messageId) as {
+      first: number;
+      events: string;
+    }[];
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.reduce((n, ch) => n + (JSON.parse(ch.events) as unknown[]).length, 0)).toBe(30);
+    const row = s.db.prepare(`SELECT events FROM calls WHERE process_id = ?`).get(c.messageId) as { events: string };
+    expect(JSON.parse(row.events)).toHaveLength(2);
+    s.close();
+    const again = new Store(path);
+    const back = again.get(c.messageId)!;
+    expect(back.events.map((e) => e.t)).toEqual([0, 2, ...Array.from({ length: 30 }, (_, i) => 10 + i)]);
+    expect(again.list({ limit: 1 })[0]!.events).toEqual(back.events);
+    expect(back.reply!.byteLength).toBe(100_000);
+    again.close();
+  });
+
+  it("says a call is written only once another connection can read it (answers after commit, finding 9)", async () => {
+    const path = join(tempDir(), "durable.db");
+    const s = new Store(path);
+    const reader = new Database(path, { readonly: true });
+    const read = reader.prepare(`SELECT status FROM calls WHERE process_id = ?`);
+    const calls = Array.from({ length: 200 }, () => record(s, { status: "success", endedAt: Date.now() }));
+    const seen = await Promise.all(
+      calls.map((c) => {
+        s.save(c);
+        return s.written(c).then(() => read.get(c.messageId));
+      }),
+    );
+    expect(seen).toEqual(calls.map(() => ({ status: "success" })));
+    reader.close();
+    s.close();
+  });
+
+  it("refuses new calls while it cannot write, keeps what ends meanwhile, and recovers by itself (finding 8)", async () => {
+    const path = join(tempDir(), "unwritable.db");
+    const s = new Store(path);
+    const before = record(s, { status: "success", endedAt: Date.now() });
+    // What a full disk does to every write of a row, on either connection.
+    s.db.exec(`CREATE TRIGGER full BEFORE INSERT ON calls BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END`);
+    s.save(before);
+    await s.written(before);
+    expect(s.unavailable).toMatch(/disk is full/);
+    expect(() => s.allocateProcessId()).toThrow(expect.objectContaining({ reason: "store_unavailable" }));
+    // The call is still there to read, and a late event for it is kept too.
+    const kept = s.get(before.messageId)!;
+    kept.events.push({ type: "late_reply", t: 5 });
+    s.save(kept);
+    await s.written(kept);
+    s.db.exec(`DROP TRIGGER full`);
+    await waitFor(() => s.unavailable === null, "the store to write again");
+    const other = new Database(path, { readonly: true });
+    expect(other.prepare(`SELECT status FROM calls WHERE process_id = ?`).get(before.messageId)).toEqual({ status: "success" });
+    other.close();
+    expect(s.allocateProcessId().messageId).toBe(before.messageId + 1);
+    s.close();
+    const again = new Store(path);
+    expect(again.get(before.messageId)!.events.map((e) => e.type)).toEqual(["requested", "late_reply"]);
+    again.close();
   });
 });

@@ -3,7 +3,9 @@ import { DomainError } from "../core/errors";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
 import type { CallStatus } from "../../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
-import { StoreWriter, packCalls, unpackRows } from "./writer";
+import { NOTHING_WRITTEN, StoreWriter, packCalls, type PackedBatch, type Written } from "./writer";
+import { batchWriter } from "./rows.mjs";
+import { log } from "../core/log";
 import { BUCKET_OF, DEVICE_BUCKET, NOT_SUCCESS } from "./migrations";
 import { openDatabase } from "./database";
 
@@ -60,34 +62,57 @@ type Row = {
   events: string;
 };
 
-const UPSERT_SQL = `
-  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (process_id) DO UPDATE SET
-    status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
-    rtt_ms = excluded.rtt_ms, events = excluded.events`;
+type ChunkRow = { process_id: number; first: number; events: string };
+
+/** A batch posted to the writer thread: what it writes of each call, and who waits for it. */
+type Batch = { seq: number; calls: { call: CallRecord; written: Written }[]; waiters: (() => void)[] };
+
+/** While the store cannot write, it tries again this often. */
+const RETRY_WRITE_MS = 1000;
 
 /**
- * SQLite file holding every call and its trace. Writes are batched: the hot path only marks a
- * call dirty; one transaction per batch writes each dirty call's latest state once, on a worker
- * thread (StoreWriter). Reads flush first and wait for the worker's commits, so they always see
- * what the hub has done.
+ * SQLite file holding every call and its trace.
+ *
+ * Writes are batched (group commit): the hub marks a call dirty; a call that has ended is
+ * written with the next batch, which leaves as soon as the writer thread (StoreWriter) has
+ * committed the previous one, so a batch holds whatever ended during the last commit. The hub
+ * answers a call once `written` resolves, that is, once its outcome is committed: a call that was
+ * answered is never lost, even to kill -9 (README, "Durability"). Reads wait for the worker's
+ * batches first, so they see what the hub has done.
+ *
+ * When a write fails (a full disk, an unwritable file) the store is unavailable: the hub refuses
+ * new calls (`store_unavailable`), calls that still end are kept here and written once a retry
+ * succeeds, and then the store is available again by itself.
  */
 export class Store {
   /** The SQLite handle, for modules that keep their own tables in the same file (registry, keys). */
   readonly db: Database.Database;
   private readonly dirty = new Map<number, CallRecord>();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  /** A call ended while a batch was being committed: send the next batch when it is. */
+  private nextBatchDue = false;
   private nextId: number;
   private reservedUntil: number;
   private readonly stmts;
-  private readonly writeLocal: (calls: CallRecord[]) => void;
+  private readonly writeLocal: (batch: PackedBatch) => void;
   private closed = false;
   /** The writer thread (null for ":memory:", which another connection cannot open). */
   readonly writer: StoreWriter | null = null;
-  /** Calls posted to the writer and not yet known to be committed: their latest state, by id. */
+  /** Batches posted to the writer and not yet finished, oldest first. */
+  private readonly batches: Batch[] = [];
+  /** Calls in those batches: their latest state, by id. */
   private readonly inflight = new Map<number, { call: CallRecord; seq: number }>();
-  private readonly inflightBatches: { seq: number; ids: number[] }[] = [];
+  /** Of each call: what committed batches hold, and what batches posted will hold once committed. */
+  private readonly committed = new WeakMap<CallRecord, Written>();
+  private readonly posted = new WeakMap<CallRecord, Written>();
+  /** Callers of `written` for calls not yet in a batch. */
+  private readonly waiters = new Map<number, (() => void)[]>();
+  /** Batches up to this sequence number are written again even if they commit: one before them failed. */
+  private distrustUntil = 0;
+  private failuresSeen = 0;
+  private failure: string | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly path: string,
@@ -95,21 +120,25 @@ export class Store {
   ) {
     this.db = openDatabase(path);
     this.stmts = {
-      upsert: this.db.prepare(UPSERT_SQL),
       get: this.db.prepare<[number], Row>(`SELECT * FROM calls WHERE process_id = ?`),
+      chunksOf: this.db.prepare<[number], ChunkRow>(`SELECT * FROM call_events WHERE process_id = ? ORDER BY first`),
+      chunksIn: this.db.prepare<[string], ChunkRow>(
+        `SELECT * FROM call_events WHERE process_id IN (SELECT value FROM json_each(?)) ORDER BY process_id, first`,
+      ),
       getMeta: this.db.prepare<[string], { value: number }>(`SELECT value FROM meta WHERE key = ?`),
       setMeta: this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       maxId: this.db.prepare<[], { m: number | null }>(`SELECT max(process_id) AS m FROM calls`),
       minId: this.db.prepare<[], { m: number | null }>(`SELECT min(process_id) AS m FROM calls`),
     };
-    const upsert = this.stmts.upsert;
-    this.writeLocal = this.db.transaction((calls: CallRecord[]) => {
-      const { rows, bytes } = packCalls(calls);
-      for (const params of unpackRows(rows, bytes)) upsert.run(params);
-    });
+    this.writeLocal = batchWriter(this.db);
     if (path !== ":memory:") {
       this.db.pragma("wal_autocheckpoint = 0");
-      this.writer = new StoreWriter(path, UPSERT_SQL, () => this.writerGone(), opts.checkpointEveryMs);
+      this.writer = new StoreWriter(
+        path,
+        (seq, error) => this.batchDone(seq, error),
+        () => this.writerGone(),
+        opts.checkpointEveryMs,
+      );
     }
     const reserved = this.stmts.getMeta.get("reserved_process_id")?.value ?? 0;
     const maxId = this.stmts.maxId.get()?.m ?? 0;
@@ -117,11 +146,17 @@ export class Store {
     this.reservedUntil = this.nextId;
   }
 
+  /** Why the store cannot write, while it cannot; null when it can. */
+  get unavailable(): string | null {
+    return this.failure;
+  }
+
   /**
    * The next processId: strictly increasing, also across restarts and crashes, because a block
    * is reserved on disk (synchronously) before any id of it is handed out.
    */
   allocateProcessId(): { processId: string; messageId: number } {
+    if (this.failure) throw this.unavailableError();
     if (this.nextId >= this.reservedUntil) {
       if (this.nextId > PROCESS_ID_MAX) throw new Error("processId space exhausted");
       const until = Math.min(this.nextId + ID_BLOCK, PROCESS_ID_MAX + 1);
@@ -129,7 +164,8 @@ export class Store {
       try {
         this.stmts.setMeta.run("reserved_process_id", until);
       } catch (err) {
-        throw new DomainError("store_unavailable", `the store cannot write (${(err as Error).message}); no call was made`);
+        this.fail((err as Error).message);
+        throw this.unavailableError();
       }
       this.reservedUntil = until;
     }
@@ -137,17 +173,43 @@ export class Store {
     return { processId: formatProcessId(messageId), messageId };
   }
 
-  /** Records the call's current state; written with the next batch. */
+  private unavailableError(): DomainError {
+    return new DomainError("store_unavailable", `the store cannot write (${this.failure}); no call was made`);
+  }
+
+  /** Records the call's current state: an ended call goes with the next batch, a pending one later (PENDING_WRITE_AFTER_MS). */
   save(call: CallRecord): void {
     if (this.closed) return;
     this.dirty.set(call.messageId, call);
-    this.timer ??= setTimeout(() => this.flushBatch(), FLUSH_MS);
+    if (call.status === "pending") this.timer ??= setTimeout(() => ((this.timer = null), this.flushBatch()), FLUSH_MS);
+    else if (this.batches.length > 0) this.nextBatchDue = true;
+    else this.immediate ??= setImmediate(() => ((this.immediate = null), this.flushBatch()));
   }
 
-  /** The timed batch: every ended call, and pending calls old enough to be worth writing. */
+  /**
+   * Resolves once the call's state as last saved is committed, or once it is known that it
+   * cannot be yet (the store is unavailable: the call is kept and written when it recovers).
+   */
+  written(call: CallRecord): Promise<void> {
+    if (this.closed || this.failure) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.dirty.has(call.messageId)) {
+        const list = this.waiters.get(call.messageId);
+        if (list) list.push(resolve);
+        else this.waiters.set(call.messageId, [resolve]);
+        return;
+      }
+      const seq = this.inflight.get(call.messageId)?.seq;
+      const batch = seq === undefined ? undefined : this.batches.find((b) => b.seq === seq);
+      if (batch) batch.waiters.push(resolve);
+      else resolve();
+    });
+  }
+
+  /** Every ended call, and pending calls old enough to be worth writing. */
   private flushBatch(): void {
-    this.timer = null;
-    if (this.closed) return;
+    this.nextBatchDue = false;
+    if (this.closed || this.failure) return;
     const youngSince = clock.epoch(clock.now()) - PENDING_WRITE_AFTER_MS;
     const batch: CallRecord[] = [];
     for (const [id, c] of this.dirty) {
@@ -156,50 +218,130 @@ export class Store {
       this.dirty.delete(id);
     }
     if (batch.length > 0) this.writeBatch(batch);
-    this.forgetCommitted();
-    if (this.dirty.size > 0) this.timer = setTimeout(() => this.flushBatch(), FLUSH_MS);
+    if (this.dirty.size > 0) this.timer ??= setTimeout(() => ((this.timer = null), this.flushBatch()), FLUSH_MS);
   }
 
-  /** Writes everything not yet written and waits until it is committed (before reads, at stop and exit). */
+  /** Writes everything not yet written and waits until the writer has finished it (before reads, at stop and exit). */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
     if (this.closed) return;
-    if (this.dirty.size > 0) {
+    if (this.dirty.size > 0 && !this.failure) {
       const batch = [...this.dirty.values()];
       this.dirty.clear();
       this.writeBatch(batch);
     }
-    if (this.inflight.size > 0 && this.writer?.waitForCommits()) this.forgetCommitted();
+    if (this.batches.length > 0) this.writer?.waitForBatches();
   }
 
   /** To the writer thread if it runs, else on this connection. */
   private writeBatch(calls: CallRecord[]): void {
-    if (!this.writer?.post(packCalls(calls), calls.length)) return this.writeLocal(calls);
-    const seq = this.writer.postedSeq;
-    for (const c of calls) this.inflight.set(c.messageId, { call: c, seq });
-    this.inflightBatches.push({ seq, ids: calls.map((c) => c.messageId) });
+    const entries = calls.map((call) => ({ call, from: this.posted.get(call) ?? NOTHING_WRITTEN }));
+    const { batch, written } = packCalls(entries);
+    const waiters: (() => void)[] = [];
+    for (const c of calls) {
+      const w = this.waiters.get(c.messageId);
+      if (w) waiters.push(...w);
+      this.waiters.delete(c.messageId);
+    }
+    const seq = this.writer?.post(batch) ?? 0;
+    if (seq === 0) {
+      try {
+        this.writeLocal(batch);
+        calls.forEach((c, i) => written[i] && this.wrote(c, written[i]));
+      } catch (err) {
+        for (const c of calls) this.dirty.set(c.messageId, c);
+        this.fail((err as Error).message);
+      }
+      for (const w of waiters) w();
+      return;
+    }
+    const b: Batch = { seq, calls: [], waiters };
+    calls.forEach((call, i) => {
+      const w = written[i];
+      if (!w) return;
+      b.calls.push({ call, written: w });
+      this.posted.set(call, w);
+      this.inflight.set(call.messageId, { call, seq });
+    });
+    this.batches.push(b);
   }
 
-  private forgetCommitted(): void {
-    if (!this.writer) return;
-    const committed = this.writer.committedSeq;
-    while (this.inflightBatches.length > 0 && this.inflightBatches[0]!.seq <= committed) {
-      const { seq, ids } = this.inflightBatches.shift()!;
-      for (const id of ids) if (this.inflight.get(id)?.seq === seq) this.inflight.delete(id);
+  private wrote(call: CallRecord, w: Written): void {
+    this.committed.set(call, w);
+    this.posted.set(call, w);
+  }
+
+  /** The writer's word on the oldest batch posted. */
+  private batchDone(seq: number, error: string | undefined): void {
+    const b = this.batches.shift();
+    if (!b || b.seq !== seq) throw new Error(`store writer answered batch ${seq}, expected ${b?.seq}`);
+    if (error) {
+      this.failuresSeen++;
+      if (!this.failure) this.distrustUntil = this.writer!.postedSeq;
     }
+    const ok = !error && seq > this.distrustUntil;
+    for (const { call, written } of b.calls) {
+      if (this.inflight.get(call.messageId)?.seq === seq) this.inflight.delete(call.messageId);
+      if (ok) this.committed.set(call, written);
+      // Kept for the retry, which writes from what is known to be committed.
+      else if (!this.dirty.has(call.messageId)) this.dirty.set(call.messageId, call);
+    }
+    if (error) this.fail(error);
+    for (const w of b.waiters) w();
+    if (this.nextBatchDue && this.batches.length === 0) this.flushBatch();
+  }
+
+  /**
+   * The store cannot write: new calls are refused and what ends is kept, until a retry of
+   * everything kept succeeds.
+   */
+  private fail(why: string): void {
+    if (this.closed) return;
+    if (!this.failure) log.error("the store cannot write: new calls are refused until it can", { error: why });
+    this.failure = why;
+    for (const list of this.waiters.values()) for (const w of list) w();
+    this.waiters.clear();
+    this.retryTimer ??= setInterval(() => this.retry(), RETRY_WRITE_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Once the writer has finished what it had: everything kept, on this connection, with a write of the reservation as a probe. */
+  private retry(): void {
+    if (this.closed || this.batches.length > 0) return;
+    const calls = [...this.dirty.values()];
+    for (const c of calls) this.posted.set(c, this.committed.get(c) ?? NOTHING_WRITTEN);
+    const { batch, written } = packCalls(calls.map((call) => ({ call, from: this.posted.get(call)! })));
+    try {
+      this.db.transaction(() => {
+        this.stmts.setMeta.run("reserved_process_id", this.reservedUntil);
+        this.writeLocal(batch);
+      })();
+    } catch (err) {
+      this.failure = (err as Error).message;
+      return;
+    }
+    calls.forEach((c, i) => written[i] && this.wrote(c, written[i]));
+    for (const c of calls) this.dirty.delete(c.messageId);
+    log.info("the store can write again", { callsWritten: calls.length });
+    this.failure = null;
+    clearInterval(this.retryTimer!);
+    this.retryTimer = null;
+    if (this.dirty.size > 0) this.flushBatch();
   }
 
   /** The writer thread failed: what it may not have committed is written here, and so is everything after. */
   private writerGone(): void {
     if (this.closed) return;
     this.db.pragma("wal_autocheckpoint = 1000");
-    const calls = [...this.inflight.values()].map((x) => x.call);
+    const lost = this.batches.splice(0);
     this.inflight.clear();
-    this.inflightBatches.length = 0;
-    this.writeLocal(calls);
+    for (const b of lost) {
+      for (const { call } of b.calls) {
+        this.posted.set(call, this.committed.get(call) ?? NOTHING_WRITTEN);
+        this.dirty.set(call.messageId, call);
+      }
+      for (const w of b.waiters) w();
+    }
+    if (!this.failure) this.flushBatch();
   }
 
   /** One call: the state not yet written if there is one, else the stored row. */
@@ -208,23 +350,39 @@ export class Store {
     const latest = this.dirty.get(messageId) ?? this.inflight.get(messageId)?.call;
     if (latest) return latest;
     const row = this.stmts.get.get(messageId);
-    return row ? fromRow(row) : null;
+    if (!row) return null;
+    const call = fromRow(row, this.stmts.chunksOf.all(messageId));
+    // What is in the file: a late reply recorded on it writes only the new event.
+    this.wrote(call, { status: call.status, events: call.events.length });
+    return call;
   }
 
   list(f: CallFilter): CallRecord[] {
     this.flush();
+    let rows: Row[];
     if (f.productId === undefined && f.deviceName === undefined) {
       const { sql, args } = listQuery(f);
-      return this.db
-        .prepare<(string | number)[], Row>(sql)
-        .all(...args)
-        .map(fromRow);
+      rows = this.db.prepare<(string | number)[], Row>(sql).all(...args);
+    } else {
+      const oldest = this.stmts.minId.get()?.m;
+      if (oldest === null || oldest === undefined) return [];
+      const stmt = this.db.prepare<(string | number)[], Row>(listQuery(f, 0).sql);
+      const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
+      rows = newestBlocksFirst(newest, oldest, f.limit, (b, limit) => stmt.all(...listQuery({ ...f, limit }, b).args));
     }
-    const oldest = this.stmts.minId.get()?.m;
-    if (oldest === null || oldest === undefined) return [];
-    const stmt = this.db.prepare<(string | number)[], Row>(listQuery(f, 0).sql);
-    const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
-    return newestBlocksFirst(newest, oldest, f.limit, (b, limit) => stmt.all(...listQuery({ ...f, limit }, b).args)).map(fromRow);
+    return this.withChunks(rows);
+  }
+
+  /** Rows as calls, with the events appended to each after its row was written. */
+  private withChunks(rows: Row[]): CallRecord[] {
+    if (rows.length === 0) return [];
+    const chunks = new Map<number, ChunkRow[]>();
+    for (const c of this.stmts.chunksIn.all(JSON.stringify(rows.map((r) => r.process_id)))) {
+      const list = chunks.get(c.process_id);
+      if (list) list.push(c);
+      else chunks.set(c.process_id, [c]);
+    }
+    return rows.map((r) => fromRow(r, chunks.get(r.process_id) ?? []));
   }
 
   /** Per device: call count, success count, last call, and the round trips of recent successes. */
@@ -258,12 +416,18 @@ export class Store {
     });
   }
 
-  /** Deletes the oldest ended calls beyond the newest `keep`; returns how many went. */
+  /** Deletes the oldest ended calls beyond the newest `keep`, with their events; returns how many went. */
   prune(keep: number): number {
     this.flush();
     const cut = this.db.prepare<[number], { process_id: number }>(`SELECT process_id FROM calls ORDER BY process_id DESC LIMIT 1 OFFSET ?`).get(keep);
     if (!cut) return 0;
-    return this.db.prepare(`DELETE FROM calls WHERE process_id <= ? AND status != 'pending'`).run(cut.process_id).changes;
+    return this.db.transaction(() => {
+      const n = this.db.prepare(`DELETE FROM calls WHERE process_id <= ? AND status != 'pending'`).run(cut.process_id).changes;
+      this.db
+        .prepare(`DELETE FROM call_events WHERE process_id <= ? AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.process_id = call_events.process_id)`)
+        .run(cut.process_id);
+      return n;
+    })();
   }
 
   /**
@@ -272,21 +436,32 @@ export class Store {
    */
   interruptPending(now: number): number {
     this.flush();
-    const rows = this.db.prepare<[], Row>(`SELECT * FROM calls WHERE status = 'pending' AND ${NOT_SUCCESS}`).all();
-    const calls = rows.map(fromRow);
+    const calls = this.withChunks(this.db.prepare<[], Row>(`SELECT * FROM calls WHERE status = 'pending' AND ${NOT_SUCCESS}`).all());
     for (const c of calls) {
+      this.wrote(c, { status: c.status, events: c.events.length });
       c.status = "interrupted";
       c.endedAt = Math.max(now, c.startedAt);
       c.events.push({ type: "interrupted", t: c.endedAt - c.startedAt, detail: { reason: "hub restarted" } });
+      this.dirty.set(c.messageId, c);
     }
-    this.writeLocal(calls);
+    this.flush();
     return calls.length;
   }
 
   close(): void {
     if (this.closed) return;
     this.flush();
+    // Batches the writer finished but whose word has not arrived: if one failed, they are written here.
+    if (this.batches.length > 0 && this.writer!.failures > this.failuresSeen) {
+      for (const b of this.batches.splice(0)) for (const { call } of b.calls) this.dirty.set(call.messageId, call);
+      this.failure ??= "a write failed";
+    }
+    if (this.failure) {
+      this.retry();
+      if (this.failure) log.error("the store is closing without writing some calls", { calls: this.dirty.size, error: this.failure });
+    }
     this.closed = true;
+    if (this.retryTimer) clearInterval(this.retryTimer);
     this.writer?.stop();
     this.db.close();
   }
@@ -327,7 +502,14 @@ export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: 
   return { sql, args: [...used.map((c) => c[1]), f.limit] };
 }
 
-function fromRow(r: Row): CallRecord {
+/** A call from its row and the chunks of events appended to it, in order; each chunk's events go at their place in the trace. */
+function fromRow(r: Row, chunks: readonly ChunkRow[]): CallRecord {
+  let events = JSON.parse(r.events) as StoredEvent[];
+  if (chunks.length > 0) {
+    for (const c of chunks) (JSON.parse(c.events) as StoredEvent[]).forEach((e, i) => (events[c.first + i] = e));
+    // A chunk committed after an earlier write failed may have left a gap, until the retry fills it.
+    events = events.filter((e) => e !== undefined);
+  }
   const c: CallRecord = {
     processId: String(r.process_id),
     messageId: r.process_id,
@@ -338,7 +520,7 @@ function fromRow(r: Row): CallRecord {
     request: r.request,
     timeoutMs: r.timeout_ms,
     startedAt: r.started_at,
-    events: JSON.parse(r.events) as StoredEvent[],
+    events,
   };
   if (r.reply) c.reply = r.reply;
   if (r.ended_at !== null) c.endedAt = r.ended_at;

@@ -3,19 +3,16 @@
 // tsx) and next to the compiled server (dist/).
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
-import { unpackRows } from "./rows.mjs";
+import { batchWriter } from "./rows.mjs";
 
-const committed = new Int32Array(workerData.committed);
+const done = new Int32Array(workerData.done);
 let db, write;
 try {
   db = new Database(workerData.path);
   // Per connection: without it every commit of this connection would fsync.
   db.pragma("synchronous = NORMAL");
   db.pragma("wal_autocheckpoint = 0");
-  const upsert = db.prepare(workerData.upsertSql);
-  write = db.transaction((batch) => {
-    for (const r of unpackRows(batch.rows, batch.bytes)) upsert.run(r);
-  });
+  write = batchWriter(db);
 } catch (err) {
   parentPort.postMessage({ unavailable: String(err?.message ?? err) });
   process.exit(0);
@@ -35,11 +32,15 @@ parentPort.on("message", (m) => {
     parentPort.close();
     return;
   }
+  let error;
   try {
     write(m.batch);
   } catch (err) {
-    parentPort.postMessage({ failed: m.calls, error: String(err?.message ?? err) });
+    error = String(err?.message ?? err);
   }
-  Atomics.store(committed, 0, m.seq);
-  Atomics.notify(committed, 0);
+  // The message first: when a reader blocked on `done` wakes, the outcome is already queued.
+  parentPort.postMessage({ done: m.seq, error });
+  if (error) Atomics.add(done, 1, 1);
+  Atomics.store(done, 0, m.seq);
+  Atomics.notify(done, 0);
 });

@@ -7,7 +7,11 @@ import { tempDir, waitFor } from "../testing/servers";
 describe("store writer thread", () => {
   it("tells its owner when the worker cannot open the database", async () => {
     const unavailable = new Promise<StoreWriter>((resolve) => {
-      const w: StoreWriter = new StoreWriter(join(tempDir(), "missing", "dir", "x.db"), "SELECT 1", () => resolve(w));
+      const w: StoreWriter = new StoreWriter(
+        join(tempDir(), "missing", "dir", "x.db"),
+        () => {},
+        () => resolve(w),
+      );
     });
     expect((await unavailable).available).toBe(false);
   });

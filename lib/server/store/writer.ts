@@ -1,13 +1,17 @@
 import { Worker } from "node:worker_threads";
 import { log } from "../core/log";
 import type { CallRecord } from "../core/call";
-
-export { unpackRows } from "./rows.mjs";
+import type { CallStatus } from "../../rrpc/types";
+import { EVENTS, OUTCOME, ROW } from "./rows.mjs";
 
 /** How often the worker copies the WAL back into the database file. */
 export const CHECKPOINT_EVERY_MS = 500;
 /** How long a reader waits for the worker to commit before writing on its own connection. */
 const COMMIT_WAIT_MS = 10_000;
+
+/** How much of a call a write has put in the file: its row with this status (null: no row yet) and its first `events` events. */
+export type Written = { status: CallStatus | null; events: number };
+export const NOTHING_WRITTEN: Written = { status: null, events: 0 };
 
 /**
  * A batch of calls as it crosses to the writer thread: one JSON string and one buffer holding
@@ -17,33 +21,55 @@ const COMMIT_WAIT_MS = 10_000;
  */
 export type PackedBatch = { rows: string; bytes: Uint8Array<ArrayBuffer> };
 
-export function packCalls(calls: readonly CallRecord[]): PackedBatch {
+/**
+ * What each call needs written since `from`: its whole row the first time, then its outcome
+ * when the status changed, and its new events as a chunk of their own. A call's row and trace
+ * are never rewritten: a device flooding replies to one call must not rewrite its reply and
+ * every earlier event once per batch. Calls with nothing new are left out (`written` is null).
+ */
+export function packCalls(calls: readonly { call: CallRecord; from: Written }[]): { batch: PackedBatch; written: (Written | null)[] } {
   let total = 0;
-  for (const c of calls) total += c.request.byteLength + (c.reply?.byteLength ?? 0);
+  const kinds = calls.map(({ call: c, from }) => {
+    const kind = from.status === null ? ROW : from.status !== c.status ? OUTCOME : c.events.length > from.events ? EVENTS : -1;
+    if (kind === ROW) total += c.request.byteLength;
+    if (kind === ROW || kind === OUTCOME) total += c.reply?.byteLength ?? 0;
+    return kind;
+  });
   const bytes = new Uint8Array(total);
   let at = 0;
-  const put = (b: Uint8Array) => {
+  const put = (b: Uint8Array | undefined) => {
+    if (!b) return -1;
     bytes.set(b, at);
     at += b.byteLength;
     return at - b.byteLength;
   };
-  const rows = calls.map((c) => [
-    c.messageId,
-    c.productId,
-    c.deviceName,
-    c.source,
-    c.status,
-    put(c.request),
-    c.request.byteLength,
-    c.reply ? put(c.reply) : -1,
-    c.reply?.byteLength ?? 0,
-    c.timeoutMs,
-    c.startedAt,
-    c.endedAt ?? null,
-    c.rttMs ?? null,
-    c.events,
-  ]);
-  return { rows: JSON.stringify(rows), bytes };
+  const rows: unknown[] = [];
+  const written = calls.map(({ call: c, from }, i) => {
+    const kind = kinds[i]!;
+    if (kind < 0) return null;
+    const first = kind === ROW ? 0 : from.events;
+    const withReply = kind !== EVENTS;
+    rows.push([
+      kind,
+      c.messageId,
+      c.productId,
+      c.deviceName,
+      c.source,
+      c.status,
+      kind === ROW ? put(c.request) : -1,
+      c.request.byteLength,
+      withReply ? put(c.reply) : -1,
+      c.reply?.byteLength ?? 0,
+      c.timeoutMs,
+      c.startedAt,
+      c.endedAt ?? null,
+      c.rttMs ?? null,
+      first,
+      c.events.slice(first),
+    ]);
+    return { status: c.status, events: c.events.length };
+  });
+  return { batch: { rows: JSON.stringify(rows), bytes }, written };
 }
 
 /**
@@ -54,33 +80,40 @@ export function packCalls(calls: readonly CallRecord[]): PackedBatch {
  * A PASSIVE checkpoint never blocks the writer; once one has copied the whole WAL, the next
  * transaction starts the WAL over, so it stays small.
  *
- * Batches are committed in the order posted. `waitForCommits` blocks (Atomics.wait) until all of
- * them are, so the store's synchronous reads see everything saved before them.
+ * Batches are committed in the order posted; the worker answers each with a message (committed
+ * or why not). `waitForBatches` blocks (Atomics.wait) until it has finished all of them, so the
+ * store's synchronous reads see everything saved before them.
  */
 export class StoreWriter {
   /** Public so that a test can end the thread as a crash would. */
   readonly worker: Worker;
-  private readonly committed = new Int32Array(new SharedArrayBuffer(4));
+  /** The sequence number of the last batch the worker has finished, committed or not (its message says which), and the number that failed. */
+  private readonly done = new Int32Array(new SharedArrayBuffer(8));
   private posted = 0;
   private dead = false;
   private stopped = false;
 
-  /** `onUnavailable` runs if the worker cannot open the database or dies: the caller then writes on its own connection. */
+  /**
+   * `onDone` runs once per batch, in order, with the error if it was not committed.
+   * `onUnavailable` runs if the worker cannot open the database or dies: batches without an
+   * `onDone` then have an unknown fate, and the caller writes on its own connection.
+   */
   constructor(
     path: string,
-    upsertSql: string,
+    private readonly onDone: (seq: number, error: string | undefined) => void,
     private readonly onUnavailable: () => void,
     checkpointEveryMs = CHECKPOINT_EVERY_MS,
   ) {
     // Beside this module in the sources, and beside the compiled server in dist/.
     this.worker = new Worker(new URL("./writer-thread.mjs", import.meta.url), {
-      workerData: { path, upsertSql, checkpointEveryMs, committed: this.committed.buffer },
+      workerData: { path, checkpointEveryMs, done: this.done.buffer },
     });
     this.worker.unref();
-    this.worker.on("message", (m: { ready?: true; unavailable?: string; warn?: string; failed?: number; error?: string }) => {
-      if (m.unavailable) this.fail(`cannot open the database: ${m.unavailable}`);
+    this.worker.on("message", (m: { ready?: true; unavailable?: string; warn?: string; done?: number; error?: string }) => {
+      if (m.done !== undefined) {
+        if (!this.dead) this.onDone(m.done, m.error);
+      } else if (m.unavailable) this.fail(`cannot open the database: ${m.unavailable}`);
       else if (m.warn) log.warn(m.warn);
-      else if (m.failed) log.error("store write failed: calls not recorded", { calls: m.failed, error: m.error });
     });
     this.worker.on("error", (err) => this.fail(err.message));
     this.worker.on("exit", () => {
@@ -92,31 +125,32 @@ export class StoreWriter {
     return !this.dead;
   }
 
-  /** Posts one batch; false if the worker is gone (the caller writes it itself). */
-  post(batch: PackedBatch, calls: number): boolean {
-    if (this.dead) return false;
+  /** Posts one batch and returns its sequence number; 0 if the worker is gone (the caller writes it itself). */
+  post(batch: PackedBatch): number {
+    if (this.dead) return 0;
     if (this.worker.threadId === -1) {
       this.fail("the worker exited");
-      return false;
+      return 0;
     }
-    this.worker.postMessage({ seq: ++this.posted, batch, calls }, [batch.bytes.buffer]);
-    return true;
+    this.worker.postMessage({ seq: ++this.posted, batch }, [batch.bytes.buffer]);
+    return this.posted;
   }
 
-  /** The sequence number of the last batch posted; batches up to `committedSeq` are in the file. */
+  /** The sequence number of the last batch posted. */
   get postedSeq(): number {
     return this.posted;
   }
 
-  get committedSeq(): number {
-    return Atomics.load(this.committed, 0);
+  /** How many batches have failed so far (also before their messages arrive). */
+  get failures(): number {
+    return Atomics.load(this.done, 1);
   }
 
-  /** Blocks until every batch posted is committed; false if the worker died or did not answer in time. */
-  waitForCommits(): boolean {
+  /** Blocks until the worker has finished every batch posted; false if it died or did not answer in time. */
+  waitForBatches(): boolean {
     const deadline = Date.now() + COMMIT_WAIT_MS;
     for (;;) {
-      const done = Atomics.load(this.committed, 0);
+      const done = Atomics.load(this.done, 0);
       if (done >= this.posted) return true;
       // threadId is -1 once the thread has ended, before its 'exit' event (which cannot arrive
       // while this loop blocks the event loop).
@@ -124,7 +158,7 @@ export class StoreWriter {
         this.fail("no commit in time");
         return false;
       }
-      Atomics.wait(this.committed, 0, done, 50);
+      Atomics.wait(this.done, 0, done, 50);
     }
   }
 
