@@ -63,6 +63,12 @@ const LATE_PAYLOAD_KEEP = 4096;
  */
 export const EXTRA_REPLIES_KEPT = 100;
 const EXTRA_REPLY_EVENTS: ReadonlySet<CallEventType> = new Set(["late_reply", "duplicate_reply", "foreign_reply"]);
+/**
+ * Ended calls whose trace is full, remembered so that a flood of replies to one is counted
+ * without reading the call back from the store for each (finding 6: 40,000 replies read the
+ * trace back 40,000 times). The oldest is forgotten first.
+ */
+const FULL_TRACES_KEPT = 10_000;
 
 /**
  * The hub: one MQTT connection subscribed to every reply, a map of calls in flight by
@@ -75,6 +81,7 @@ export class Hub {
   private ready = false;
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
+  private readonly fullTraces = new Map<number, { productId: string; deviceName: string; answered: boolean }>();
   private readonly clock: Clock;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
@@ -247,6 +254,7 @@ export class Hub {
       } else {
         this.counters.foreignReplies++;
         if (this.recordsMore(call)) this.addEvent(call, "foreign_reply", now - p.t0, { productId: r.productId, deviceName: r.deviceName });
+        else this.counters.unrecordedReplies++;
       }
       return;
     }
@@ -255,9 +263,11 @@ export class Hub {
 
   /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
   private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
+    const id = parseProcessId(processId);
+    const full = id === null ? undefined : this.fullTraces.get(id);
+    if (full) return this.countUnrecorded(full, productId, deviceName);
     // Ended calls are not kept in memory (payloads can be large): the store has them, and
     // replies after the end are rare.
-    const id = parseProcessId(processId);
     const call = id === null ? null : this.opts.store.get(id);
     if (!call) {
       this.counters.strayReplies++;
@@ -265,27 +275,41 @@ export class Hub {
       return;
     }
     const t = this.clock.epoch(now) - call.startedAt;
-    if (productId !== call.productId || deviceName !== call.deviceName) {
+    const foreign = productId !== call.productId || deviceName !== call.deviceName;
+    const answered = call.reply !== undefined || call.events.some((e) => e.type === "late_reply");
+    if (!this.recordsMore(call)) {
+      const entry = { productId: call.productId, deviceName: call.deviceName, answered };
+      this.fullTraces.set(call.messageId, entry);
+      if (this.fullTraces.size > FULL_TRACES_KEPT) this.fullTraces.delete(this.fullTraces.keys().next().value!);
+      return this.countUnrecorded(entry, productId, deviceName);
+    }
+    if (foreign) {
       this.counters.foreignReplies++;
-      if (this.recordsMore(call)) this.addEvent(call, "foreign_reply", t, { productId, deviceName });
+      this.addEvent(call, "foreign_reply", t, { productId, deviceName });
       return;
     }
-    const answered = call.reply !== undefined || call.events.some((e) => e.type === "late_reply");
-    const type: CallEventType = answered ? "duplicate_reply" : "late_reply";
     this.counters[answered ? "duplicateReplies" : "lateReplies"]++;
-    if (!this.recordsMore(call)) return;
     const detail: StoredEvent["detail"] = { bytes: payload.length };
     if (payload.length <= LATE_PAYLOAD_KEEP) detail.payloadBase64 = payload.toString("base64");
-    this.addEvent(call, type, t, detail);
+    this.addEvent(call, answered ? "duplicate_reply" : "late_reply", t, detail);
   }
 
-  /** Whether the call's trace has room for one more late, duplicate or foreign reply; counts it if not. */
+  /** A reply after the end of a call whose trace is full: counted, not recorded, without reading the store. */
+  private countUnrecorded(call: { productId: string; deviceName: string; answered: boolean }, productId: string, deviceName: string): void {
+    this.counters.unrecordedReplies++;
+    if (productId !== call.productId || deviceName !== call.deviceName) this.counters.foreignReplies++;
+    else if (call.answered) this.counters.duplicateReplies++;
+    else {
+      this.counters.lateReplies++;
+      call.answered = true;
+    }
+  }
+
+  /** Whether the call's trace has room for one more late, duplicate or foreign reply. */
   private recordsMore(call: CallRecord): boolean {
     let n = 0;
     for (const e of call.events) if (EXTRA_REPLY_EVENTS.has(e.type)) n++;
-    if (n < EXTRA_REPLIES_KEPT) return true;
-    this.counters.unrecordedReplies++;
-    return false;
+    return n < EXTRA_REPLIES_KEPT;
   }
 
   private onDelivered(processId: string, productId: string, deviceName: string): void {

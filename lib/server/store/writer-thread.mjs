@@ -18,11 +18,15 @@ try {
   process.exit(0);
 }
 parentPort.postMessage({ ready: true });
+// Said once per failure, not every round while a disk stays full.
+let checkpointFailing = false;
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
+    checkpointFailing = false;
   } catch (err) {
-    parentPort.postMessage({ warn: "WAL checkpoint failed: " + (err?.message ?? err) });
+    if (!checkpointFailing) parentPort.postMessage({ warn: "WAL checkpoint failed: " + (err?.message ?? err) });
+    checkpointFailing = true;
   }
 }, workerData.checkpointEveryMs);
 parentPort.on("message", (m) => {
