@@ -170,6 +170,8 @@ class Bench {
       const kinds: [RowKind, () => Promise<Target>][] = [
         ["floor", () => this.floorTarget(url)],
         ["engine", () => this.engineTarget(url)],
+        // The same hub answering before the commit: what durable answers cost (README, "Durability").
+        ["engine-early", () => this.engineTarget(url, true)],
       ];
       // The production layout: the hub in the broker's own process, with its route/delivered hooks.
       if (host) kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
@@ -398,9 +400,9 @@ class Bench {
     };
   }
 
-  private async engineTarget(url: string): Promise<Target> {
+  private async engineTarget(url: string, answerBeforeCommit = false): Promise<Target> {
     const host = forkChild<HubHostApi>("hub-host");
-    await host.call("startHub", { url });
+    await host.call("startHub", { url, answerBeforeCommit });
     return {
       run: (devices, spec, warmupCalls) => host.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
       close: () => host.close(),

@@ -14,10 +14,18 @@ export type BenchHub = { hub: Hub; store: Store; stop(): Promise<void> };
  * A Hub with a real Store on a temp SQLite file, connected to `url`. Pass the embedded broker
  * when it runs in this process (production layout: offline/not_subscribed and delivered hooks).
  */
-export async function startBenchHub(url: string, broker?: EmbeddedBroker): Promise<BenchHub> {
+export async function startBenchHub(url: string, broker?: EmbeddedBroker, o: { answerBeforeCommit?: boolean } = {}): Promise<BenchHub> {
   const dir = tempDir("rrpc-bench-");
   const store = new Store(join(dir, "rrpc.db"));
-  const hub = new Hub({ store, mqttUrl: url, broker, maxInFlight: 100_000, maxPayloadBytes: 128 * 1024, defaultTimeoutMs: 4000 });
+  const hub = new Hub({
+    store,
+    mqttUrl: url,
+    broker,
+    maxInFlight: 100_000,
+    maxPayloadBytes: 128 * 1024,
+    defaultTimeoutMs: 4000,
+    answerBeforeCommit: o.answerBeforeCommit,
+  });
   await hub.start();
   if (!hub.isReady) throw new Error(`the hub could not connect to ${url}`);
   return {

@@ -45,9 +45,9 @@ const api = {
     return { rss: m.rss, heap: m.heapUsed + m.external };
   },
   /** Without `url` the hub uses this process's embedded broker, as in production (route + delivered hooks). */
-  async startHub(p: { url?: string } = {}): Promise<void> {
+  async startHub(p: { url?: string; answerBeforeCommit?: boolean } = {}): Promise<void> {
     if (bench) throw new Error("hub already started");
-    if (p.url) bench = await startBenchHub(p.url);
+    if (p.url) bench = await startBenchHub(p.url, undefined, { answerBeforeCommit: p.answerBeforeCommit });
     else if (broker) bench = await startBenchHub(`mqtt://127.0.0.1:${broker.tcpPort}`, broker);
     else throw new Error("no broker to connect to");
   },

@@ -9,16 +9,18 @@ export type BrokerKind = "embedded" | "mosquitto";
 /**
  * floor             bare MQTT.js requester, no hub (what MQTT costs)
  * engine            Hub.call() in its own process, through the same broker and devices
+ * engine-early      engine, answering each call as it ends instead of once it is committed: what durable answers cost
  * engine-colocated  Hub.call() in the embedded broker's process (the production layout)
  * bare-http         node:http + Hub.call() (+ embedded broker) in one process, autocannon load
  * http              POST /api/calls on the production server, autocannon load
  * tencent           (reserved) calls through the Tencent Cloud API-compatible endpoint
  */
-export type RowKind = "floor" | "engine" | "engine-colocated" | "bare-http" | "http" | "tencent";
-export const ROW_ORDER: readonly RowKind[] = ["floor", "engine", "engine-colocated", "bare-http", "http", "tencent"];
+export type RowKind = "floor" | "engine" | "engine-early" | "engine-colocated" | "bare-http" | "http" | "tencent";
+export const ROW_ORDER: readonly RowKind[] = ["floor", "engine", "engine-early", "engine-colocated", "bare-http", "http", "tencent"];
 /** What each row is divided by, cell by cell (same broker, devices, calls in flight). */
 export const BASELINE: Partial<Record<RowKind, RowKind>> = {
   engine: "floor",
+  "engine-early": "engine",
   "engine-colocated": "floor",
   http: "bare-http",
   tencent: "bare-http",
@@ -66,7 +68,14 @@ export type MemoryResult = {
 
 export type TimeoutRow = { broker: BrokerKind } & TimeoutResult;
 
-type Ratios = { engineVsFloor: number | null; engineColocatedVsFloor: number | null; httpVsBare: number | null; tencentVsBare: number | null };
+type Ratios = {
+  engineVsFloor: number | null;
+  engineColocatedVsFloor: number | null;
+  httpVsBare: number | null;
+  tencentVsBare: number | null;
+  /** engine-early ÷ engine, lowest and highest: what answering only after the commit costs. */
+  earlyVsEngine: [number, number] | null;
+};
 
 export type Report = {
   date: string;
@@ -131,7 +140,14 @@ export function buildReport(r: {
     );
   const ratiosOf = (cells: Cell[]): Ratios => {
     const of = (kind: RowKind) => minOrNull(cells.filter((c) => c.kind === kind && c.ratio !== undefined).map((c) => c.ratio!));
-    return { engineVsFloor: of("engine"), engineColocatedVsFloor: of("engine-colocated"), httpVsBare: of("http"), tencentVsBare: of("tencent") };
+    const early = cells.filter((c) => c.kind === "engine-early" && c.ratio !== undefined).map((c) => c.ratio!);
+    return {
+      engineVsFloor: of("engine"),
+      engineColocatedVsFloor: of("engine-colocated"),
+      httpVsBare: of("http"),
+      tencentVsBare: of("tencent"),
+      earlyVsEngine: early.length ? [Math.min(...early), Math.max(...early)] : null,
+    };
   };
   const brokers = [...new Set(table.map((c) => c.broker))];
   const httpRates = table.filter((c) => c.kind === "http").map((c) => c.callsPerSecond);
@@ -210,6 +226,10 @@ export function printReport(rep: Report): void {
         ["engine-colocated ÷ floor, lowest", ratioText(r.engineColocatedVsFloor)],
         ["http ÷ bare-http, lowest", ratioText(r.httpVsBare)],
         ["tencent ÷ bare-http, lowest", ratioText(r.tencentVsBare)],
+        [
+          "engine-early ÷ engine, lowest – highest (what answering after the commit costs)",
+          r.earlyVsEngine ? `${ratioText(r.earlyVsEngine[0])} – ${ratioText(r.earlyVsEngine[1])}` : "-",
+        ],
         ...Object.entries(r.byBroker).map(([b, x]) => [
           `  ${b}: engine / colocated / http`,
           `${ratioText(x.engineVsFloor)} / ${ratioText(x.engineColocatedVsFloor)} / ${ratioText(x.httpVsBare)}`,

@@ -73,9 +73,9 @@ const RETRY_WRITE_MS = 1000;
 /**
  * SQLite file holding every call and its trace.
  *
- * Writes are batched (group commit): the hub marks a call dirty; a call that has ended is
- * written with the next batch, which leaves as soon as the writer thread (StoreWriter) has
- * committed the previous one, so a batch holds whatever ended during the last commit. The hub
+ * Writes are batched (group commit): the hub marks a call dirty; the calls that ended in one turn
+ * of the event loop go to the writer thread (StoreWriter) as one batch, and the writer commits
+ * every batch that waits for it in one transaction. The hub
  * answers a call once `written` resolves, that is, once its outcome is committed: a call that was
  * answered is never lost, even to kill -9 (README, "Durability"). Reads wait for the worker's
  * batches first, so they see what the hub has done.
@@ -90,8 +90,6 @@ export class Store {
   private readonly dirty = new Map<number, CallRecord>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
-  /** A call ended while a batch was being committed: send the next batch when it is. */
-  private nextBatchDue = false;
   private nextId: number;
   private reservedUntil: number;
   private readonly stmts;
@@ -135,7 +133,9 @@ export class Store {
       this.db.pragma("wal_autocheckpoint = 0");
       this.writer = new StoreWriter(
         path,
-        (seq, error) => this.batchDone(seq, error),
+        (first, last, error) => {
+          for (let seq = first; seq <= last; seq++) this.batchDone(seq, error);
+        },
         () => this.writerGone(),
         opts.checkpointEveryMs,
       );
@@ -182,7 +182,6 @@ export class Store {
     if (this.closed) return;
     this.dirty.set(call.messageId, call);
     if (call.status === "pending") this.timer ??= setTimeout(() => ((this.timer = null), this.flushBatch()), FLUSH_MS);
-    else if (this.batches.length > 0) this.nextBatchDue = true;
     else this.immediate ??= setImmediate(() => ((this.immediate = null), this.flushBatch()));
   }
 
@@ -208,7 +207,6 @@ export class Store {
 
   /** Every ended call, and pending calls old enough to be worth writing. */
   private flushBatch(): void {
-    this.nextBatchDue = false;
     if (this.closed || this.failure) return;
     const youngSince = clock.epoch(clock.now()) - PENDING_WRITE_AFTER_MS;
     const batch: CallRecord[] = [];
@@ -287,7 +285,6 @@ export class Store {
     }
     if (error) this.fail(error);
     for (const w of b.waiters) w();
-    if (this.nextBatchDue && this.batches.length === 0) this.flushBatch();
   }
 
   /**

@@ -2,7 +2,7 @@
 // and checkpoints the WAL. Plain JavaScript so that the same file runs from the sources (tests,
 // tsx) and next to the compiled server (dist/).
 import Database from "better-sqlite3";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { batchWriter } from "./rows.mjs";
 
 const done = new Int32Array(workerData.done);
@@ -12,7 +12,10 @@ try {
   // Per connection: without it every commit of this connection would fsync.
   db.pragma("synchronous = NORMAL");
   db.pragma("wal_autocheckpoint = 0");
-  write = batchWriter(db);
+  const writeOne = batchWriter(db);
+  write = db.transaction((batches) => {
+    for (const m of batches) writeOne(m.batch);
+  });
 } catch (err) {
   parentPort.postMessage({ unavailable: String(err?.message ?? err) });
   process.exit(0);
@@ -29,22 +32,33 @@ const timer = setInterval(() => {
     checkpointFailing = true;
   }
 }, workerData.checkpointEveryMs);
-parentPort.on("message", (m) => {
-  if (m === "stop") {
+/** Batches and "stop", in the order posted. */
+function handle(messages) {
+  const batches = messages.filter((m) => m !== "stop");
+  if (batches.length > 0) {
+    let error;
+    try {
+      write(batches);
+    } catch (err) {
+      error = String(err?.message ?? err);
+    }
+    const last = batches.at(-1).seq;
+    // The message first: when a reader blocked on `done` wakes, the outcome is already queued.
+    parentPort.postMessage({ done: last, first: batches[0].seq, error });
+    if (error) Atomics.add(done, 1, batches.length);
+    Atomics.store(done, 0, last);
+    Atomics.notify(done, 0);
+  }
+  if (messages.includes("stop")) {
     clearInterval(timer);
     db.close();
     parentPort.close();
-    return;
   }
-  let error;
-  try {
-    write(m.batch);
-  } catch (err) {
-    error = String(err?.message ?? err);
-  }
-  // The message first: when a reader blocked on `done` wakes, the outcome is already queued.
-  parentPort.postMessage({ done: m.seq, error });
-  if (error) Atomics.add(done, 1, 1);
-  Atomics.store(done, 0, m.seq);
-  Atomics.notify(done, 0);
+}
+
+// Group commit: every batch already waiting is committed in the same transaction as this one.
+parentPort.on("message", (m) => {
+  const messages = [m];
+  for (let next; (next = receiveMessageOnPort(parentPort));) messages.push(next.message);
+  handle(messages);
 });

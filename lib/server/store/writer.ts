@@ -80,8 +80,9 @@ export function packCalls(calls: readonly { call: CallRecord; from: Written }[])
  * A PASSIVE checkpoint never blocks the writer; once one has copied the whole WAL, the next
  * transaction starts the WAL over, so it stays small.
  *
- * Batches are committed in the order posted; the worker answers each with a message (committed
- * or why not). `waitForBatches` blocks (Atomics.wait) until it has finished all of them, so the
+ * Batches are committed in the order posted, every batch waiting in the worker's queue in one
+ * transaction (group commit); the worker answers each such run with a message (committed or why
+ * not). `waitForBatches` blocks (Atomics.wait) until it has finished all of them, so the
  * store's synchronous reads see everything saved before them.
  */
 export class StoreWriter {
@@ -94,13 +95,14 @@ export class StoreWriter {
   private stopped = false;
 
   /**
-   * `onDone` runs once per batch, in order, with the error if it was not committed.
+   * `onDone` runs for each run of batches the worker committed together (`first` to `last`, in
+   * order), with the error if they were not committed.
    * `onUnavailable` runs if the worker cannot open the database or dies: batches without an
    * `onDone` then have an unknown fate, and the caller writes on its own connection.
    */
   constructor(
     path: string,
-    private readonly onDone: (seq: number, error: string | undefined) => void,
+    private readonly onDone: (first: number, last: number, error: string | undefined) => void,
     private readonly onUnavailable: () => void,
     checkpointEveryMs = CHECKPOINT_EVERY_MS,
   ) {
@@ -109,9 +111,9 @@ export class StoreWriter {
       workerData: { path, checkpointEveryMs, done: this.done.buffer },
     });
     this.worker.unref();
-    this.worker.on("message", (m: { ready?: true; unavailable?: string; warn?: string; done?: number; error?: string }) => {
+    this.worker.on("message", (m: { ready?: true; unavailable?: string; warn?: string; done?: number; first?: number; error?: string }) => {
       if (m.done !== undefined) {
-        if (!this.dead) this.onDone(m.done, m.error);
+        if (!this.dead) this.onDone(m.first!, m.done, m.error);
       } else if (m.unavailable) this.fail(`cannot open the database: ${m.unavailable}`);
       else if (m.warn) log.warn(m.warn);
     });
