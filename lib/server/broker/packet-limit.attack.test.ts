@@ -2,14 +2,14 @@
  * Attack suite (issue: hardening), finding 2 — a client announcing a huge packet made the broker
  * buffer it, before authentication. Against the production server: such a connection, over TCP
  * or WebSocket, is closed from the packet's header; so is a signed-in device's over-size
- * publish; the hub keeps serving.
+ * publish; four connections streaming such packets leave memory where it was; the hub keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
 import WebSocket from "ws";
 import { connectMqtt, endMqtt } from "./mqtt-client";
 import { deviceCredentials } from "../auth/device-auth";
-import { registerDevice, startServer, waitFor, type ServerHandle } from "../testing/servers";
+import { registerDevice, rssMiB, startServer, waitFor, type ServerHandle } from "../testing/servers";
 
 let s: ServerHandle;
 beforeAll(async () => {
@@ -39,6 +39,36 @@ describe("finding 2: MQTT packet size, before authentication", () => {
     socket.on("error", () => undefined);
     socket.write(HUGE_CONNECT);
     await waitFor(() => closed, "the broker to close the connection");
+    await healthy();
+  });
+
+  it("keeps memory bounded while four connections announce 250 MB each and keep sending", async () => {
+    const before = rssMiB(s.proc.pid!);
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect(s.mqttPort, "127.0.0.1");
+            socket.on("error", () => undefined);
+            socket.on("close", () => resolve());
+            socket.write(HUGE_CONNECT);
+            // 64 MiB more each, as fast as the socket takes it, until the broker closes it.
+            let sent = 0;
+            const pump = () => {
+              while (sent < 64 && !socket.destroyed) {
+                sent++;
+                if (!socket.write(chunk)) return void socket.once("drain", pump);
+              }
+              socket.end();
+            };
+            pump();
+          }),
+      ),
+    );
+    // Before the limit, these four took the server from 361 MB to 1,128 MB.
+    expect(rssMiB(s.proc.pid!) - before).toBeLessThan(100);
     await healthy();
   });
 

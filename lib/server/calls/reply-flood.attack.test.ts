@@ -7,9 +7,9 @@
  * and the WAL stay bounded. The flood's pace and the probes' latencies are printed, not asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
-import { registerDevice, startServer, waitFor, type ServerHandle } from "../testing/servers";
+import { registerDevice, rssMiB, startServer, waitFor, type ServerHandle } from "../testing/servers";
 import { replyTopic } from "../../rrpc/topics";
 import type { ApiErrorBody, Health } from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
@@ -44,7 +44,7 @@ async function call(deviceName: string, timeoutMs = 4000): Promise<{ status: num
   return { status: r.status, call: r.status === 200 ? (body as CallJson) : (body as ApiErrorBody).call };
 }
 
-const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, "utf8"))![1]) / 1024;
+const rssMb = () => rssMiB(s.proc.pid!);
 
 describe("finding 6: reply floods", () => {
   it("cost the flooding devices only: other calls succeed, each trace keeps 100 extra replies, memory and the WAL stay bounded", async () => {
