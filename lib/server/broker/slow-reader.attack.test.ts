@@ -9,7 +9,7 @@ import { connect, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { deviceCredentials } from "../auth/device-auth";
 import { deviceRequestFilter } from "../../rrpc/topics";
-import { registerDevice, rssMiB, startServer, waitFor, type ServerHandle } from "../testing/servers";
+import { registerDevice, startServer, waitFor, type ServerHandle } from "../testing/servers";
 
 let s: ServerHandle;
 beforeAll(async () => {
@@ -61,7 +61,6 @@ const call = (deviceName: string, payload: string, timeoutMs?: number) =>
 describe("finding 1: a subscriber that stops reading", () => {
   it("costs only itself: other devices' calls succeed while it is flooded, and it is disconnected", async () => {
     const stuck = await stalledDevice("SLOWPROD01", "stuck");
-    const rssBefore = rssMiB(s.proc.pid!);
     let closed = false;
     stuck.on("close", () => (closed = true));
     const big = "x".repeat(120 * 1024);
@@ -70,8 +69,6 @@ describe("finding 1: a subscriber that stops reading", () => {
     for (let i = 0; i < 20; i++) probes.push(await call("airConditioner1", `probe ${i}`));
     expect(probes).toEqual(Array(20).fill(200));
     const outcomes = await Promise.all(flood);
-    // What waits for the stalled device is capped (8 MiB), not the 18 MB sent its way.
-    expect(rssMiB(s.proc.pid!) - rssBefore).toBeLessThan(150);
     // Each flood call ended: timed out while the device was connected, offline once it was dropped.
     expect(outcomes.filter((x) => x !== 504 && x !== 409)).toEqual([]);
     stuck.resume();
