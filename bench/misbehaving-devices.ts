@@ -30,7 +30,7 @@ export const BEHAVIOURS = {
   impostor: 3,
   /** Answer with 1–512 random bytes. */
   garbage: 6,
-  /** Answer with 16–64 KiB of random bytes. */
+  /** Answer with 16–64 KiB of random bytes (over the soak's RRPC_MAX_REPLY about half the time). */
   huge: 3,
   /** Publish on malformed reply topics (…/notanumber, missing or extra levels), then maybe answer. */
   badTopic: 6,

@@ -33,6 +33,8 @@ const DISABLED = "disabled0";
 const UNKNOWN = "unknown0";
 const DEVICES_PER_PROCESS = 500;
 const MAX_PAYLOAD = 16 * 1024;
+/** About half the devices' "huge" answers (16–64 KiB) are over it: reply_too_large (502). */
+const MAX_REPLY = 40 * 1024;
 const PAGE = 500;
 
 type Options = {
@@ -70,8 +72,8 @@ const REFUSED_WITH: Partial<Record<Kind, number>> = { badName: 400, badTimeout: 
 const REGISTRY_REFUSALS: Partial<Record<Kind, number>> = { unknown: 404, disabled: 409 };
 /** Requests aimed at a particular device rather than a random misbehaving one. */
 const TARGET: Partial<Record<Kind, string>> = { ghost: GHOST, nosub: NOSUB, disabled: DISABLED, unknown: UNKNOWN, badName: "bad/name" };
-/** HTTP statuses that always carry a call (README: 200/409/429/503/504). */
-const WITH_CALL = new Set([200, 429, 503, 504]);
+/** HTTP statuses that always carry a call (README: 200/409/429/502/503/504). */
+const WITH_CALL = new Set([200, 429, 502, 503, 504]);
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -260,6 +262,7 @@ async function main(): Promise<void> {
       RRPC_LOG_LEVEL: "warn",
       RRPC_MAX_IN_FLIGHT: String(o.maxInFlight),
       RRPC_MAX_PAYLOAD: String(MAX_PAYLOAD),
+      RRPC_MAX_REPLY: String(MAX_REPLY),
       // Every call made is checked against the store afterwards: retention must prune none of them.
       RRPC_RETENTION_CALLS: String(1e9),
     }),

@@ -10,7 +10,7 @@ import { ErrorAlert } from "./error-alert";
 import { useAction } from "@/lib/hooks/use-action";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
-import { formatMs } from "./call-result";
+import { formatMs, noReplyText } from "./call-result";
 
 const HOP_LABEL: Record<string, string> = {
   requested: "requested",
@@ -61,7 +61,7 @@ export function CallDetail({ processId }: { processId: string }) {
       <Trace events={call.events} timeoutMs={call.timeoutMs} />
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <PayloadView payload={call.request} label="Request" />
-        {call.reply ? <PayloadView payload={call.reply} label="Reply" /> : <p className="text-sm text-zinc-500">No reply.</p>}
+        {call.reply ? <PayloadView payload={call.reply} label="Reply" /> : <p className="text-sm text-zinc-500">{noReplyText(call)}</p>}
       </div>
       {call.events
         .filter((e) => e.type === "late_reply" || e.type === "duplicate_reply")

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ApiErrorBody } from "@/lib/rrpc/api";
-import type { CallJson } from "@/lib/rrpc/types";
+import { replyOverLimit, type CallJson } from "@/lib/rrpc/types";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
 import { CopyButton } from "./copy-button";
@@ -11,6 +11,13 @@ export type CallOutcome = { call?: CallJson; error?: ApiErrorBody["error"] };
 export function formatMs(ms: number | undefined | null): string {
   if (ms === undefined || ms === null) return "—";
   return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** What stands in for the reply of an ended call that has none. */
+export function noReplyText(call: CallJson): string {
+  const over = replyOverLimit(call);
+  if (over) return `The reply was ${over.bytes} bytes, over the hub's limit of ${over.limit}: not kept.`;
+  return call.status === "timeout" ? `No reply within ${call.timeoutMs} ms.` : "No reply.";
 }
 
 /** The outcome of a call as the console shows it: it stays until the next call. */
@@ -54,9 +61,7 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
         </p>
       )}
       {call?.reply && <PayloadView payload={call.reply} label="Reply" />}
-      {call && !call.reply && call.status !== "pending" && (
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">No reply{call.status === "timeout" ? ` within ${call.timeoutMs} ms` : ""}.</p>
-      )}
+      {call && !call.reply && call.status !== "pending" && <p className="text-sm text-zinc-600 dark:text-zinc-400">{noReplyText(call)}</p>}
     </section>
   );
 }

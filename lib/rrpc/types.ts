@@ -1,7 +1,16 @@
 import type { PayloadView } from "./payload";
 
 /** Every call ends in exactly one of these. */
-export const TERMINAL_STATUSES = ["success", "timeout", "offline", "not_subscribed", "broker_unavailable", "busy", "interrupted"] as const;
+export const TERMINAL_STATUSES = [
+  "success",
+  "timeout",
+  "reply_too_large",
+  "offline",
+  "not_subscribed",
+  "broker_unavailable",
+  "busy",
+  "interrupted",
+] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export type CallStatus = "pending" | TerminalStatus;
 export const CALL_STATUSES: readonly CallStatus[] = ["pending", ...TERMINAL_STATUSES];
@@ -36,6 +45,19 @@ export const DEFAULT_TIMEOUT_MS = 4000;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
+export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+
+export type ReplyOverLimit = { bytes: number; limit: number };
+
+/** For a call that ended `reply_too_large`: the reply's size and the limit it passed (its terminal event's detail). */
+export function replyOverLimit(call: {
+  status: CallStatus;
+  events: readonly { type: string; detail?: CallEvent["detail"] }[];
+}): ReplyOverLimit | null {
+  if (call.status !== "reply_too_large") return null;
+  const detail = call.events.find((e) => e.type === "reply_too_large")?.detail;
+  return typeof detail?.bytes === "number" && typeof detail.limit === "number" ? { bytes: detail.bytes, limit: detail.limit } : null;
+}
 
 /** A device as the dashboard lists it (GET /api/devices). */
 export type DeviceSummary = {

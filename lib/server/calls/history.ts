@@ -1,14 +1,88 @@
 import type { CallsPage } from "../../rrpc/api";
+import type { PayloadView } from "../../rrpc/payload";
 import type { ExportCallsInput, ListCallsInput } from "../../rrpc/schemas";
 import type { CallJson } from "../../rrpc/types";
-import { callToJson } from "../core/call";
+import { callToJson, type CallRecord } from "../core/call";
 import { DomainError } from "../core/errors";
 import type { Store } from "../store/store";
 
-export function listCalls(store: Store, q: ListCallsInput): CallsPage {
+/**
+ * History answers are written piece by piece: built as one string, a page of calls with large
+ * replies passed V8's longest string and every later answer failed (docs/protocol.md, "Payloads").
+ * A JSON payload is escaped SLICE_CHARS characters at a time; small pieces are joined up to
+ * CHUNK_CHARS per write.
+ */
+const CHUNK_CHARS = 64 * 1024;
+const SLICE_CHARS = 64 * 1024;
+
+/**
+ * GET /api/calls: a CallsPage as JSON text. The page is read at once, so that a store failure
+ * is still an error answer; each call is turned into JSON only as the answer is written.
+ */
+export function listCalls(store: Store, q: ListCallsInput): AsyncGenerator<string> {
   const calls = store.list(q);
   const last = calls.at(-1);
-  return { calls: calls.map(callToJson), nextBefore: calls.length === q.limit && last ? last.processId : null };
+  const nextBefore: CallsPage["nextBefore"] = calls.length === q.limit && last ? last.processId : null;
+  return chunked(pageParts(calls, nextBefore));
+}
+
+function* pageParts(calls: CallRecord[], nextBefore: string | null): Generator<string> {
+  yield '{"calls":[';
+  for (let i = 0; i < calls.length; i++) {
+    if (i > 0) yield ",";
+    yield* callJsonParts(callToJson(calls[i]!));
+  }
+  yield `],"nextBefore":${JSON.stringify(nextBefore)}}`;
+}
+
+/** JSON.stringify(call), in parts: payloads as jsonString() writes them. */
+function* callJsonParts(call: CallJson): Generator<string> {
+  let sep = "{";
+  for (const [key, value] of Object.entries(call)) {
+    if (value === undefined) continue;
+    if (key === "request" || key === "reply") {
+      const p = value as PayloadView;
+      yield `${sep}${JSON.stringify(key)}:{"payloadBase64":`;
+      yield* jsonString(p.payloadBase64);
+      if (p.payloadText !== undefined) {
+        yield ',"payloadText":';
+        yield* jsonString(p.payloadText);
+      }
+      yield "}";
+    } else yield `${sep}${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    sep = ",";
+  }
+  yield "}";
+}
+
+/** JSON.stringify(s), in parts of at most SLICE_CHARS characters before escaping. */
+function* jsonString(s: string): Generator<string> {
+  if (s.length <= SLICE_CHARS) {
+    yield JSON.stringify(s);
+    return;
+  }
+  yield '"';
+  for (let i = 0; i < s.length;) {
+    let end = Math.min(i + SLICE_CHARS, s.length);
+    // A surrogate pair stays whole: JSON.stringify escapes each half of a split one as \udxxx.
+    const last = s.charCodeAt(end - 1);
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end++;
+    yield JSON.stringify(s.slice(i, end)).slice(1, -1);
+    i = end;
+  }
+  yield '"';
+}
+
+async function* chunked(parts: Iterable<string>): AsyncGenerator<string> {
+  let chunk = "";
+  for (const part of parts) {
+    chunk += part;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 export function getCall(store: Store, messageId: number): CallJson {
@@ -43,7 +117,7 @@ function csvCell(v: string | number | undefined): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function csvRow(c: CallJson): string {
+function* csvRowParts(c: CallJson): Generator<string> {
   const values: Record<(typeof CSV_COLUMNS)[number], string | number | undefined> = {
     processId: c.processId,
     productId: c.productId,
@@ -58,31 +132,40 @@ function csvRow(c: CallJson): string {
     replyBase64: c.reply?.payloadBase64,
     replyText: c.reply?.payloadText,
   };
-  return CSV_COLUMNS.map((k) => csvCell(values[k])).join(",") + "\r\n";
+  for (let i = 0; i < CSV_COLUMNS.length; i++) {
+    if (i > 0) yield ",";
+    yield csvCell(values[CSV_COLUMNS[i]!]);
+  }
+  yield "\r\n";
 }
 
 /**
- * Every call matching the filter, newest first, as CSV or a JSON array, produced page by page
- * while the consumer reads (one long SQLite iteration would hold up the hub's batched writes).
+ * Every call matching the filter, newest first, as CSV or a JSON array, read page by page while
+ * the consumer reads (one long SQLite iteration would hold up the hub's batched writes) and
+ * written call by call.
  */
-export async function* exportCalls(store: Store, q: ExportCallsInput): AsyncGenerator<string> {
+export function exportCalls(store: Store, q: ExportCallsInput): AsyncGenerator<string> {
+  return chunked(exportParts(store, q));
+}
+
+function* exportParts(store: Store, q: ExportCallsInput): Generator<string> {
   const { format, ...filter } = q;
+  yield format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "[";
   let before: number | undefined;
   let first = true;
-  yield format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "[";
   for (;;) {
     const page = store.list({ ...filter, before, limit: EXPORT_PAGE });
-    let chunk = "";
     for (const c of page) {
       const json = callToJson(c);
-      chunk += format === "csv" ? csvRow(json) : (first ? "" : ",") + JSON.stringify(json);
+      if (format === "csv") yield* csvRowParts(json);
+      else {
+        if (!first) yield ",";
+        yield* callJsonParts(json);
+      }
       first = false;
     }
-    if (page.length < EXPORT_PAGE) {
-      yield format === "json" ? chunk + "]" : chunk;
-      return;
-    }
+    if (page.length < EXPORT_PAGE) break;
     before = page.at(-1)!.messageId;
-    yield chunk;
   }
+  if (format === "json") yield "]";
 }

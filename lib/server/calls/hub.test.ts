@@ -350,6 +350,44 @@ describe("hub engine limits and broker loss", () => {
     }
   });
 
+  it("ends a call whose reply is over maxReplyBytes as reply_too_large, with only its size; a reply of exactly the limit succeeds", async () => {
+    const limit = 4096;
+    // Time stands still: however slow the machine, neither call can time out.
+    const env = await startEnv("embedded", { maxReplyBytes: limit, clock: new ManualClock() });
+    try {
+      // Answers with as many bytes as the request asks for, then once more with "again".
+      const d = await rawClient(env, `${P}sized1`);
+      await subscribe(d, `$rrpc/rxd/${P}/sized1/+`);
+      d.on("message", (topic, payload) => {
+        const pid = topic.split("/").at(-1)!;
+        d.publish(replyTopic(P, "sized1", pid), Buffer.alloc(Number(payload.toString()), 0x61));
+        d.publish(replyTopic(P, "sized1", pid), "again");
+      });
+
+      const over = await env.hub.call({ productId: P, deviceName: "sized1", payload: bytes(String(limit + 1)) });
+      expect(over.status).toBe("reply_too_large");
+      expect(over.reply).toBeUndefined();
+      expect(over.rttMs).toBeUndefined();
+      // (The second answer may already be on the record, after these.)
+      expect(over.events.slice(0, 5).map((e) => e.type)).toEqual(["requested", "published", "delivered", "replied", "reply_too_large"]);
+      expect(over.events[4]).toEqual({ type: "reply_too_large", t: 0, detail: { bytes: limit + 1, limit } });
+      // The answer that follows the oversized one is a duplicate, not a late reply.
+      await waitFor(() => env.store.get(over.messageId)?.events.some((e) => e.type === "duplicate_reply"), "the second answer on the call");
+      env.store.flush();
+      const stored = env.store.get(over.messageId)!;
+      expect(stored.status).toBe("reply_too_large");
+      expect(stored.reply).toBeUndefined();
+      expect(stored.events.find((e) => e.type === "reply_too_large")?.detail).toEqual({ bytes: limit + 1, limit });
+
+      const exact = await env.hub.call({ productId: P, deviceName: "sized1", payload: bytes(String(limit)) });
+      expect(exact.status).toBe("success");
+      expect(exact.reply).toEqual(Buffer.alloc(limit, 0x61));
+      expect(exact.events[4]).toEqual({ type: "success", t: 0 });
+    } finally {
+      await stopEnv(env);
+    }
+  });
+
   it("fails fast with broker_unavailable while the broker is down, then reconnects and resubscribes by itself", async () => {
     const port = await freePort();
     let mosq = await startMosquitto(port);

@@ -2,7 +2,7 @@ import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
 import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
 import { parseProcessId } from "../../rrpc/process-id";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
+import { DEFAULT_MAX_REPLY_BYTES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
 import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
 import { deviceNotFound, type DeviceState } from "../devices/registry";
@@ -26,6 +26,8 @@ export type HubOptions = {
   broker?: EmbeddedBroker;
   maxInFlight: number;
   maxPayloadBytes: number;
+  /** A reply larger than this ends its call `reply_too_large`, unkept (default DEFAULT_MAX_REPLY_BYTES). */
+  maxReplyBytes?: number;
   defaultTimeoutMs: number;
   /** How long start() waits for the first connection before starting anyway (calls fail fast meanwhile). */
   connectWaitMs?: number;
@@ -223,7 +225,7 @@ export class Hub {
     );
   }
 
-  private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number): void {
+  private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number, detail?: StoredEvent["detail"]): void {
     const { call } = p;
     if (call.status !== "pending") return;
     if (p.timer !== null) this.clock.clearTimer(p.timer);
@@ -235,7 +237,7 @@ export class Hub {
       call.reply = reply;
       call.rttMs = t;
     }
-    this.addEvent(call, status, t);
+    this.addEvent(call, status, t, detail);
     // Answered once committed: a caller that got an answer can find the call after any crash.
     if (this.opts.answerBeforeCommit) p.resolve(call);
     else void this.opts.store.written(call).then(() => p.resolve(call));
@@ -250,7 +252,10 @@ export class Hub {
       const { call } = p;
       if (r.productId === call.productId && r.deviceName === call.deviceName) {
         this.addEvent(call, "replied", now - p.t0, { bytes: payload.length }, false);
-        this.settle(p, "success", payload, now);
+        const limit = this.opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+        // Not kept: stored whatever their size, huge replies broke the history answers (docs/protocol.md, "Payloads").
+        if (payload.length > limit) this.settle(p, "reply_too_large", undefined, now, { bytes: payload.length, limit });
+        else this.settle(p, "success", payload, now);
       } else {
         this.counters.foreignReplies++;
         if (this.recordsMore(call)) this.addEvent(call, "foreign_reply", now - p.t0, { productId: r.productId, deviceName: r.deviceName });
@@ -276,7 +281,7 @@ export class Hub {
     }
     const t = this.clock.epoch(now) - call.startedAt;
     const foreign = productId !== call.productId || deviceName !== call.deviceName;
-    const answered = call.reply !== undefined || call.events.some((e) => e.type === "late_reply");
+    const answered = call.reply !== undefined || call.status === "reply_too_large" || call.events.some((e) => e.type === "late_reply");
     if (!this.recordsMore(call)) {
       const entry = { productId: call.productId, deviceName: call.deviceName, answered };
       this.fullTraces.set(call.messageId, entry);

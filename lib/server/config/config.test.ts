@@ -32,6 +32,24 @@ describe("configuration", () => {
     expect(loadConfig({ MQTT_URL: "mqtt://10.0.0.5:1883", MQTT_HOST: "0.0.0.0" }).exposed).toBe(false);
   });
 
+  it("limits replies to RRPC_MAX_REPLY (1 MiB by default) and sizes the broker's packets above both limits", () => {
+    const d = loadConfig({});
+    expect(d.maxReplyBytes).toBe(1024 * 1024);
+    expect(d.mqttMaxPacketBytes).toBe(2 * 1024 * 1024);
+    const big = loadConfig({ RRPC_MAX_REPLY: String(24 * 1024 * 1024), RRPC_MAX_PAYLOAD: String(1024 * 1024) });
+    expect(big.maxReplyBytes).toBe(24 * 1024 * 1024);
+    expect(big.mqttMaxPacketBytes).toBe(24 * 1024 * 1024 + 64 * 1024);
+    expect(loadConfig({ RRPC_MAX_PAYLOAD: String(8 * 1024 * 1024) }).mqttMaxPacketBytes).toBe(8 * 1024 * 1024 + 64 * 1024);
+    expect(loadConfig({ RRPC_MAX_REPLY: "1", MQTT_MAX_PACKET: String(128 * 1024) })).toMatchObject({
+      maxReplyBytes: 1,
+      mqttMaxPacketBytes: 128 * 1024,
+    });
+    for (const bad of ["0", "-1", "1.5", "lots", String(64 * 1024 * 1024 + 1)]) {
+      expect(() => loadConfig({ RRPC_MAX_REPLY: bad }), bad).toThrow(/RRPC_MAX_REPLY/);
+    }
+    expect(loadConfig({ RRPC_MAX_REPLY: String(64 * 1024 * 1024) }).maxReplyBytes).toBe(64 * 1024 * 1024);
+  });
+
   it("explains every bad value at once", () => {
     expect(() => loadConfig({ PORT: "http", RRPC_MAX_PAYLOAD: "-1", RRPC_OPERATOR_PASSWORD: "short" })).toThrow(
       /PORT[\s\S]*RRPC_MAX_PAYLOAD[\s\S]*RRPC_OPERATOR_PASSWORD: must be at least 12 characters/,

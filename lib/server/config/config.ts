@@ -1,10 +1,17 @@
 import { z } from "zod";
 import { hashPassword, isPasswordHash } from "../auth/tokens";
 import { isLoopback } from "../auth/hosts";
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z.enum(["0", "1", "true", "false", "yes", "no", "on", "off", ""]).transform((v) => v === "" || ["1", "true", "yes", "on"].includes(v));
+
+/**
+ * The largest RRPC_MAX_REPLY. One call is answered as one JSON string (POST /api/calls, GET
+ * /api/calls/{processId}): a 64 MiB reply of control characters, which JSON escapes sixfold,
+ * plus its base64 stays below V8's longest string (2^29 − 24 characters).
+ */
+const MAX_REPLY_LIMIT = 64 * 1024 * 1024;
 
 const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -22,6 +29,7 @@ const schema = z.object({
     .min(1)
     .max(16 * 1024 * 1024)
     .default(DEFAULT_MAX_PAYLOAD_BYTES),
+  RRPC_MAX_REPLY: z.coerce.number().int().min(1).max(MAX_REPLY_LIMIT).default(DEFAULT_MAX_REPLY_BYTES),
   MQTT_MAX_PACKET: z.coerce
     .number()
     .int()
@@ -59,6 +67,8 @@ export type HubConfig = {
   dbPath: string;
   simulator: boolean;
   maxPayloadBytes: number;
+  /** A reply larger than this ends its call `reply_too_large` and is not kept. */
+  maxReplyBytes: number;
   /** The largest MQTT packet the embedded broker reads from a client. */
   mqttMaxPacketBytes: number;
   maxInFlight: number;
@@ -109,8 +119,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPath: e.RRPC_DB,
     simulator: e.RRPC_SIMULATOR,
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
-    // Room for a request or reply of the largest payload, its topic and the header.
-    mqttMaxPacketBytes: e.MQTT_MAX_PACKET ?? Math.max(2 * 1024 * 1024, e.RRPC_MAX_PAYLOAD + 64 * 1024),
+    maxReplyBytes: e.RRPC_MAX_REPLY,
+    // Room for the largest request or reply, its topic and the header: a reply a little over
+    // RRPC_MAX_REPLY still reaches the hub and ends its call reply_too_large (docs/protocol.md, "Payloads").
+    mqttMaxPacketBytes: e.MQTT_MAX_PACKET ?? Math.max(2 * 1024 * 1024, Math.max(e.RRPC_MAX_PAYLOAD, e.RRPC_MAX_REPLY) + 64 * 1024),
     maxInFlight: e.RRPC_MAX_IN_FLIGHT,
     defaultTimeoutMs: e.RRPC_DEFAULT_TIMEOUT_MS,
     retentionCalls: e.RRPC_RETENTION_CALLS,

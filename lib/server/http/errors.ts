@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ApiErrorBody } from "../../rrpc/api";
 import type { FieldError } from "../../rrpc/topics";
-import type { CallJson, TerminalStatus } from "../../rrpc/types";
+import { replyOverLimit, type CallJson, type TerminalStatus } from "../../rrpc/types";
 import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
 import { json, type HttpResponse } from "./types";
@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   busy: 429,
   rate_limited: 429,
   internal_error: 500,
+  reply_too_large: 502,
   broker_unavailable: 503,
   interrupted: 503,
   store_unavailable: 503,
@@ -50,6 +51,7 @@ const REASON_CODES: Record<DomainReason, ErrorCode> = {
 /** How a call that did not succeed is reported. Exhaustive over the terminal statuses. */
 export const OUTCOME_ERRORS: Record<Exclude<TerminalStatus, "success">, { code: ErrorCode; message: string }> = {
   timeout: { code: "timeout", message: "the device did not reply before the timeout" },
+  reply_too_large: { code: "reply_too_large", message: "the device's reply is larger than RRPC_MAX_REPLY; it was not kept" },
   offline: { code: "device_offline", message: "the device is not connected" },
   not_subscribed: { code: "device_not_subscribed", message: "the device is connected but not subscribed to its RRPC request topic" },
   broker_unavailable: { code: "broker_unavailable", message: "the hub is not connected to the MQTT broker" },
@@ -107,5 +109,9 @@ export function callResponse(call: CallJson): HttpResponse {
   if (call.status === "success") return json(200, call);
   if (call.status === "pending") throw new Error(`call ${call.processId} came back still pending`);
   const outcome = OUTCOME_ERRORS[call.status];
-  return errorResponse(outcome.code, outcome.message, undefined, call);
+  const over = replyOverLimit(call);
+  const message = over
+    ? `the device's reply is ${over.bytes} bytes, over the limit of ${over.limit} (RRPC_MAX_REPLY); it was not kept`
+    : outcome.message;
+  return errorResponse(outcome.code, message, undefined, call);
 }

@@ -139,12 +139,23 @@ function write(res: ServerResponse, r: HttpResponse, head: boolean): void {
   void stream(res, body);
 }
 
+/** Resolves once `res` drains or closes, leaving no listener behind (a long answer waits thousands of times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
+}
+
 /** Writes a produced body with backpressure; a failure midway ends the connection (the status is already sent). */
 async function stream(res: ServerResponse, body: AsyncIterable<string>): Promise<void> {
   try {
     for await (const chunk of body) {
       if (res.destroyed) return;
-      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+      if (!res.write(chunk)) await drainedOrClosed(res);
     }
     res.end();
   } catch (err) {

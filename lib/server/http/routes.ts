@@ -23,7 +23,7 @@ import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
 import type { Route } from "./router";
-import { json, noContent, type HttpRequest } from "./types";
+import { json, jsonStream, noContent, type HttpRequest } from "./types";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
@@ -60,7 +60,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/calls",
     access: "caller",
-    handle: (req, { rt }) => json(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
+    handle: (req, { rt }) => jsonStream(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",

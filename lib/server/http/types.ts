@@ -26,4 +26,9 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body: JSON.stringify(body) };
 }
 
+/** JSON text produced while it is written (history pages), with json()'s headers. */
+export function jsonStream(status: number, body: AsyncIterable<string>): HttpResponse {
+  return { status, headers: { "content-type": "application/json", "cache-control": "no-store" }, body };
+}
+
 export const noContent = (headers?: Record<string, string>): HttpResponse => ({ status: 204, headers });

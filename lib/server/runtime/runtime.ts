@@ -1,4 +1,4 @@
-import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
+import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
 import { Store } from "../store/store";
@@ -84,6 +84,9 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
           wsPort: config.mqttWsPort,
           isObserver: access.isObserver,
           maxPacketBytes: config.mqttMaxPacketBytes,
+          // Room for two packets of the largest size: below one, the hub was disconnected as a slow
+          // reader by any reply over 8 MiB, however fast it read.
+          maxOutgoingBytes: Math.max(DEFAULT_MAX_OUTGOING_BYTES, 2 * config.mqttMaxPacketBytes),
           // A page on a rebound name must not reach the broker either (auth/hosts.ts).
           acceptWebSocket: (req) =>
             hostAllowed(req.headers.host ?? null, config.allowedHosts) &&
@@ -103,6 +106,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       broker: broker ?? undefined,
       maxInFlight: config.maxInFlight,
       maxPayloadBytes: config.maxPayloadBytes,
+      maxReplyBytes: config.maxReplyBytes,
       defaultTimeoutMs: config.defaultTimeoutMs,
       mqttUsername: hubLogin.username,
       mqttPassword: hubLogin.password,

@@ -309,7 +309,7 @@ describe("handleTencent maps every outcome", () => {
   async function respond(call: TencentDeps["call"], req = signed()) {
     const res = await handleTencent(req, { call, secretFor: (id) => (id === secretId ? secretKey : null) });
     expect(res.status).toBe(200);
-    return (JSON.parse(res.body) as { Response: { Error?: { Code: string }; MessageId?: number } }).Response;
+    return (JSON.parse(res.body) as { Response: { Error?: { Code: string; Message: string }; MessageId?: number } }).Response;
   }
 
   const record = (status: CallRecord["status"]): CallRecord => ({
@@ -335,6 +335,17 @@ describe("handleTencent maps every outcome", () => {
     expect(STATUS_ERRORS.busy.code).toBe("RequestLimitExceeded");
     expect(STATUS_ERRORS.interrupted.code).toBe("InternalError");
     expect(STATUS_ERRORS.broker_unavailable.code).toBe("InternalError");
+  });
+
+  it("a reply over the limit: FailedOperation.RRPCReplyOverLimit, naming the size and the limit", async () => {
+    const r = await respond(async () => ({
+      ...record("reply_too_large"),
+      events: [{ type: "reply_too_large", t: 3, detail: { bytes: 52428800, limit: 1048576 } }],
+    }));
+    expect(r.Error).toEqual({
+      Code: "FailedOperation.RRPCReplyOverLimit",
+      Message: "the device's reply is 52428800 bytes, over the hub's limit of 1048576",
+    });
   });
 
   it("every domain refusal by its own code, anything else as InternalError", async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { checkDeviceName, checkProductId } from "../../rrpc/topics";
-import type { TerminalStatus } from "../../rrpc/types";
+import { replyOverLimit, type TerminalStatus } from "../../rrpc/types";
 import type { CallRecord } from "../core/call";
 import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
@@ -21,6 +21,7 @@ export type TencentErrorCode =
   | Tc3ErrorCode
   | "FailedOperation.DeviceOffline"
   | "FailedOperation.RRPCTimeout"
+  | "FailedOperation.RRPCReplyOverLimit"
   | "FailedOperation.DeviceNoSubscription"
   | "FailedOperation.DeviceAlreadyDisabled"
   | "ResourceNotFound.DeviceNotExist"
@@ -54,6 +55,8 @@ type Failure = { code: TencentErrorCode; message: string };
 /** Every way a call can end other than success: exhaustive over TERMINAL_STATUSES. */
 export const STATUS_ERRORS: Record<Exclude<TerminalStatus, "success">, Failure> = {
   timeout: { code: "FailedOperation.RRPCTimeout", message: "the device did not reply in time" },
+  // The hub's own code: Tencent's API documents none for this case (docs/protocol.md, "Error codes").
+  reply_too_large: { code: "FailedOperation.RRPCReplyOverLimit", message: "the device's reply is larger than the hub accepts" },
   offline: { code: "FailedOperation.DeviceOffline", message: "the device is offline" },
   not_subscribed: {
     code: "FailedOperation.DeviceNoSubscription",
@@ -171,6 +174,9 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
       return respond({ MessageId: call.messageId, PayloadBase64: Buffer.from(call.reply ?? new Uint8Array()).toString("base64") });
     }
     if (call.status === "pending") throw new Error(`call ${call.processId} came back still pending`);
+    const over = replyOverLimit(call);
+    if (over)
+      return error({ ...STATUS_ERRORS[call.status], message: `the device's reply is ${over.bytes} bytes, over the hub's limit of ${over.limit}` });
     return error(STATUS_ERRORS[call.status]);
   } catch (err) {
     if (err instanceof Refusal) return error(err);
