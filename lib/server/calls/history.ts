@@ -14,15 +14,17 @@ import type { Store } from "../store/store";
  */
 const CHUNK_CHARS = 64 * 1024;
 const SLICE_CHARS = 64 * 1024;
+/** Payload bytes read from the store at once: a page of calls with large replies is read in pieces. */
+const PAGE_BYTES = 32 * 1024 * 1024;
 
 /**
  * GET /api/calls: a CallsPage as JSON text. The page is read at once, so that a store failure
  * is still an error answer; each call is turned into JSON only as the answer is written.
  */
 export function listCalls(store: Store, q: ListCallsInput): AsyncGenerator<string> {
-  const calls = store.list(q);
+  const { calls, more } = store.page(q, PAGE_BYTES);
   const last = calls.at(-1);
-  const nextBefore: CallsPage["nextBefore"] = calls.length === q.limit && last ? last.processId : null;
+  const nextBefore: CallsPage["nextBefore"] = more && last ? last.processId : null;
   return chunked(pageParts(calls, nextBefore));
 }
 
@@ -154,7 +156,7 @@ function* exportParts(store: Store, q: ExportCallsInput): Generator<string> {
   let before: number | undefined;
   let first = true;
   for (;;) {
-    const page = store.list({ ...filter, before, limit: EXPORT_PAGE });
+    const { calls: page, more } = store.page({ ...filter, before, limit: EXPORT_PAGE }, PAGE_BYTES);
     for (const c of page) {
       const json = callToJson(c);
       if (format === "csv") yield* csvRowParts(json);
@@ -164,7 +166,7 @@ function* exportParts(store: Store, q: ExportCallsInput): Generator<string> {
       }
       first = false;
     }
-    if (page.length < EXPORT_PAGE) break;
+    if (!more || page.length === 0) break;
     before = page.at(-1)!.messageId;
   }
   if (format === "json") yield "]";

@@ -282,4 +282,27 @@ describe("store", () => {
     expect(again.get(before.messageId)!.events.map((e) => e.type)).toEqual(["requested", "late_reply"]);
     again.close();
   });
+
+  it("reads a page of large calls in pieces: a page ends before its payloads pass maxBytes, with at least one row", () => {
+    const s = new Store(join(tempDir(), "page.db"));
+    const sizes = [10, 300, 10, 10, 500, 10];
+    const calls = sizes.map((n) => record(s, { status: "success", request: Buffer.alloc(n - 4), reply: Buffer.alloc(4), endedAt: Date.now() }));
+    for (const c of calls) s.save(c);
+    const ids = (p: { calls: { messageId: number }[] }) => p.calls.map((c) => c.messageId);
+    const newestFirst = [...calls].reverse().map((c) => c.messageId);
+    // 10, then 500 would pass 100: one row. Then 500 alone (a row over the budget still comes).
+    let p = s.page({ limit: 10 }, 100);
+    expect([ids(p), p.more]).toEqual([newestFirst.slice(0, 1), true]);
+    p = s.page({ limit: 10, before: newestFirst[0] }, 100);
+    expect([ids(p), p.more]).toEqual([newestFirst.slice(1, 2), true]);
+    p = s.page({ limit: 10, before: newestFirst[1] }, 100);
+    expect([ids(p), p.more]).toEqual([newestFirst.slice(2, 4), true]);
+    p = s.page({ limit: 2, before: newestFirst[3] }, 1000);
+    expect([ids(p), p.more]).toEqual([newestFirst.slice(4, 6), true]);
+    p = s.page({ limit: 10, before: newestFirst[3] }, 1000);
+    expect([ids(p), p.more]).toEqual([newestFirst.slice(4, 6), false]);
+    expect(s.page({ limit: 10, deviceName: "dev1" }, 315)).toMatchObject({ more: true });
+    expect(ids(s.page({ limit: 10, deviceName: "dev1" }, 315))).toEqual(newestFirst.slice(0, 1));
+    s.close();
+  });
 });

@@ -355,19 +355,44 @@ export class Store {
   }
 
   list(f: CallFilter): CallRecord[] {
+    return this.page(f).calls;
+  }
+
+  /**
+   * Like `list`, but the page ends before the row that would take its payloads past `maxBytes`
+   * (it holds at least one row): a page of calls with large payloads is read in pieces instead of
+   * all at once. `more`: rows matching the filter were left out.
+   */
+  page(f: CallFilter, maxBytes = Infinity): { calls: CallRecord[]; more: boolean } {
     this.flush();
-    let rows: Row[];
-    if (f.productId === undefined && f.deviceName === undefined) {
-      const { sql, args } = listQuery(f);
-      rows = this.db.prepare<(string | number)[], Row>(sql).all(...args);
-    } else {
-      const oldest = this.stmts.minId.get()?.m;
-      if (oldest === null || oldest === undefined) return [];
-      const stmt = this.db.prepare<(string | number)[], Row>(listQuery(f, 0).sql);
-      const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
-      rows = newestBlocksFirst(newest, oldest, f.limit, (b, limit) => stmt.all(...listQuery({ ...f, limit }, b).args));
+    let limit = f.limit;
+    let cut = false;
+    if (maxBytes !== Infinity) {
+      // length() of a BLOB is read from the record's header, not from the blob's pages.
+      const sizes = this.select<{ size: number }>(f, "length(request) + coalesce(length(reply), 0) AS size");
+      let total = 0;
+      for (limit = 0; limit < sizes.length; limit++) {
+        total += sizes[limit]!.size;
+        if (limit > 0 && total > maxBytes) {
+          cut = true;
+          break;
+        }
+      }
     }
-    return this.withChunks(rows);
+    const rows = limit === 0 ? [] : this.select<Row>({ ...f, limit }, "*");
+    return { calls: this.withChunks(rows), more: cut || rows.length === f.limit };
+  }
+
+  private select<R>(f: CallFilter, columns: string): R[] {
+    if (f.productId === undefined && f.deviceName === undefined) {
+      const { sql, args } = listQuery(f, undefined, columns);
+      return this.db.prepare<(string | number)[], R>(sql).all(...args);
+    }
+    const oldest = this.stmts.minId.get()?.m;
+    if (oldest === null || oldest === undefined) return [];
+    const stmt = this.db.prepare<(string | number)[], R>(listQuery(f, 0, columns).sql);
+    const newest = Math.min(f.before ?? this.nextId, this.nextId) - 1;
+    return newestBlocksFirst(newest, oldest, f.limit, (b, limit) => stmt.all(...listQuery({ ...f, limit }, b, columns).args));
   }
 
   /** Rows as calls, with the events appended to each after its row was written. */
@@ -480,7 +505,7 @@ function newestBlocksFirst<T>(newest: number, oldest: number, limit: number, fet
 }
 
 /** The SELECT behind Store.list, optionally within one block of the device index (exported so tests can check its query plan). */
-export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: (string | number)[] } {
+export function listQuery(f: CallFilter, bucket?: number, columns = "*"): { sql: string; args: (string | number)[] } {
   const conds: [string, string | number | undefined][] = [
     [`${BUCKET_OF} = ?`, bucket],
     ["product_id = ?", f.productId],
@@ -495,7 +520,7 @@ export function listQuery(f: CallFilter, bucket?: number): { sql: string; args: 
   ];
   const used = conds.filter((c): c is [string, string | number] => c[1] !== undefined);
   const where = used.map((c) => c[0]);
-  const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
+  const sql = `SELECT ${columns} FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
   return { sql, args: [...used.map((c) => c[1]), f.limit] };
 }
 
