@@ -67,6 +67,8 @@ type ChunkRow = { process_id: number; first: number; events: string };
 /** A batch posted to the writer thread: what it writes of each call, and who waits for it. */
 type Batch = { seq: number; calls: { call: CallRecord; written: Written }[]; waiters: (() => void)[] };
 
+/** Batches of at most this many calls are committed on the hub's thread when the writer thread is idle. */
+const LOCAL_BATCH_MAX = 4;
 /** While the store cannot write, it tries again this often. */
 const RETRY_WRITE_MS = 1000;
 
@@ -240,7 +242,10 @@ export class Store {
       if (w) waiters.push(...w);
       this.waiters.delete(c.messageId);
     }
-    const seq = this.writer?.post(batch) ?? 0;
+    // A few calls with the writer idle: committed here, sooner than a round trip to the thread
+    // (the answer waits for it); under load batches are larger and go to the writer.
+    const local = calls.length <= LOCAL_BATCH_MAX && this.batches.length === 0;
+    const seq = local ? 0 : (this.writer?.post(batch) ?? 0);
     if (seq === 0) {
       try {
         this.writeLocal(batch);
