@@ -5,7 +5,7 @@ import { Fragment, useEffect, useState } from "react";
 import { checkDevice } from "@/lib/rrpc/topics";
 import type { NewDevice } from "@/lib/rrpc/api";
 import type { DeviceSummary } from "@/lib/rrpc/types";
-import { deleteDevice, registerDevice, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
+import { deleteDevice, registerDevice, rotateDeviceSecret, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
 import { useAction } from "@/lib/hooks/use-action";
@@ -41,13 +41,17 @@ export function DevicesTable() {
   /** The device whose action is under way, and the last action that failed (shown under its row). */
   const [busy, setBusy] = useState<string | null>(null);
   const [problem, setProblem] = useState<{ key: string; action: string; error: unknown } | null>(null);
+  /** A secret just made for a device: shown once, under its row. */
+  const [rotated, setRotated] = useState<NewDevice | null>(null);
 
-  async function act(d: DeviceSummary, action: "Enable" | "Disable" | "Delete") {
+  async function act(d: DeviceSummary, action: "Enable" | "Disable" | "Delete" | "New secret") {
     const key = deviceKey(d.productId, d.deviceName);
     setBusy(key);
     setProblem(null);
+    setRotated(null);
     try {
       if (action === "Delete") await deleteDevice(d.productId, d.deviceName);
+      else if (action === "New secret") setRotated(await rotateDeviceSecret(d.productId, d.deviceName));
       else await setDeviceDisabled(d.productId, d.deviceName, action === "Disable");
     } catch (error) {
       setProblem({ key, action, error });
@@ -133,11 +137,24 @@ export function DevicesTable() {
                         </button>
                         <button
                           type="button"
+                          className="underline disabled:opacity-50"
+                          disabled={busy === key}
+                          aria-label={`New secret for ${key}`}
+                          onClick={() => {
+                            if (window.confirm(`Give ${key} a new secret? The current one stops working and the device is disconnected.`))
+                              void act(d, "New secret");
+                          }}
+                        >
+                          New secret
+                        </button>
+                        <button
+                          type="button"
                           className="text-rose-700 underline disabled:opacity-50 dark:text-rose-300"
                           disabled={busy === key}
                           aria-label={`Delete ${key}`}
                           onClick={() => {
-                            if (window.confirm(`Delete ${key}? It can no longer log in; its call history stays.`)) void act(d, "Delete");
+                            if (window.confirm(`Delete ${key}? It is disconnected and can no longer log in; its call history stays.`))
+                              void act(d, "Delete");
                           }}
                         >
                           Delete
@@ -151,6 +168,21 @@ export function DevicesTable() {
                 <tr>
                   <td colSpan={DEVICE_COLUMNS.length} className="px-2 pb-2">
                     <ErrorAlert error={problem.error} prefix={`${problem.action} ${key} failed`} />
+                  </td>
+                </tr>
+              )}
+              {rotated && deviceKey(rotated.productId, rotated.deviceName) === key && (
+                <tr>
+                  <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
+                    <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="rotated-device">
+                      <p className="text-sm">
+                        New secret for <strong>{key}</strong>: the old one no longer logs in. Copy it now: it is not shown again.
+                      </p>
+                      <ConnectPanel productId={rotated.productId} deviceName={rotated.deviceName} secret={rotated.secret} />
+                      <button type="button" className="text-sm underline" onClick={() => setRotated(null)}>
+                        Done
+                      </button>
+                    </div>
                   </td>
                 </tr>
               )}

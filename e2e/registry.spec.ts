@@ -1,7 +1,7 @@
 import { startSimDevice } from "../lib/server/simulator/simulator";
 import { test, expect, seriousViolations, PRODUCT } from "./fixtures";
 
-test("register a device from the dashboard: the secret is shown once, the device connects with it, then disable and delete it", async ({
+test("register a device from the dashboard: the secret is shown once, the device connects with it, given a new secret, disabled (disconnected at once) and deleted", async ({
   page,
   url,
   request,
@@ -39,8 +39,24 @@ test("register a device from the dashboard: the secret is shown once, the device
   await expect(page.getByTestId("connect-device-info")).toContainText("shown once when the device was created");
   expect(await page.content()).not.toContain(secret);
 
+  // A new secret is shown once; the connection made with the old one ends, and the old one no longer logs in.
+  const withOld = await startSimDevice({ url: process.env.E2E_MQTT_URL!, productId: PRODUCT, deviceName: name, secret });
+  page.once("dialog", (dialog) => void dialog.accept());
+  await row.getByRole("button", { name: `New secret for ${PRODUCT}/${name}` }).click();
+  const rotated = page.getByTestId("rotated-device");
+  const newSecret = (await rotated.getByTestId("connect-device-secret").textContent())!;
+  expect(Buffer.from(newSecret, "base64")).toHaveLength(16);
+  expect(newSecret).not.toBe(secret);
+  await expect.poll(() => withOld.client.connected).toBe(false);
+  await withOld.stop();
+  await rotated.getByRole("button", { name: "Done" }).click();
+
+  // Disabling ends the device's connection at once, not only its next login.
+  const withNew = await startSimDevice({ url: process.env.E2E_MQTT_URL!, productId: PRODUCT, deviceName: name, secret: newSecret });
   await row.getByRole("button", { name: `Disable ${PRODUCT}/${name}` }).click();
   await expect(row).toContainText("disabled");
+  await expect.poll(() => withNew.client.connected).toBe(false);
+  await withNew.stop();
   const off = await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: name, payload: "x" }, failOnStatusCode: false });
   expect(off.status()).toBe(409);
   expect(((await off.json()) as { error: { code: string } }).error.code).toBe("device_disabled");

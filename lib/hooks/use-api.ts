@@ -115,6 +115,15 @@ export async function setDeviceDisabled(productId: string, deviceName: string, d
   }
 }
 
+/** A new secret for the device (shown once); its old one stops working and its connection is closed. */
+export async function rotateDeviceSecret(productId: string, deviceName: string): Promise<NewDevice> {
+  try {
+    return await api<NewDevice>("POST", `${devicePath(productId, deviceName)}/secret`);
+  } finally {
+    await mutate(KEYS.devices);
+  }
+}
+
 export async function deleteDevice(productId: string, deviceName: string): Promise<void> {
   try {
     await api<void>("DELETE", devicePath(productId, deviceName));

@@ -21,6 +21,8 @@ export type BrokerAccess = {
   isObserver(client: Client): boolean;
   /** What the hub connects with: generated at start, never written anywhere. */
   hubCredentials: { username: string; password: string };
+  /** Whether this client logged in as that device. */
+  isDevice(client: Client, productId: string, deviceName: string): boolean;
 };
 
 type Refusal = Error & { returnCode: 4 | 5 };
@@ -164,5 +166,9 @@ export function brokerAccess(opts: {
       return role === "hub" || role === "observer";
     },
     hubCredentials: { username: HUB_USERNAME, password: hubPassword },
+    isDevice: (client, productId, deviceName) => {
+      const who = principals.get(client);
+      return who?.role === "device" && who.productId === productId && who.deviceName === deviceName;
+    },
   };
 }

@@ -167,6 +167,7 @@ describe("deviceInfoJson", () => {
       auth_mode: "KEY",
       region: "china",
       productId: "AIRCOND001",
+      productSecret: "YOUR_PRODUCT_SECRET",
       deviceName: "d".repeat(48),
       key_deviceinfo: { deviceSecret: SECRET },
     });

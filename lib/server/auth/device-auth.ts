@@ -174,17 +174,23 @@ export type DeviceInfoOptions = {
 /**
  * device_info.json as Tencent's C SDK reads it (platform/os/linux/HAL_Device_linux.c: auth_mode,
  * productId and deviceName required; key_deviceinfo.deviceSecret for KEY mode; productSecret
- * only with dynamic registration; the file must be at most 1024 bytes). Unsure: which `region`
- * values each SDK version accepts (only "china" is in the sample), and whether leaving out
- * productSecret, cert_deviceinfo and subDev upsets SDK builds with those features compiled in:
- * they are left out because this hub has no dynamic registration, certificates or gateways.
+ * only with dynamic registration; the file must be at most 1024 bytes). The SDK's CMake build
+ * enables dynamic registration by default and then refuses a file without a productSecret line,
+ * so it carries the placeholder of Tencent's own sample (this hub has no dynamic registration:
+ * the device's own secret is what logs in). Unsure: which `region` values each SDK version
+ * accepts (only "china" is in the sample); cert_deviceinfo and subDev are left out (no
+ * certificates or gateways here).
  * The broker's address is not in the file: the SDK derives `{productId}.iotcloud.tencentdevices.com`.
  */
+/** The value of Tencent's sample device_info.json: unused here, but its line must be there. */
+export const PRODUCT_SECRET_PLACEHOLDER = "YOUR_PRODUCT_SECRET";
+
 export function deviceInfoJson(productId: string, deviceName: string, secretBase64: string, opts: DeviceInfoOptions = {}): string {
   const info = {
     auth_mode: "KEY",
     region: opts.region ?? "china",
     productId,
+    productSecret: PRODUCT_SECRET_PLACEHOLDER,
     deviceName,
     key_deviceinfo: { deviceSecret: secretBase64 },
   };

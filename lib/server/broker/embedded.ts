@@ -60,6 +60,8 @@ export type EmbeddedBroker = {
   /** A device is online while some client is subscribed to its request filter $rrpc/rxd/{P}/{D}/+. */
   onPresence(listener: PresenceListener): void;
   onlineDevices(): DeviceRef[];
+  /** Closes the connections of the clients that match; returns how many. */
+  closeClients(match: (client: Client) => boolean): number;
   close(): Promise<void>;
 };
 
@@ -198,6 +200,16 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
         const i = key.indexOf("/");
         return { productId: key.slice(0, i), deviceName: key.slice(i + 1) };
       }),
+    closeClients(match) {
+      let n = 0;
+      for (const c of Object.values(clients)) {
+        if (c && !c.closed && match(c)) {
+          c.close();
+          n++;
+        }
+      }
+      return n;
+    },
     async close() {
       for (const ws of wss.clients) ws.terminate();
       await Promise.all([

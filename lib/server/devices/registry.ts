@@ -19,6 +19,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  */
 export class DeviceRegistry {
   private readonly stmts;
+  private readonly revokedListeners: ((productId: string, deviceName: string) => void)[] = [];
 
   constructor(db: Database.Database) {
     this.stmts = {
@@ -30,7 +31,20 @@ export class DeviceRegistry {
       getDevice: db.prepare<[string, string], DeviceRow>(`SELECT * FROM devices WHERE product_id = ? AND device_name = ?`),
       setDisabled: db.prepare(`UPDATE devices SET disabled = ? WHERE product_id = ? AND device_name = ?`),
       deleteDevice: db.prepare(`DELETE FROM devices WHERE product_id = ? AND device_name = ?`),
+      setSecret: db.prepare(`UPDATE devices SET secret = ? WHERE product_id = ? AND device_name = ?`),
     };
+  }
+
+  /**
+   * Runs when a device's login stops being valid (disabled, deleted, new secret): the broker
+   * then closes its connections, which were authenticated with what is no longer true.
+   */
+  onRevoked(listener: (productId: string, deviceName: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
+
+  private revoked(productId: string, deviceName: string): void {
+    for (const l of this.revokedListeners) l(productId, deviceName);
   }
 
   /** Registers a device with a new secret (base64 of 16 random bytes, as Tencent's). */
@@ -73,11 +87,21 @@ export class DeviceRegistry {
 
   setDisabled(productId: string, deviceName: string, disabled: boolean): DeviceInfo {
     if (this.stmts.setDisabled.run(disabled ? 1 : 0, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    if (disabled) this.revoked(productId, deviceName);
     return this.getDevice(productId, deviceName)!;
   }
 
   deleteDevice(productId: string, deviceName: string): void {
     if (this.stmts.deleteDevice.run(productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    this.revoked(productId, deviceName);
+  }
+
+  /** A new secret (shown once, like at creation); the old one no longer logs in. */
+  rotateSecret(productId: string, deviceName: string): NewDevice {
+    const secret = randomBytes(16).toString("base64");
+    if (this.stmts.setSecret.run(secret, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    this.revoked(productId, deviceName);
+    return { productId, deviceName, secret };
   }
 }
 

@@ -96,7 +96,7 @@ describe("every API operation through the production server", () => {
     expect(asJson.json<CallJson[]>().map((c) => c.processId)).toEqual([callJson.processId]);
   });
 
-  it("devices: register, list, connect, disable, delete", async () => {
+  it("devices: register, list, connect, new secret, disable, delete", async () => {
     const created = await call("POST", "/api/devices", { body: { productId: "ROUTES0001", deviceName: "d1" } });
     expect(created.status).toBe(201);
     expect(created.json<NewDevice>()).toEqual({ productId: "ROUTES0001", deviceName: "d1", secret: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
@@ -105,6 +105,9 @@ describe("every API operation through the production server", () => {
     const connect = await call("GET", "/api/devices/ROUTES0001/d1/connect", { route: "/api/devices/:productId/:deviceName/connect" });
     expect(connect.json<DeviceConnectInfo>()).toMatchObject({ clientId: "ROUTES0001d1", mqtt: { host: "127.0.0.1", port: s.mqttPort } });
     expect(connect.text).not.toContain(created.json<NewDevice>().secret);
+    const rotated = await call("POST", "/api/devices/ROUTES0001/d1/secret", { route: "/api/devices/:productId/:deviceName/secret" });
+    expect(rotated.json<NewDevice>()).toEqual({ productId: "ROUTES0001", deviceName: "d1", secret: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
+    expect(rotated.json<NewDevice>().secret).not.toBe(created.json<NewDevice>().secret);
     const patched = await call("PATCH", "/api/devices/ROUTES0001/d1", { body: { disabled: true }, route: "/api/devices/:productId/:deviceName" });
     expect(patched.json<DeviceInfo>()).toMatchObject({ productId: "ROUTES0001", deviceName: "d1", disabled: true });
     const deleted = await call("DELETE", "/api/devices/ROUTES0001/d1", { route: "/api/devices/:productId/:deviceName" });

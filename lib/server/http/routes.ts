@@ -122,6 +122,15 @@ export const ROUTES: readonly Route[] = [
     },
   },
   {
+    method: "POST",
+    path: "/api/devices/:productId/:deviceName/secret",
+    access: "caller",
+    handle: (_req, { rt, params }) => {
+      const { productId, deviceName } = deviceOf(params);
+      return json(200, rt.devices.rotateSecret(productId, deviceName));
+    },
+  },
+  {
     method: "GET",
     path: "/api/devices/:productId/:deviceName/connect",
     access: "caller",

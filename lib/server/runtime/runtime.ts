@@ -94,6 +94,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         },
         access.hooks,
       );
+      const b = broker;
+      // A login that stops being valid ends the connections made with it, not only the next ones.
+      devices.onRevoked((productId, deviceName) => {
+        const closed = b.closeClients((c) => access.isDevice(c, productId, deviceName));
+        if (closed > 0) log.info("device disconnected: its login was revoked", { productId, deviceName, connections: closed });
+      });
       log.info("embedded broker listening", {
         mqtt: `${config.mqttHost}:${broker.tcpPort}`,
         ws: `${config.mqttWsHost}:${broker.wsPort}/mqtt`,
