@@ -2,10 +2,10 @@
 import { useEffect, useId, useMemo, useState } from "react";
 import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "@/lib/rrpc/types";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
-import { sendCall, useDevices } from "@/lib/hooks/use-api";
+import { sendCall, useDevices, useLimits } from "@/lib/hooks/use-api";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
@@ -38,14 +38,27 @@ function payloadProblem(mode: Mode, payload: string): string | null {
 const inputCls =
   "w-full rounded border border-zinc-300 bg-white px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-zinc-700 dark:bg-zinc-900";
 
-/** Send a command to a device; the outcome stays on screen. Ctrl/Cmd+Enter sends. */
+const FIELD_NAMES = { productId: "Product ID", deviceName: "Device", payload: "Payload", timeoutMs: "Timeout" } as const;
+
+/** Send a command to a device; the outcome stays on screen. Ctrl/Cmd+Enter sends; Enter in a one-line field does not. */
 export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   const [draft, setDraft] = useState<Draft>({ ...DEFAULT_DRAFT, ...initial });
   const [sending, setSending] = useState(false);
   const [outcome, setOutcome] = useState<CallOutcome | null>(null);
   const { data } = useDevices();
+  const { data: limits } = useLimits();
   const { snapshot } = useLive();
-  const ids = { product: useId(), device: useId(), payload: useId(), timeout: useId(), devices: useId(), products: useId(), help: useId() };
+  const ids = {
+    product: useId(),
+    device: useId(),
+    payload: useId(),
+    timeout: useId(),
+    devices: useId(),
+    products: useId(),
+    help: useId(),
+    timeoutHelp: useId(),
+    why: useId(),
+  };
 
   useEffect(() => {
     if (initial) return;
@@ -64,20 +77,26 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   const products = useMemo(() => [...new Set(devices.map((d) => d.productId))], [devices]);
 
   const timeout = Number(draft.timeoutMs);
-  const problems = {
-    productId: checkProductId(draft.productId)?.message,
-    deviceName: checkDeviceName(draft.deviceName)?.message,
-    payload: payloadProblem(draft.mode, draft.payload) ?? undefined,
-    timeoutMs:
-      Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS ? undefined : `${MIN_TIMEOUT_MS}–${MAX_TIMEOUT_MS} ms`,
-  };
-  const valid = !Object.values(problems).some(Boolean);
   const size =
     draft.mode === "base64"
       ? isBase64(draft.payload.trim())
         ? base64ToBytes(draft.payload.trim()).byteLength
         : 0
       : utf8Bytes(draft.payload).byteLength;
+  const maxPayload = limits?.maxPayloadBytes;
+  const problems = {
+    productId: checkProductId(draft.productId)?.message,
+    deviceName: checkDeviceName(draft.deviceName)?.message,
+    // The API's own message, before anything is sent.
+    payload:
+      payloadProblem(draft.mode, draft.payload) ?? (maxPayload !== undefined && size > maxPayload ? payloadOverLimit(maxPayload, size) : undefined),
+    timeoutMs:
+      Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS
+        ? undefined
+        : `the timeout must be a whole number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+  };
+  const valid = !Object.values(problems).some(Boolean);
+  const why = (Object.keys(problems) as (keyof typeof problems)[]).filter((k) => problems[k]).map((k) => `${FIELD_NAMES[k]}: ${problems[k]}`);
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
@@ -115,9 +134,13 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
           void send();
         }}
         onKeyDown={(e) => {
-          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+          if (e.key !== "Enter") return;
+          if (e.ctrlKey || e.metaKey) {
             e.preventDefault();
             void send();
+          } else if ((e.target as HTMLElement).tagName === "INPUT") {
+            // Enter in Product ID or Device picks a suggestion; it does not send a command.
+            e.preventDefault();
           }
         }}
         className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
@@ -187,7 +210,11 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
         </fieldset>
         <div>
           <label htmlFor={ids.payload} className="mb-1 block text-sm font-medium">
-            Payload <span className="font-normal text-zinc-500">({size} bytes)</span>
+            Payload{" "}
+            <span className="font-normal text-zinc-500" data-testid="payload-size">
+              ({size}
+              {maxPayload !== undefined && ` of at most ${maxPayload}`} bytes)
+            </span>
           </label>
           <textarea
             id={ids.payload}
@@ -218,17 +245,29 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
               value={draft.timeoutMs}
               onChange={(e) => set("timeoutMs", e.target.value)}
               aria-invalid={!!problems.timeoutMs}
+              aria-describedby={problems.timeoutMs ? ids.timeoutHelp : undefined}
               className={`${inputCls} w-32`}
             />
           </div>
           <button
             type="submit"
             disabled={!valid || sending}
+            aria-describedby={why.length > 0 ? ids.why : undefined}
             className="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
           >
             {sending ? "Sending…" : "Send command"}
           </button>
         </div>
+        {problems.timeoutMs && (
+          <p id={ids.timeoutHelp} className="text-xs text-rose-700 dark:text-rose-300">
+            {problems.timeoutMs}
+          </p>
+        )}
+        {why.length > 0 && (
+          <p id={ids.why} className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="send-disabled-why">
+            Send is off until this is fixed: {why.join("; ")}.
+          </p>
+        )}
       </form>
       {outcome && <CallResult outcome={outcome} />}
     </div>

@@ -1,5 +1,6 @@
 import { test, expect, openConsole, fillSendForm, seriousViolations, register, PRODUCT } from "./fixtures";
 import { DEFAULT_TIMEOUT_MS, type CallJson } from "../lib/rrpc/types";
+import type { Limits } from "../lib/rrpc/api";
 import { inBatches, pacedStream } from "../bench/common";
 
 const row = (page: import("@playwright/test").Page, processId: string) => page.locator(`[data-testid="timeline"] tr[data-process-id="${processId}"]`);
@@ -81,6 +82,46 @@ test("a silent device shows pending, then timeout after its 4 s timeoutMs, live;
   const offline = (await (await fetch(url(`/api/calls/${offlineId}`))).json()) as CallJson;
   expect(offline.status).toBe("offline");
   expect(offline.events.map((e) => e.type)).toEqual(["requested", "offline"]);
+});
+
+test("the console states its limits: an over-limit payload and a bad timeout are refused before sending, with the API's own message; Enter in a one-line field does not send", async ({
+  page,
+  url,
+  request,
+}) => {
+  const limits = (await (await request.get(url("/api/limits"))).json()) as Limits;
+  await openConsole(page, url);
+  const send = page.getByRole("button", { name: "Send command" });
+  const why = page.getByTestId("send-disabled-why");
+
+  const over = "x".repeat(limits.maxPayloadBytes + 1);
+  await fillSendForm(page, "airConditioner1", over);
+  await expect(page.getByTestId("payload-size")).toHaveText(`(${limits.maxPayloadBytes + 1} of at most ${limits.maxPayloadBytes} bytes)`);
+  await expect(send).toBeDisabled();
+  const api = await request.post(url("/api/calls"), {
+    data: { productId: PRODUCT, deviceName: "airConditioner1", payload: over },
+    failOnStatusCode: false,
+  });
+  expect(api.status()).toBe(413);
+  const apiMessage = ((await api.json()) as { error: { message: string } }).error.message;
+  await expect(why).toContainText(apiMessage);
+
+  await page.getByLabel(/^Payload/).fill("closed");
+  await page.getByLabel("Timeout (ms)").fill("50");
+  await expect(send).toBeDisabled();
+  await expect(why).toContainText(`Timeout: the timeout must be a whole number of ms from ${limits.minTimeoutMs} to ${limits.maxTimeoutMs}`);
+  await page.getByLabel("Timeout (ms)").fill("4000");
+  await expect(send).toBeEnabled();
+  await expect(why).toHaveCount(0);
+
+  // Enter in Product ID makes no call: the one call made is the one Send makes.
+  const newest = async () => ((await (await request.get(url("/api/calls?limit=1"))).json()) as { calls: CallJson[] }).calls[0]?.processId ?? "0";
+  const before = await newest();
+  await page.getByLabel("Product ID").press("Enter");
+  await send.click();
+  const made = (await page.getByTestId("call-result").getByTestId("result-process-id").textContent())!;
+  const page1 = (await (await request.get(url(`/api/calls?limit=5&before=${BigInt(made) + 1n}`))).json()) as { calls: CallJson[] };
+  expect(page1.calls.filter((c) => BigInt(c.processId) > BigInt(before)).map((c) => c.processId)).toEqual([made]);
 });
 
 test("the call detail page shows the trace in order, and send again makes a new call", async ({ page, url }) => {

@@ -20,6 +20,7 @@ import type {
   NewApiKeyRequest,
   NewDevice,
   NewDeviceRequest,
+  Limits,
   SessionInfo,
   SignInRequest,
 } from "../rrpc/api";
@@ -30,6 +31,7 @@ export const KEYS = {
   devices: "/api/devices",
   keys: "/api/keys",
   session: "/api/session",
+  limits: "/api/limits",
   live: "/api/live",
   call: (processId: string) => `/api/calls/${encodeURIComponent(processId)}`,
   deviceConnect: (productId: string, deviceName: string) => `${devicePath(productId, deviceName)}/connect`,
@@ -76,6 +78,11 @@ export function useDeviceConnect(productId: string, deviceName: string) {
 
 export function useApiKeys() {
   return useSWR<ApiKeyList, ApiClientError>(KEYS.keys, swrFetcher);
+}
+
+/** What a call may carry on this hub (they change only with a restart). */
+export function useLimits() {
+  return useSWR<Limits, ApiClientError>(KEYS.limits, swrFetcher, { revalidateOnFocus: false });
 }
 
 export function useSession() {

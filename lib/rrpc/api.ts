@@ -65,6 +65,9 @@ export type LiveConfig = {
   expiresAt: number | null;
 };
 
+/** GET /api/limits: what a call may carry, as this hub is configured. */
+export type Limits = { maxPayloadBytes: number; maxReplyBytes: number; minTimeoutMs: number; maxTimeoutMs: number; defaultTimeoutMs: number };
+
 /** GET /api/health */
 export type Health = {
   /** Calls can be made: the broker is connected and the store can write. */

@@ -47,6 +47,13 @@ export const MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 
+/** What the API and the console say of a payload over the limit: the payload's size (when known) and the limit, never a body size. */
+export function payloadOverLimit(limit: number, bytes?: number): string {
+  return bytes === undefined
+    ? `the payload is over the limit of ${limit} bytes (RRPC_MAX_PAYLOAD)`
+    : `the payload is ${bytes} bytes; the limit is ${limit} (RRPC_MAX_PAYLOAD)`;
+}
+
 export type ReplyOverLimit = { bytes: number; limit: number };
 
 /** For a call that ended `reply_too_large`: the reply's size and the limit it passed (its terminal event's detail). */

@@ -2,7 +2,7 @@ import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
 import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
 import { parseProcessId } from "../../rrpc/process-id";
-import { DEFAULT_MAX_REPLY_BYTES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallEventType, type TerminalStatus } from "../../rrpc/types";
+import { DEFAULT_MAX_REPLY_BYTES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit, type CallEventType, type TerminalStatus } from "../../rrpc/types";
 import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
 import { deviceNotFound, type DeviceState } from "../devices/registry";
@@ -206,7 +206,7 @@ export class Hub {
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
-      throw new DomainError("payload_too_large", `payload is ${req.payload.byteLength} bytes; the limit is ${this.opts.maxPayloadBytes}`, [
+      throw new DomainError("payload_too_large", payloadOverLimit(this.opts.maxPayloadBytes, req.payload.byteLength), [
         { field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` },
       ]);
     }

@@ -106,8 +106,11 @@ describe("HTTP API on the embedded broker", () => {
     const r = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "x".repeat(1025) });
     expect(r.status).toBe(413);
     expect(r.body.error?.code).toBe("payload_too_large");
+    // Both name the payload limit the operator set, never a request-body size.
+    expect(r.body.error?.message).toBe("the payload is 1025 bytes; the limit is 1024 (RRPC_MAX_PAYLOAD)");
     const huge = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "x".repeat(100_000) });
     expect(huge.status).toBe(413);
+    expect(huge.body.error?.message).toBe("the payload is over the limit of 1024 bytes (RRPC_MAX_PAYLOAD)");
     const atLimit = await post(s, { productId: PRODUCT, deviceName: "echo1", payload: "y".repeat(1024) });
     expect(atLimit.status).toBe(200);
   });

@@ -11,16 +11,21 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, where?: st
   return r.data;
 }
 
-const tooLarge = (maxBytes: number) => new HttpError("payload_too_large", `request body is over ${maxBytes} bytes`);
-
-/** A JSON body no larger than maxBytes, with a clear error for each way it can be wrong. */
-export async function readJson(req: HttpRequest, maxBytes = SMALL_BODY_BYTES): Promise<unknown> {
+/**
+ * A JSON body no larger than maxBytes, with a clear error for each way it can be wrong.
+ * `tooLarge` says what is over a limit, in the caller's terms (a call's says its payload limit).
+ */
+export async function readJson(
+  req: HttpRequest,
+  maxBytes = SMALL_BODY_BYTES,
+  tooLarge = (): HttpError => new HttpError("payload_too_large", `the request body is over ${maxBytes} bytes`),
+): Promise<unknown> {
   if (!/^application\/json\b/i.test(req.header("content-type") ?? "")) {
     throw new HttpError("unsupported_media_type", "send the body as application/json");
   }
-  if (Number(req.header("content-length") ?? "NaN") > maxBytes) throw tooLarge(maxBytes);
+  if (Number(req.header("content-length") ?? "NaN") > maxBytes) throw tooLarge();
   const body = await req.body(maxBytes);
-  if (!body) throw tooLarge(maxBytes);
+  if (!body) throw tooLarge();
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {

@@ -17,6 +17,7 @@ import type {
   LiveConfig,
   NewApiKey,
   NewDevice,
+  Limits,
   SessionInfo,
 } from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
@@ -75,6 +76,15 @@ describe("every API operation through the production server", () => {
     const h = await call("GET", "/api/health", { anonymous: true });
     expect(h.status).toBe(200);
     expect(h.json<Health>()).toMatchObject({ ok: true, broker: "embedded", brokerConnected: true, inFlight: 0 });
+
+    const limits = await call("GET", "/api/limits");
+    expect(limits.json<Limits>()).toEqual({
+      maxPayloadBytes: 131072,
+      maxReplyBytes: 1048576,
+      minTimeoutMs: 100,
+      maxTimeoutMs: 300000,
+      defaultTimeoutMs: 4000,
+    });
 
     const made = await call("POST", "/api/calls", { body: { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed" } });
     expect(made.status).toBe(200);

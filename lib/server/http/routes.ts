@@ -21,11 +21,17 @@ import { health } from "../runtime/health";
 import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
-import { callResponse } from "./errors";
+import { callResponse, HttpError } from "./errors";
+import type { Limits } from "../../rrpc/api";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "../../rrpc/types";
 import type { Route } from "./router";
 import { json, jsonStream, noContent, type HttpRequest } from "./types";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
+/** A call's body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set. */
+const payloadTooLarge = (limit: number) =>
+  new HttpError("payload_too_large", payloadOverLimit(limit), [{ field: "payload", message: `at most ${limit} bytes` }]);
+
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
 
 const deviceOf = (params: Record<string, string>) => parse(deviceParams, params);
@@ -52,9 +58,23 @@ export const ROUTES: readonly Route[] = [
     path: "/api/calls",
     access: "caller",
     handle: async (req, { rt }) => {
-      const input = parse(createCallSchema, await readJson(req, maxCallBodyBytes(rt)));
+      const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
+      const input = parse(createCallSchema, body);
       return callResponse(callToJson(await rt.hub.call({ ...input, source: "api" })));
     },
+  },
+  {
+    method: "GET",
+    path: "/api/limits",
+    access: "caller",
+    handle: (_req, { rt }) =>
+      json(200, {
+        maxPayloadBytes: rt.config.maxPayloadBytes,
+        maxReplyBytes: rt.config.maxReplyBytes,
+        minTimeoutMs: MIN_TIMEOUT_MS,
+        maxTimeoutMs: MAX_TIMEOUT_MS,
+        defaultTimeoutMs: rt.config.defaultTimeoutMs,
+      } satisfies Limits),
   },
   {
     method: "GET",
