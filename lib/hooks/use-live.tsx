@@ -4,7 +4,8 @@ import mqtt from "mqtt";
 import { LIVE_FILTERS } from "../rrpc/live";
 import { LiveStore, type LiveSnapshot } from "./live-store";
 import type { LiveConfig } from "../rrpc/api";
-import { useLiveConfig } from "./use-api";
+import { KEYS, useLiveConfig } from "./use-api";
+import { api, ApiClientError } from "./api-client";
 
 export type LiveConnection = {
   state: "connecting" | "connected" | "reconnecting" | "offline" | "unavailable";
@@ -23,6 +24,10 @@ function brokerUrl(cfg: LiveConfig): string | null {
   return `${scheme}://${window.location.hostname}:${cfg.port}${cfg.path}`;
 }
 
+/** CONNACK refusals of a credential: bad user name or password, not authorized (MQTT 3.1.1 and 5). */
+const REFUSED_CODES: ReadonlySet<number> = new Set([4, 5, 134, 135]);
+const REFUSALS_MAX = 3;
+
 /**
  * One MQTT-over-WebSocket connection per tab, shared by every page: it watches all RRPC
  * traffic and the hub's feed. Listeners are told at once after a quiet spell, then at most every
@@ -34,6 +39,9 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
   const store = useMemo(() => new LiveStore(), []);
   const listeners = useRef(new Set<() => void>());
   const [connection, setConnection] = useState<LiveConnection>({ state: "connecting", reconnects: 0 });
+  /** Fresh credentials the broker refused in a row: past REFUSALS_MAX, stop and say so instead of looping. */
+  const refusals = useRef(0);
+  const [refused, setRefused] = useState<string | null>(null);
 
   const subscribe = useMemo(
     () => (cb: () => void) => {
@@ -66,6 +74,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       for (const l of listeners.current) l();
     };
     client.on("connect", () => {
+      refusals.current = 0;
       setConnection({ state: "connected", reconnects });
       client.subscribe([...LIVE_FILTERS], { qos: 0 });
     });
@@ -79,22 +88,48 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       }
     });
     client.on("offline", () => setConnection({ state: "offline", reconnects }));
-    client.on("error", (err) => setConnection((c) => ({ ...c, error: err.message })));
+    client.on("error", (err) => {
+      setConnection((c) => ({ ...c, error: err.message }));
+      // The broker refused the credential (the server restarted, or it expired): ask for a new
+      // one; without a valid session that request leads to the sign-in page (api-client.ts).
+      if (!REFUSED_CODES.has((err as { code?: unknown }).code as number)) return;
+      client.end(true);
+      if (++refusals.current > REFUSALS_MAX) setRefused(`the broker refuses this browser's credential (${err.message})`);
+      else void renew();
+    });
+    // After a restart the broker may take logins before the HTTP server answers: ask until it does.
+    let ended = false;
+    const renew = async () => {
+      while (!ended) {
+        try {
+          // A 401 here goes to the sign-in page (api-client.ts); a new credential restarts this effect.
+          const fresh = await api<LiveConfig>("GET", KEYS.live);
+          if (!ended) await refreshCfg(fresh, { revalidate: false });
+          return;
+        } catch (err) {
+          if (err instanceof ApiClientError && err.status === 401) return;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    };
     client.on("message", (topic, payload) => {
       store.ingest(topic, payload);
       timer ??= setTimeout(notify, Math.max(0, last + RENDER_EVERY_MS - performance.now()));
     });
     return () => {
+      ended = true;
       if (timer) clearTimeout(timer);
       client.end(true);
     };
   }, [cfg, store, refreshCfg]);
 
-  const unavailable = cfgError
-    ? "cannot load live settings"
-    : cfg && !brokerUrl(cfg)
-      ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)"
-      : null;
+  const unavailable = refused
+    ? refused
+    : cfgError
+      ? "cannot load live settings"
+      : cfg && !brokerUrl(cfg)
+        ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)"
+        : null;
   const value = useMemo(
     () => ({ store, subscribe, connection: unavailable ? ({ state: "unavailable", reconnects: 0, error: unavailable } as const) : connection }),
     [store, subscribe, connection, unavailable],

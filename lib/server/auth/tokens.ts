@@ -1,11 +1,13 @@
 import { createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 
 /**
- * Short-lived signed tokens (live-view MQTT credentials, operator sessions), keyed by a secret
- * generated at each start: a restart signs everyone out, and nothing signed outlives the process.
+ * Short-lived signed tokens (live-view MQTT credentials, operator sessions). Without a key, one
+ * is made at start and nothing signed outlives the process (live credentials: a browser fetches
+ * a new one); operator sessions are signed with a key kept in the database (runtime.ts), so a
+ * restart signs nobody out.
  */
 export class TokenSigner {
-  private readonly key = randomBytes(32);
+  constructor(private readonly key: Buffer = randomBytes(32)) {}
 
   /** `{payload}.{expiresAtMs}.{mac}`; payload must not contain '.' */
   sign(payload: string, ttlMs: number, now = Date.now()): { token: string; expiresAt: number } {

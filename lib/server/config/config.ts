@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { hashPassword, isPasswordHash } from "../auth/tokens";
 import { isLoopback } from "../auth/hosts";
@@ -100,7 +101,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!e.MQTT_URL) listeners.push(["MQTT_HOST", e.MQTT_HOST], ["MQTT_WS_HOST", e.MQTT_WS_HOST ?? e.MQTT_HOST]);
   const beyond = listeners.filter(([, h]) => !isLoopback(h));
   const exposed = beyond.length > 0;
-  const passwordHash = e.RRPC_OPERATOR_PASSWORD_HASH ?? (e.RRPC_OPERATOR_PASSWORD ? hashPassword(e.RRPC_OPERATOR_PASSWORD) : null);
+  // The same password gives the same hash at every start (its salt comes from the user name): the
+  // sessions' signing key depends on it (runtime.ts), so a restart keeps operators signed in and a
+  // new password signs them out. The hash is kept in memory only.
+  const passwordHash =
+    e.RRPC_OPERATOR_PASSWORD_HASH ??
+    (e.RRPC_OPERATOR_PASSWORD
+      ? hashPassword(e.RRPC_OPERATOR_PASSWORD, createHash("sha256").update(`rrpc-hub operator\0${e.RRPC_OPERATOR_USER}`).digest().subarray(0, 16))
+      : null);
   if (exposed && !passwordHash) {
     const where = beyond.map(([k, h]) => `${k}=${h}`).join(", ");
     throw new Error(

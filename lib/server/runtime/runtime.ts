@@ -2,6 +2,8 @@ import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } 
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
 import { Store } from "../store/store";
+import { storedKey } from "../store/secrets";
+import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
 import { ApiKeys, parseBootstrapKey } from "../keys/api-keys";
 import { brokerAccess } from "../auth/broker-acl";
@@ -64,7 +66,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   const devices = new DeviceRegistry(store.db);
   const keys = new ApiKeys(store.db);
   const liveTokens = new TokenSigner();
-  const sessions = new TokenSigner();
+  // Sessions outlive a restart; a new operator password ends them (the key depends on its hash).
+  const sessions = new TokenSigner(
+    createHmac("sha256", storedKey(store.db, "session_key"))
+      .update(config.operator ? `${config.operator.user}\0${config.operator.passwordHash}` : "")
+      .digest(),
+  );
 
   let broker: EmbeddedBroker | null = null;
   let hub: Hub | null = null;

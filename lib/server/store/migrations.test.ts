@@ -18,7 +18,7 @@ describe("schema migrations", () => {
     const db = new Database(":memory:");
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(version(db)).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(["api_keys", "call_events", "calls", "devices", "meta"]);
+    expect(tables(db)).toEqual(["api_keys", "call_events", "calls", "devices", "meta", "secrets"]);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });

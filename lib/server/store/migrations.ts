@@ -62,6 +62,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (process_id, first)
   ) WITHOUT ROWID;
   `,
+  // 3: keys that must outlive a restart (the operator sessions' signing key).
+  `
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

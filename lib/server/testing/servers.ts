@@ -110,7 +110,9 @@ export type ServerHandle = {
 export async function spawnServer(env: Record<string, string> = {}) {
   const root = join(__dirname, "..", "..", "..");
   if (!existsSync(join(root, ".next", "BUILD_ID")) || !existsSync(SERVER_BUILD)) throw new Error("no production build: run `npm run build` first");
-  const [port, mqttPort, wsPort] = [await freePort(), await freePort(), await freePort()];
+  // Ports named in `env` are used as they are (a test that restarts a server on the same ports).
+  const pick = async (name: string) => (env[name] ? Number(env[name]) : await freePort());
+  const [port, mqttPort, wsPort] = [await pick("PORT"), await pick("MQTT_PORT"), await pick("MQTT_WS_PORT")];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
   const host = env.HOST ?? "127.0.0.1";
   const proc = spawn(process.execPath, ["--enable-source-maps", SERVER_BUILD], {
