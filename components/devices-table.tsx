@@ -7,6 +7,7 @@ import type { NewDevice } from "@/lib/rrpc/api";
 import type { DeviceSummary } from "@/lib/rrpc/types";
 import { deleteDevice, registerDevice, rotateDeviceSecret, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
+import { ApiClientError } from "@/lib/hooks/api-client";
 import { LabeledInput } from "./labeled-input";
 import { useAction } from "@/lib/hooks/use-action";
 import { ConnectPanel } from "./connect-panel";
@@ -209,15 +210,25 @@ function RegisterDevice() {
   const [productId, setProductId] = useState("");
   const [deviceName, setDeviceName] = useState("");
   const [created, setCreated] = useState<NewDevice | null>(null);
+  /** Whether the fields were edited since the last registration: no "required" nag right after a success. */
+  const [edited, setEdited] = useState(false);
   const {
     run,
     busy,
     error: problem,
+    clearError,
   } = useAction(async () => {
     setCreated(await registerDevice(productId, deviceName));
     setDeviceName("");
+    setEdited(false);
   });
   const fields = checkDevice(productId, deviceName);
+  // "Already exists" no longer holds once that device is deleted.
+  const { data: list } = useDevices();
+  const stale =
+    problem instanceof ApiClientError &&
+    problem.code === "conflict" &&
+    !list?.devices.some((d) => d.registered && d.productId === productId && d.deviceName === deviceName);
   const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
   return (
     <div className="space-y-3">
@@ -233,14 +244,22 @@ function RegisterDevice() {
           label="Product ID"
           className={field}
           value={productId}
-          onChange={(e) => setProductId(e.target.value.trim())}
+          onChange={(e) => {
+            setProductId(e.target.value.trim());
+            setEdited(true);
+            clearError();
+          }}
           placeholder="AIRCOND001"
         />
         <LabeledInput
           label="Device name"
           className={field}
           value={deviceName}
-          onChange={(e) => setDeviceName(e.target.value.trim())}
+          onChange={(e) => {
+            setDeviceName(e.target.value.trim());
+            setEdited(true);
+            clearError();
+          }}
           placeholder="kitchen"
         />
         <button
@@ -250,9 +269,13 @@ function RegisterDevice() {
         >
           Register device
         </button>
-        {(productId || deviceName) && fields.length > 0 && <span className="text-xs text-zinc-500">{fields.map((f) => f.message).join("; ")}</span>}
+        {edited && (productId || deviceName) && fields.length > 0 && (
+          <span data-testid="register-hint" className="text-xs text-zinc-500">
+            {fields.map((f) => f.message).join("; ")}
+          </span>
+        )}
       </form>
-      <ErrorAlert error={problem} prefix="Cannot register the device" />
+      <ErrorAlert error={stale ? null : problem} prefix="Cannot register the device" />
       {created && (
         <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-device">
           <p className="text-sm">

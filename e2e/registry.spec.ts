@@ -68,6 +68,26 @@ test("register a device from the dashboard: the secret is shown once, the device
   expect(((await gone.json()) as { error: { code: string } }).error.code).toBe("device_not_found");
 });
 
+test("the register form does not nag after a success, and an 'already exists' error goes once that device is deleted", async ({ page, url }) => {
+  const name = `stale${Date.now() % 100000}`;
+  await page.goto(url("/devices"));
+  const form = page.getByRole("form", { name: "Register device" });
+  await form.getByLabel("Product ID").fill(PRODUCT);
+  await form.getByLabel("Device name").fill(name);
+  await form.getByRole("button", { name: "Register device" }).click();
+  await expect(page.getByTestId("created-device")).toContainText(`${PRODUCT}/${name}`);
+  await expect(page.getByTestId("register-hint")).toHaveCount(0);
+
+  await form.getByLabel("Device name").fill(name);
+  await form.getByRole("button", { name: "Register device" }).click();
+  const error = page.getByRole("alert").filter({ hasText: "Cannot register the device" });
+  await expect(error).toContainText("already exists");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: `Delete ${PRODUCT}/${name}` }).click();
+  await expect(error).toHaveCount(0);
+  await expect(form.getByRole("button", { name: "Register device" })).toBeEnabled();
+});
+
 test("create an API key (shown once), use it, revoke it", async ({ page, url }) => {
   await page.goto(url("/keys"));
   await page.getByLabel("Name (optional)").fill("e2e-key");

@@ -3,8 +3,9 @@ import { useCallback, useRef, useState } from "react";
 
 /**
  * A user action that calls the API: `run` awaits it, `busy` is true meanwhile (a second run is
- * ignored), and `error` holds what went wrong until the next run. `onError` may take an error
- * itself (return true) instead of showing it.
+ * ignored), and `error` holds what went wrong until the next run or `clearError` (call it when the
+ * input changes: an error about what is no longer there must not stay). `onError` may take an
+ * error itself (return true) instead of showing it.
  */
 export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, onError?: (err: unknown) => boolean) {
   const [busy, setBusy] = useState(false);
@@ -27,5 +28,6 @@ export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<unkno
     },
     [fn, onError],
   );
-  return { run, busy, error };
+  const clearError = useCallback(() => setError(null), []);
+  return { run, busy, error, clearError };
 }
