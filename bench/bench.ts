@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { sleep, startMosquitto, startServer, tempDir, type Mosquitto, type ServerHandle } from "../lib/server/testing/servers";
 import { newestSourceAfter } from "./build-check";
 import { BENCH_PRODUCT, deviceNames } from "./common";
+import { LOAD_GEN_ROLE, mergePids, type CpuPids } from "./cpu";
 import type { EchoDevicesApi } from "./echo-devices";
 import type { FloorRequesterApi } from "./floor-requester";
 import type { HttpLoadApi } from "./http-load";
@@ -20,7 +21,20 @@ import type { HubHostApi } from "./hub-host";
 import type { LoadResult, LoadSpec } from "./load";
 import { childWarnings, forkChild, machineInfo, rssOf, stopOnInterrupt, type Child } from "./proc";
 import { provisionDevices } from "./provision";
-import { buildReport, printReport, type BrokerKind, type Cell, type MemoryResult, type RowKind, type TimeoutRow } from "./report";
+import {
+  buildReport,
+  cellOf,
+  fmtUs,
+  printReport,
+  roundOf,
+  type BrokerKind,
+  type Cell,
+  type CellKey,
+  type MemoryResult,
+  type Round,
+  type RowKind,
+  type TimeoutRow,
+} from "./report";
 import { chromiumAvailable, chromiumPath, measureUiIngest, type UiIngestResult, type UiIngestSpec } from "./ui-ingest";
 
 const ROOT = join(__dirname, "..");
@@ -36,7 +50,12 @@ type Mode = {
   concurrencies: number[];
   warmupMs: number;
   durationMs: number;
-  /** floor/engine cells are measured this many times (alternating), the best round is kept: single runs through aedes at 1,000 in flight vary by 2–4× */
+  /** bare-http, http and tencent are measured this many times, alternating (bare-http, http, tencent, bare-http, …). */
+  httpRounds: number;
+  /**
+   * floor/engine cells are measured this many times (kinds alternating within each round), each
+   * cell reporting its median and spread: single runs through aedes at 1,000 in flight vary by 2–4×
+   */
   mqttRounds: number;
   /** Calls each new requester process makes before its first cell (JIT warm-up). */
   warmupCalls: number;
@@ -58,6 +77,7 @@ const MODES: Record<Mode["name"], Mode> = {
     warmupMs: 1000,
     durationMs: 3000,
     mqttRounds: 2,
+    httpRounds: 2,
     warmupCalls: 5000,
     memoryDevices: 10_000,
     timeoutCalls: 1000,
@@ -74,6 +94,7 @@ const MODES: Record<Mode["name"], Mode> = {
     warmupMs: 300,
     durationMs: 1000,
     mqttRounds: 2,
+    httpRounds: 2,
     warmupCalls: 3000,
     memoryDevices: 10_000,
     timeoutCalls: 1000,
@@ -85,26 +106,38 @@ const MODES: Record<Mode["name"], Mode> = {
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-/** One row kind measured on one broker: how to set it up, load it per cell and tear it down. */
-type Target = { run(devices: number, spec: LoadSpec, warmupCalls: number): Promise<LoadResult>; close(): Promise<void> };
+/**
+ * One row kind measured on one broker: how to set it up, load it per cell and tear it down;
+ * `pids`: the processes it started (role → pid), whose CPU time counts for its cells.
+ */
+type Target = { pids: CpuPids; run(devices: number, spec: LoadSpec, warmupCalls: number): Promise<LoadResult>; close(): Promise<void> };
 
 class Bench {
-  readonly cells: Cell[] = [];
+  /** Every round measured, by cell. */
+  private readonly measured = new Map<string, { key: CellKey; rounds: Round[] }>();
   constructor(readonly mode: Mode) {}
 
-  private spec(concurrency: number): LoadSpec {
-    return { concurrency, warmupMs: this.mode.warmupMs, durationMs: this.mode.durationMs };
+  /** Each cell's figures over its rounds (medians, spreads). */
+  get cells(): Cell[] {
+    return [...this.measured.values()].map((m) => cellOf(m.key, m.rounds));
+  }
+
+  private spec(concurrency: number, cpuPids: CpuPids): LoadSpec {
+    return { concurrency, warmupMs: this.mode.warmupMs, durationMs: this.mode.durationMs, cpuPids };
   }
 
   /**
    * Every device count × every concurrency, for each of `kinds` in turn, devices connected to
-   * `url`; `rounds` times over (kinds alternating), keeping each cell's best round.
+   * `url`; `rounds` times over (rounds outermost, so the kinds alternate: floor, engine, …,
+   * floor, engine, …). The CPU time of `pids` (the processes shared by the kinds: broker, hub,
+   * server), of the device fleet and of the target's own processes is sampled over each cell's
+   * measured period.
    */
   private async sweep(
     broker: BrokerKind,
     url: string,
     kinds: [RowKind, () => Promise<Target>][],
-    o: { secrets?: string[]; rounds?: number } = {},
+    o: { secrets?: string[]; rounds?: number; pids?: CpuPids; note?: string } = {},
   ): Promise<void> {
     const rounds = o.rounds ?? 1;
     for (const devices of this.mode.deviceCounts) {
@@ -115,12 +148,13 @@ class Bench {
         for (let round = 1; round <= rounds; round++) {
           for (const [kind, open] of kinds) {
             const target = await open();
+            const pids = mergePids(o.pids ?? {}, target.pids, { devices: fleet.pid });
             try {
               let warmupCalls = this.mode.warmupCalls;
               for (const concurrency of this.mode.concurrencies) {
-                const r = await target.run(devices, this.spec(concurrency), warmupCalls);
+                const r = await target.run(devices, this.spec(concurrency, pids), warmupCalls);
                 warmupCalls = 0;
-                this.record({ broker, kind, devices, concurrency }, r, rounds > 1 ? ` (round ${round}/${rounds})` : "");
+                this.record({ broker, kind, devices, concurrency }, r, rounds > 1 ? ` (round ${round}/${rounds})` : (o.note ?? ""));
               }
             } finally {
               await target.close();
@@ -133,39 +167,28 @@ class Bench {
     }
   }
 
-  /** Adds a measurement: a new cell, or another round of one (the better round's figures are kept). */
-  private record(key: Pick<Cell, "broker" | "kind" | "devices" | "concurrency">, r: LoadResult, note: string) {
-    const cell: Cell = {
-      ...key,
-      callsPerSecond: r.callsPerSecond,
-      p50: r.latency.p50,
-      p95: r.latency.p95,
-      p99: r.latency.p99,
-      max: r.latency.max,
-      calls: r.calls,
-      failures: r.failures,
-      failureKinds: r.failureKinds,
-      rounds: [r.callsPerSecond],
-    };
-    const i = this.cells.findIndex(
-      (c) => c.broker === key.broker && c.kind === key.kind && c.devices === key.devices && c.concurrency === key.concurrency,
-    );
-    if (i < 0) this.cells.push(cell);
-    else {
-      const prev = this.cells[i]!;
-      const best = cell.callsPerSecond > prev.callsPerSecond ? cell : prev;
-      this.cells[i] = { ...best, failures: prev.failures + cell.failures, rounds: [...prev.rounds, r.callsPerSecond] };
-    }
+  /** Adds a measurement: a new cell, or another round of one. */
+  private record(key: CellKey, r: LoadResult, note: string) {
+    const round = roundOf(r);
+    const id = `${key.broker}/${key.kind}/${key.devices}/${key.concurrency}`;
+    const m = this.measured.get(id);
+    if (m) m.rounds.push(round);
+    else this.measured.set(id, { key, rounds: [round] });
     const fails = r.failures ? `  FAILURES ${JSON.stringify(r.failureKinds)}` : "";
+    const roles = Object.entries(round.cpuByRole)
+      .map(([role, us]) => `${role} ${fmtUs(us)}`)
+      .join(" · ");
+    const loadGen = round.loadGenCpuUsPerCall === null ? "" : `, ${LOAD_GEN_ROLE} ${fmtUs(round.loadGenCpuUsPerCall)}`;
+    const cpu = round.cpuUsPerCall === null ? "  CPU not measured" : `  CPU ${fmtUs(round.cpuUsPerCall)} µs/call (${roles}${loadGen})`;
     log(
       `[${key.broker}] ${key.kind.padEnd(16)} devices=${String(key.devices).padEnd(5)} in-flight=${String(key.concurrency).padEnd(5)}` +
-        ` ${r.callsPerSecond.toFixed(0).padStart(7)} calls/s  p50 ${r.latency.p50.toFixed(2)} ms  p95 ${r.latency.p95.toFixed(2)} ms  p99 ${r.latency.p99.toFixed(2)} ms${note}${fails}`,
+        ` ${r.callsPerSecond.toFixed(0).padStart(7)} calls/s  p50 ${r.latency.p50.toFixed(2)} ms  p95 ${r.latency.p95.toFixed(2)} ms  p99 ${r.latency.p99.toFixed(2)} ms${cpu}${note}${fails}`,
     );
   }
 
   /** floor, engine (and, with aedes, engine-colocated) through one broker. */
   async mqttRows(broker: BrokerKind): Promise<void> {
-    const { url, host, stop } = await this.startBroker(broker);
+    const { url, host, pid, stop } = await this.startBroker(broker);
     try {
       const kinds: [RowKind, () => Promise<Target>][] = [
         ["floor", () => this.floorTarget(url)],
@@ -175,29 +198,31 @@ class Bench {
       ];
       // The production layout: the hub in the broker's own process, with its route/delivered hooks.
       if (host) kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
-      await this.sweep(broker, url, kinds, { rounds: this.mode.mqttRounds });
+      await this.sweep(broker, url, kinds, { rounds: this.mode.mqttRounds, pids: { broker: pid } });
     } finally {
       await stop();
     }
   }
 
-  /** bare-http then http (the production server), each with its own broker as in production. */
+  /**
+   * bare-http, then http and tencent (the production server), each with its own broker as in
+   * production; `httpRounds` times over, both servers staying up across the rounds so that the
+   * rows alternate as the MQTT rows do. With Mosquitto each has a Mosquitto of its own: a hub
+   * subscribes to every reply, so one broker shared by the two hubs would deliver each reply twice.
+   */
   async httpRows(broker: BrokerKind): Promise<void> {
+    const bareMosquitto = broker === "mosquitto" ? stopOnInterrupt(await startMosquitto()) : null;
     const mosquitto = broker === "mosquitto" ? stopOnInterrupt(await startMosquitto()) : null;
+    // bare-http: hub (+ embedded broker) + node:http in one process.
+    const host = forkChild<HubHostApi>("hub-host");
+    // http: the production build, started as in tests, its devices registered beforehand.
+    const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+    let server: ServerHandle | null = null;
     try {
-      // bare-http: hub (+ embedded broker) + node:http in one process.
-      const host = forkChild<HubHostApi>("hub-host");
-      try {
-        const url = await startHostHub(host, mosquitto);
-        const { port } = await host.call("listenHttp");
-        await this.sweep(broker, url, [["bare-http", () => this.httpTarget(`http://127.0.0.1:${port}`)]]);
-      } finally {
-        await host.close();
-      }
-      // http: the production build, started as in tests, its devices registered beforehand.
-      const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+      const bareUrl = await startHostHub(host, bareMosquitto);
+      const { port } = await host.call("listenHttp");
       const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(Math.max(...this.mode.deviceCounts)));
-      const server = stopOnInterrupt(
+      server = stopOnInterrupt(
         await startServer({
           RRPC_DB: dbPath,
           RRPC_SIMULATOR: "0",
@@ -207,24 +232,32 @@ class Bench {
           ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}),
         }),
       );
-      try {
-        const url = mosquitto?.url ?? `mqtt://127.0.0.1:${server.mqttPort}`;
+      const prod = server;
+      const serverUrl = mosquitto?.url ?? `mqtt://127.0.0.1:${prod.mqttPort}`;
+      const rounds = this.mode.httpRounds;
+      for (let round = 1; round <= rounds; round++) {
+        const note = rounds > 1 ? ` (round ${round}/${rounds})` : "";
+        // One process for hub + node:http (+ the embedded broker: "broker+hub+http"), Mosquitto apart.
+        const barePids = { broker: bareMosquitto?.proc.pid ?? host.pid, "hub+http": host.pid };
+        await this.sweep(broker, bareUrl, [["bare-http", () => this.httpTarget(`http://127.0.0.1:${port}`)]], { pids: barePids, note });
         await this.sweep(
           broker,
-          url,
+          serverUrl,
           [
-            ["http", () => this.httpTarget(server.url)],
-            ["tencent", () => this.httpTarget(server.url, BENCH_KEY)],
+            ["http", () => this.httpTarget(prod.url)],
+            ["tencent", () => this.httpTarget(prod.url, BENCH_KEY)],
           ],
-          { secrets },
+          // The production server is one process (Next.js, hub, embedded broker unless MQTT_URL).
+          { secrets, pids: { server: prod.proc.pid ?? 0, broker: mosquitto?.proc.pid ?? 0 }, note },
         );
-        reportServerErrors(server);
-      } finally {
-        await server.stop();
-        rmSync(dirname(server.dbPath), { recursive: true, force: true });
       }
+      reportServerErrors(prod);
     } finally {
+      await server?.stop();
+      rmSync(dirname(dbPath), { recursive: true, force: true });
+      await host.close();
       await mosquitto?.stop();
+      await bareMosquitto?.stop();
     }
   }
 
@@ -381,20 +414,22 @@ class Bench {
     }
   }
 
-  private async startBroker(broker: BrokerKind): Promise<{ url: string; host: Child<HubHostApi> | null; stop(): Promise<void> }> {
+  /** The broker of the MQTT rows: Mosquitto, or the embedded broker in a hub-host (`host`, where engine-colocated starts its hub); `pid` its process. */
+  private async startBroker(broker: BrokerKind): Promise<{ url: string; host: Child<HubHostApi> | null; pid: number; stop(): Promise<void> }> {
     if (broker === "mosquitto") {
       const m: Mosquitto = stopOnInterrupt(await startMosquitto());
-      return { url: m.url, host: null, stop: () => m.stop() };
+      return { url: m.url, host: null, pid: m.proc.pid ?? 0, stop: () => m.stop() };
     }
     const host = forkChild<HubHostApi>("hub-host");
     const { port } = await host.call("startBroker");
-    return { url: `mqtt://127.0.0.1:${port}`, host, stop: () => host.close() };
+    return { url: `mqtt://127.0.0.1:${port}`, host, pid: host.pid, stop: () => host.close() };
   }
 
   private async floorTarget(url: string): Promise<Target> {
     const floor = forkChild<FloorRequesterApi>("floor-requester");
     await floor.call("connect", { url, productId: BENCH_PRODUCT });
     return {
+      pids: { requester: floor.pid },
       run: (devices, spec, warmupCalls) => floor.call("run", { productId: BENCH_PRODUCT, devices, spec, warmupCalls }),
       close: () => floor.close(),
     };
@@ -404,6 +439,7 @@ class Bench {
     const host = forkChild<HubHostApi>("hub-host");
     await host.call("startHub", { url, answerBeforeCommit });
     return {
+      pids: { hub: host.pid },
       run: (devices, spec, warmupCalls) => host.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
       close: () => host.close(),
     };
@@ -412,16 +448,19 @@ class Bench {
   private async colocatedTarget(brokerHost: Child<HubHostApi>): Promise<Target> {
     await brokerHost.call("startHub", {});
     return {
+      // The broker's process, already counted as "broker": merged into "broker+hub".
+      pids: { hub: brokerHost.pid },
       run: (devices, spec, warmupCalls) =>
         brokerHost.call("load", { productId: BENCH_PRODUCT, devices, spec, warmupCalls, timeoutMs: CALL_TIMEOUT_MS }),
       close: () => brokerHost.call("stopHub"),
     };
   }
 
-  /** autocannon in its own process; a short unmeasured run first warms the server up. */
+  /** autocannon in its own process (its CPU reported apart); a short unmeasured run first warms the server up. */
   private async httpTarget(url: string, tencent?: { secretId: string; secretKey: string }): Promise<Target> {
     const loader = forkChild<HttpLoadApi>("http-load");
     return {
+      pids: { [LOAD_GEN_ROLE]: loader.pid },
       run: async (devices, spec, warmupCalls) => {
         const base = { url, productId: BENCH_PRODUCT, devices, timeoutMs: CALL_TIMEOUT_MS, tencent };
         if (warmupCalls) await loader.call("run", { ...base, spec: { concurrency: 100, warmupMs: 0, durationMs: this.mode.warmupMs * 2 } });

@@ -5,6 +5,7 @@
  */
 import autocannon from "autocannon";
 import { benchPayloadText, deviceNames } from "./common";
+import { cpuOverWindow } from "./cpu";
 import type { LoadResult, LoadSpec } from "./load";
 import { serve } from "./proc";
 import { Samples } from "./stats";
@@ -44,9 +45,12 @@ const api = {
     const failureKinds: Record<string, number> = {};
     let failures = 0;
     let tencentErrors = 0;
+    /** Successful calls so far (HTTP 200, and no Error envelope for tencent), in the window or not: for the CPU samples. */
+    let successes = 0;
     const begin = performance.now();
     const from = begin + r.spec.warmupMs;
     const until = from + r.spec.durationMs;
+    const cpu = r.spec.cpuPids && cpuOverWindow(r.spec.cpuPids, r.spec, () => successes);
     const inWindow = () => {
       const now = performance.now();
       return now >= from && now <= until;
@@ -76,8 +80,10 @@ const api = {
                 return { ...req, body, headers: tencentRequest(r.url, r.tencent, body) };
               },
               // Tencent's API answers errors with HTTP 200 and an Error envelope.
-              onResponse: (_status: number, body: string) => {
-                if (r.tencent && inWindow() && body.includes('"Error"')) tencentErrors++;
+              onResponse: (status: number, body: string) => {
+                const error = r.tencent !== undefined && body.includes('"Error"');
+                if (Number(status) === 200 && !error) successes++;
+                if (error && inWindow()) tencentErrors++;
               },
             },
           ],
@@ -87,13 +93,15 @@ const api = {
           const latency = samples.summary();
           if (tencentErrors) failureKinds["tencent error envelope"] = tencentErrors;
           const ok = latency.count - tencentErrors;
-          resolve({
+          const result: LoadResult = {
             calls: latency.count + failures,
             callsPerSecond: ok / (r.spec.durationMs / 1000),
             latency,
             failures: failures + tencentErrors,
             failureKinds,
-          });
+          };
+          if (cpu) void cpu.then((c) => resolve({ ...result, cpu: c }));
+          else resolve(result);
         },
       );
       instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {

@@ -1,4 +1,5 @@
 /** Closed-loop load: N callers, each starting its next call as soon as the previous one ends. */
+import { cpuOverWindow, type CpuPids, type CpuWindow } from "./cpu";
 import { Samples, type LatencySummary } from "./stats";
 
 export type LoadSpec = {
@@ -8,6 +9,8 @@ export type LoadSpec = {
   warmupMs: number;
   /** Then measure this long. */
   durationMs: number;
+  /** Processes (role → pid) whose CPU time is sampled at the start and at the end of the measured window (bench/cpu.ts). */
+  cpuPids?: CpuPids;
 };
 
 export type LoadResult = {
@@ -19,27 +22,33 @@ export type LoadResult = {
   failures: number;
   /** Failure kind (call status, HTTP status, "lost") → count, inside the window. */
   failureKinds: Record<string, number>;
+  /** With `spec.cpuPids`: the CPU time of those processes over the measured window and the successful calls in it. */
+  cpu?: CpuWindow;
 };
 
 /**
  * Runs `call` from `spec.concurrency` loops for warmupMs + durationMs. A call resolves to null
  * on success or to a short failure kind. Latency and throughput count calls that end inside the
- * measured window; the loops then finish the calls they have in flight.
+ * measured window; the loops then finish the calls they have in flight. With `spec.cpuPids`,
+ * those processes' CPU time is sampled when the window opens and when it closes.
  */
 export async function closedLoop(spec: LoadSpec, call: (seq: number) => Promise<string | null>): Promise<LoadResult> {
   const samples = new Samples();
   const failureKinds: Record<string, number> = {};
   let failures = 0;
   let seq = 0;
+  let successes = 0;
   const begin = performance.now();
   const from = begin + spec.warmupMs;
   const until = from + spec.durationMs;
+  const cpu = spec.cpuPids && cpuOverWindow(spec.cpuPids, spec, () => successes);
 
   const loop = async () => {
     while (performance.now() < until) {
       const t0 = performance.now();
       const failure = await call(seq++);
       const t1 = performance.now();
+      if (failure === null) successes++;
       if (t1 < from || t1 > until) continue;
       if (failure === null) samples.add(t1 - t0);
       else {
@@ -56,6 +65,7 @@ export async function closedLoop(spec: LoadSpec, call: (seq: number) => Promise<
     latency,
     failures,
     failureKinds,
+    ...(cpu ? { cpu: await cpu } : {}),
   };
 }
 
