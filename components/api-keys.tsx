@@ -97,7 +97,7 @@ export function ApiKeys() {
           <p className="text-sm">Copy the SecretKey now: it is not shown again.</p>
           {(["secretId", "secretKey"] as const).map((k) => (
             <div key={k} className="flex flex-wrap items-center gap-2">
-              <span className="w-20 text-xs text-zinc-500">{k === "secretId" ? "SecretId" : "SecretKey"}</span>
+              <span className="w-20 text-xs text-zinc-500 dark:text-zinc-400">{k === "secretId" ? "SecretId" : "SecretKey"}</span>
               <code className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900" data-testid={`created-${k}`}>
                 {created[k]}
               </code>

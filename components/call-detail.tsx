@@ -43,7 +43,7 @@ export function CallDetail({ processId }: { processId: string }) {
       <ErrorAlert error={error} prefix={`Cannot load call ${processId}`} />
     );
   }
-  if (!call) return <p className="text-zinc-500">Loading call {processId}…</p>;
+  if (!call) return <p className="text-zinc-500 dark:text-zinc-400">Loading call {processId}…</p>;
 
   return (
     <article className="space-y-6" aria-labelledby="call-title">
@@ -61,7 +61,11 @@ export function CallDetail({ processId }: { processId: string }) {
       <Trace events={call.events} timeoutMs={call.timeoutMs} />
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <PayloadView payload={call.request} label="Request" />
-        {call.reply ? <PayloadView payload={call.reply} label="Reply" /> : <p className="text-sm text-zinc-500">{noReplyText(call)}</p>}
+        {call.reply ? (
+          <PayloadView payload={call.reply} label="Reply" />
+        ) : (
+          <p className="text-sm text-zinc-500 dark:text-zinc-400">{noReplyText(call)}</p>
+        )}
       </div>
       {call.events
         .filter((e) => e.type === "late_reply" || e.type === "duplicate_reply")
@@ -104,7 +108,7 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
           />
         ))}
         {end < timeoutMs * 2 && events.some((e) => e.type === "timeout") && (
-          <span className="absolute right-1 top-1 text-xs text-zinc-500">deadline {timeoutMs} ms</span>
+          <span className="absolute right-1 top-1 text-xs text-zinc-500 dark:text-zinc-400">deadline {timeoutMs} ms</span>
         )}
       </div>
       <ol className="flex flex-wrap items-stretch gap-2" data-testid="trace">
@@ -114,7 +118,7 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
           return (
             <li key={i} data-event={e.type} className="flex items-center gap-2">
               {prev && (
-                <span aria-label={`then ${formatMs(e.t - prev.t)}`} className="text-xs text-zinc-500">
+                <span aria-label={`then ${formatMs(e.t - prev.t)}`} className="text-xs text-zinc-500 dark:text-zinc-400">
                   → {formatMs(e.t - prev.t)} →
                 </span>
               )}
@@ -122,9 +126,9 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
                 className={`rounded border px-2 py-1 text-sm ${EXTRA.has(e.type) ? "border-amber-400" : terminal ? "border-zinc-900 font-medium dark:border-zinc-100" : "border-zinc-300 dark:border-zinc-700"}`}
               >
                 {terminal ? `answered: ${e.type}` : HOP_LABEL[e.type]}
-                <span className="ml-1 font-mono text-xs text-zinc-500">+{formatMs(e.t)}</span>
+                <span className="ml-1 font-mono text-xs text-zinc-500 dark:text-zinc-400">+{formatMs(e.t)}</span>
                 {e.detail?.productId !== undefined && (
-                  <span className="ml-1 text-xs text-zinc-500">
+                  <span className="ml-1 text-xs text-zinc-500 dark:text-zinc-400">
                     from {String(e.detail.productId)}/{String(e.detail.deviceName)}
                   </span>
                 )}

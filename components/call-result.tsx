@@ -34,17 +34,17 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
         {call && (
           <>
             <span className="text-sm">
-              <span className="text-zinc-500">RTT </span>
+              <span className="text-zinc-500 dark:text-zinc-400">RTT </span>
               <span data-testid="result-rtt">{formatMs(call.rttMs)}</span>
             </span>
             <span className="flex items-center gap-1 text-sm">
-              <span className="text-zinc-500">processId </span>
+              <span className="text-zinc-500 dark:text-zinc-400">processId </span>
               <Link data-testid="result-process-id" className="font-mono underline" href={`/calls/${call.processId}`}>
                 {call.processId}
               </Link>
               <CopyButton text={call.processId} label="Copy processId" />
             </span>
-            <span className="text-sm text-zinc-500">
+            <span className="text-sm text-zinc-500 dark:text-zinc-400">
               {call.productId}/{call.deviceName}
             </span>
           </>

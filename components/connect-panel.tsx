@@ -8,7 +8,7 @@ const PLACEHOLDER = "<device secret, shown once when the device was created>";
 function Field({ label, value }: { label: string; value: string }) {
   return (
     <div className="flex flex-wrap items-center gap-2">
-      <span className="w-24 text-xs text-zinc-500">{label}</span>
+      <span className="w-24 text-xs text-zinc-500 dark:text-zinc-400">{label}</span>
       <code
         className="break-all rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-900"
         data-testid={`connect-${label.toLowerCase().replace(/\s+/g, "-")}`}
@@ -28,7 +28,7 @@ function Field({ label, value }: { label: string; value: string }) {
 export function ConnectPanel({ productId, deviceName, secret }: { productId: string; deviceName: string; secret?: string }) {
   const { data, error } = useDeviceConnect(productId, deviceName);
   if (error) return <ErrorAlert error={error} prefix="Cannot load connection details" />;
-  if (!data) return <p className="text-sm text-zinc-500">Loading connection details…</p>;
+  if (!data) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading connection details…</p>;
   const deviceInfo = secret ? data.deviceInfo.replace(PLACEHOLDER, secret) : data.deviceInfo;
   return (
     <section aria-label={`Connect ${productId}/${deviceName}`} className="space-y-2 rounded border border-zinc-200 p-3 dark:border-zinc-800">
@@ -37,12 +37,12 @@ export function ConnectPanel({ productId, deviceName, secret }: { productId: str
       <Field label="Client id" value={data.clientId} />
       <Field label="Username" value={data.username} />
       <Field label="Password" value={data.password} />
-      <p className="text-xs text-zinc-500">
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
         This username/password pair is valid until {new Date(data.expiresAt).toLocaleDateString()}; each visit makes a new one.
       </p>
       <div>
         <div className="mb-1 flex items-center gap-2">
-          <span className="text-xs text-zinc-500">device_info.json (Tencent C SDK)</span>
+          <span className="text-xs text-zinc-500 dark:text-zinc-400">device_info.json (Tencent C SDK)</span>
           <CopyButton text={deviceInfo} label="Copy device_info.json" />
         </div>
         <pre className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" data-testid="connect-device-info">

@@ -28,7 +28,7 @@ export function DataTable({
 export function EmptyRow({ columns, children }: { columns: number; children: React.ReactNode }) {
   return (
     <tr>
-      <td colSpan={columns} className="px-2 py-6 text-center text-zinc-500">
+      <td colSpan={columns} className="px-2 py-6 text-center text-zinc-500 dark:text-zinc-400">
         {children}
       </td>
     </tr>

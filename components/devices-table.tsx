@@ -81,7 +81,7 @@ export function DevicesTable() {
                 </td>
                 <td className="px-2 py-1 text-xs">
                   {!d.registered ? (
-                    <span className="text-zinc-500">not registered</span>
+                    <span className="text-zinc-500 dark:text-zinc-400">not registered</span>
                   ) : d.disabled ? (
                     <span className="text-rose-700 dark:text-rose-300">disabled</span>
                   ) : (
@@ -98,10 +98,10 @@ export function DevicesTable() {
                       <Link className="font-mono text-xs underline" href={`/calls/${d.lastCall.processId}`}>
                         {d.lastCall.processId}
                       </Link>
-                      <span className="text-xs text-zinc-500">{new Date(d.lastCall.at).toLocaleString()}</span>
+                      <span className="text-xs text-zinc-500 dark:text-zinc-400">{new Date(d.lastCall.at).toLocaleString()}</span>
                     </span>
                   ) : (
-                    <span className="text-zinc-500">never called</span>
+                    <span className="text-zinc-500 dark:text-zinc-400">never called</span>
                   )}
                 </td>
                 <td className="px-2 py-1 text-right font-mono">{d.calls}</td>
@@ -199,7 +199,7 @@ export function DevicesTable() {
         })}
         {data && devices.length === 0 && <EmptyRow columns={DEVICE_COLUMNS.length}>No devices yet: register one above.</EmptyRow>}
       </DataTable>
-      <p className="text-xs text-zinc-500">
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
         A device is online while it is subscribed to its request topic. RTT percentiles are over its last 100 successful calls.
       </p>
     </section>
@@ -270,7 +270,7 @@ function RegisterDevice() {
           Register device
         </button>
         {edited && (productId || deviceName) && fields.length > 0 && (
-          <span data-testid="register-hint" className="text-xs text-zinc-500">
+          <span data-testid="register-hint" className="text-xs text-zinc-500 dark:text-zinc-400">
             {fields.map((f) => f.message).join("; ")}
           </span>
         )}

@@ -120,7 +120,7 @@ export function History({ initial }: { initial: CallsFilter }) {
       <DataTable columns={callColumns("Started")} data-testid="history">
         {calls.map((c) => (
           <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
-            <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500">{new Date(c.startedAt).toLocaleString()}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">{new Date(c.startedAt).toLocaleString()}</td>
             <td className="px-2 py-1 font-mono text-xs">
               <Link className="underline" href={`/calls/${c.processId}`}>
                 {c.processId}
@@ -142,7 +142,7 @@ export function History({ initial }: { initial: CallsFilter }) {
         {data && calls.length === 0 && <EmptyRow columns={7}>No calls match these filters.</EmptyRow>}
       </DataTable>
       <div className="flex items-center gap-3 text-sm">
-        <span className="text-zinc-500">{calls.length} calls shown</span>
+        <span className="text-zinc-500 dark:text-zinc-400">{calls.length} calls shown</span>
         {hasMore && (
           <button
             type="button"

@@ -28,7 +28,7 @@ export function LiveIndicator() {
     >
       <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${color}`} />
       {LABEL[connection.state]}
-      {connection.reconnects > 0 && <span className="text-zinc-500">({connection.reconnects} reconnects)</span>}
+      {connection.reconnects > 0 && <span className="text-zinc-500 dark:text-zinc-400">({connection.reconnects} reconnects)</span>}
     </span>
   );
 }

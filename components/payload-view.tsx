@@ -65,7 +65,7 @@ export function PayloadView({ payload, label }: { payload: Payload; label: strin
         data-testid={`${label.toLowerCase().replace(/\s+/g, "-")}-payload`}
         className="max-h-64 overflow-auto whitespace-pre-wrap break-all p-2 font-mono text-sm"
       >
-        {current.body === "" ? <span className="text-zinc-500">(empty)</span> : current.body}
+        {current.body === "" ? <span className="text-zinc-500 dark:text-zinc-400">(empty)</span> : current.body}
       </pre>
     </section>
   );

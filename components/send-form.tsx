@@ -211,7 +211,7 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
         <div>
           <label htmlFor={ids.payload} className="mb-1 block text-sm font-medium">
             Payload{" "}
-            <span className="font-normal text-zinc-500" data-testid="payload-size">
+            <span className="font-normal text-zinc-500 dark:text-zinc-400" data-testid="payload-size">
               ({size}
               {maxPayload !== undefined && ` of at most ${maxPayload}`} bytes)
             </span>
@@ -226,7 +226,7 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
             spellCheck={false}
             className={`${inputCls} font-mono`}
           />
-          <p id={ids.help} className={`mt-1 text-xs ${problems.payload ? "text-rose-700 dark:text-rose-300" : "text-zinc-500"}`}>
+          <p id={ids.help} className={`mt-1 text-xs ${problems.payload ? "text-rose-700 dark:text-rose-300" : "text-zinc-500 dark:text-zinc-400"}`}>
             {problems.payload ?? (draft.mode === "json" ? "Valid JSON. " : "") + "Ctrl/⌘+Enter sends."}
           </p>
         </div>

@@ -89,7 +89,7 @@ export function Timeline() {
           <EmptyRow columns={7}>No calls yet. Calls from this page, the HTTP API or any MQTT client appear here as they happen.</EmptyRow>
         )}
       </DataTable>
-      <p className="text-xs text-zinc-500" data-testid="timeline-more">
+      <p className="text-xs text-zinc-500 dark:text-zinc-400" data-testid="timeline-more">
         {more > 0 && `${more} more not shown. `}
         {shown.dropped > 0 && `${shown.dropped} older calls dropped from memory; see History. `}
         {paused && "Paused."}
@@ -101,7 +101,7 @@ export function Timeline() {
 const Row = memo(function Row({ r }: { r: LiveRow }) {
   return (
     <tr data-process-id={r.processId} data-status={r.status} className="border-t border-zinc-100 dark:border-zinc-800">
-      <td className="whitespace-nowrap px-2 py-1 font-mono text-xs text-zinc-500">{time(r.at)}</td>
+      <td className="whitespace-nowrap px-2 py-1 font-mono text-xs text-zinc-500 dark:text-zinc-400">{time(r.at)}</td>
       <td className="px-2 py-1 font-mono text-xs">
         {r.viaHub ? (
           <Link className="underline" href={`/calls/${r.processId}`}>

@@ -220,21 +220,25 @@ test("the timeline under a flood of 10,000 MQTT messages: counts them all, draws
   await expect(page.locator('[data-testid="timeline"] tbody tr[data-process-id]')).toHaveCount(0);
 });
 
-for (const path of ["/", "/history", "/devices", "/keys"]) {
-  test(`axe finds no serious or critical violations on ${path}`, async ({ page, url }) => {
+for (const [path, colorScheme] of ["/", "/history", "/devices", "/keys"].flatMap((p) => [[p, "light"] as const, [p, "dark"] as const])) {
+  test(`axe finds no serious or critical violations on ${path} (${colorScheme})`, async ({ page, url }) => {
+    await page.emulateMedia({ colorScheme });
     await page.goto(url(path));
     await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "connected");
     expect(await seriousViolations(page)).toEqual([]);
   });
 }
 
-test("axe finds no serious or critical violations on a call's page", async ({ page, url, request }) => {
-  const r = await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: "airConditioner1", payload: "axe" } });
-  const { processId } = (await r.json()) as { processId: string };
-  await page.goto(url(`/calls/${processId}`));
-  await expect(page.getByTestId("trace").locator('li[data-event="success"]')).toBeVisible();
-  expect(await seriousViolations(page)).toEqual([]);
-});
+for (const colorScheme of ["light", "dark"] as const) {
+  test(`axe finds no serious or critical violations on a call's page (${colorScheme})`, async ({ page, url, request }) => {
+    const r = await request.post(url("/api/calls"), { data: { productId: PRODUCT, deviceName: "airConditioner1", payload: "axe" } });
+    const { processId } = (await r.json()) as { processId: string };
+    await page.emulateMedia({ colorScheme });
+    await page.goto(url(`/calls/${processId}`));
+    await expect(page.getByTestId("trace").locator('li[data-event="success"]')).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+}
 
 for (const colorScheme of ["light", "dark"] as const) {
   test(`screenshot of the console after a call (${colorScheme})`, async ({ browser, url }, testInfo) => {

@@ -108,8 +108,11 @@ test("create an API key (shown once), use it, revoke it", async ({ page, url }) 
   expect((await fetch(url("/api/calls?limit=1"), { headers: auth })).status).toBe(401);
 });
 
-test("axe finds no serious or critical violations on the sign-in page", async ({ page, url }) => {
-  await page.goto(url("/login"));
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
-  expect(await seriousViolations(page)).toEqual([]);
-});
+for (const colorScheme of ["light", "dark"] as const) {
+  test(`axe finds no serious or critical violations on the sign-in page (${colorScheme})`, async ({ page, url }) => {
+    await page.emulateMedia({ colorScheme });
+    await page.goto(url("/login"));
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+}
