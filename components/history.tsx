@@ -2,6 +2,7 @@
 import { DataTable, EmptyRow, callColumns } from "./data-table";
 import Link from "next/link";
 import { useId, useState } from "react";
+import { useRouter } from "next/navigation";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
 import { callsQuery, useCallPages } from "@/lib/hooks/use-api";
@@ -19,15 +20,36 @@ function toIso(local: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
+/** An ISO instant as the datetime-local input shows it (local time, to the second). */
+function toLocalInput(iso: string | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** Local date and time to the millisecond: calls a few ms apart must read apart. */
+const STARTED_FORMAT: Intl.DateTimeFormatOptions = {
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  fractionalSecondDigits: 3,
+};
+
 export function History({ initial }: { initial: CallsFilter }) {
+  const router = useRouter();
   const [form, setForm] = useState({
     productId: initial.productId ?? "",
     deviceName: initial.deviceName ?? "",
     status: initial.status ?? "",
-    from: "",
-    to: "",
+    from: toLocalInput(initial.from),
+    to: toLocalInput(initial.to),
   });
-  const [filter, setFilter] = useState<CallsFilter>(initial);
+  const filter = initial;
   const { data, error, size, setSize, isValidating, mutate } = useCallPages(filter);
   const calls = data?.flatMap((p) => p.calls) ?? [];
   const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
@@ -44,13 +66,14 @@ export function History({ initial }: { initial: CallsFilter }) {
         className="flex flex-wrap items-end gap-3"
         onSubmit={(e) => {
           e.preventDefault();
-          setFilter({
+          const next = callsQuery({
             productId: form.productId.trim() || undefined,
             deviceName: form.deviceName.trim() || undefined,
             status: (form.status || undefined) as CallStatus | undefined,
             from: toIso(form.from),
             to: toIso(form.to),
           });
+          router.push(next ? `/history?${next}` : "/history");
         }}
       >
         <LabeledInput label="Product ID" className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
@@ -120,7 +143,9 @@ export function History({ initial }: { initial: CallsFilter }) {
       <DataTable columns={callColumns("Started")} data-testid="history">
         {calls.map((c) => (
           <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
-            <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">{new Date(c.startedAt).toLocaleString()}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">
+              {new Date(c.startedAt).toLocaleString(undefined, STARTED_FORMAT)}
+            </td>
             <td className="px-2 py-1 font-mono text-xs">
               <Link className="underline" href={`/calls/${c.processId}`}>
                 {c.processId}

@@ -152,7 +152,11 @@ test("the call detail page shows the trace in order, and send again makes a new 
   await expect(page.getByTestId("trace").locator('li[data-event="success"]')).toBeVisible();
 });
 
-test("history filters and CSV export return the calls just made", async ({ page, url, request }) => {
+test("history filters (kept in the URL, restored by Back) and CSV export return the calls just made; times show milliseconds", async ({
+  page,
+  url,
+  request,
+}) => {
   const marker = `hist-${Date.now()}`;
   const made: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -168,6 +172,18 @@ test("history filters and CSV export return the calls just made", async ({ page,
   await page.getByRole("button", { name: "Apply filters" }).click();
   for (const id of made) await expect(page.locator(`[data-testid="history"] tr[data-process-id="${id}"]`)).toBeVisible();
   await expect(page.locator('[data-testid="history"] tr', { hasText: "ghostDevice" })).toHaveCount(0);
+  // The filters are in the URL: another filter, then Back, returns to this view, form included.
+  await expect(page).toHaveURL(/\/history\?deviceName=airConditioner1&status=success$/);
+  await expect(page.locator(`[data-testid="history"] tr[data-process-id="${made[0]}"] td`).first()).toHaveText(/\d{2}:\d{2}:\d{2}[.,]\d{3}/);
+  await page.getByLabel("Status").selectOption("timeout");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(/status=timeout/);
+  await expect(page.locator(`[data-testid="history"] tr[data-process-id="${made[0]}"]`)).toHaveCount(0);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/history\?deviceName=airConditioner1&status=success$/);
+  await expect(page.getByLabel("Status")).toHaveValue("success");
+  await expect(page.getByLabel("Device")).toHaveValue("airConditioner1");
+  for (const id of made) await expect(page.locator(`[data-testid="history"] tr[data-process-id="${id}"]`)).toBeVisible();
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
   const csv = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString("utf8"));

@@ -1,7 +1,10 @@
 import { History } from "@/components/history";
 import type { CallStatus } from "@/lib/rrpc/types";
 
+/** The filters live in the URL: a filtered view can be shared, and Back returns to the previous one. */
 export default async function HistoryPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const q = await searchParams;
-  return <History initial={{ productId: q.productId, deviceName: q.deviceName, status: q.status as CallStatus | undefined }} />;
+  const initial = { productId: q.productId, deviceName: q.deviceName, status: q.status as CallStatus | undefined, from: q.from, to: q.to };
+  // A new query is a new view: its form starts from the URL, not from the last one's state.
+  return <History key={JSON.stringify(initial)} initial={initial} />;
 }
