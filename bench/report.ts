@@ -55,30 +55,19 @@ export type CellKey = { broker: BrokerKind; kind: RowKind; devices: number; conc
  * A cell's figures over its rounds: calls/s, latency percentiles and CPU per call are each the
  * median over the rounds (min–max in the spreads); max latency the highest; calls, failures the sums.
  */
-export type Cell = CellKey & {
-  callsPerSecond: number;
-  callsPerSecondSpread: [number, number];
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  calls: number;
-  failures: number;
-  failureKinds: Record<string, number>;
-  /** calls/s of each round measured, in order. */
-  rounds: number[];
-  cpuUsPerCall: number | null;
-  cpuUsPerCallSpread: [number, number] | null;
-  /** CPU µs per call of each round measured, in order (null: not measured). */
-  cpuRounds: (number | null)[];
-  /** Median per role over the rounds. */
-  cpuByRole: Record<string, number>;
-  loadGenCpuUsPerCall: number | null;
-  /** callsPerSecond ÷ the baseline cell's (see BASELINE): higher is better. */
-  ratio?: number;
-  /** cpuUsPerCall ÷ the baseline cell's: lower is better. */
-  cpuRatio?: number;
-};
+export type Cell = CellKey &
+  Round & {
+    callsPerSecondSpread: [number, number];
+    /** calls/s of each round measured, in order. */
+    rounds: number[];
+    cpuUsPerCallSpread: [number, number] | null;
+    /** CPU µs per call of each round measured, in order (null: not measured). */
+    cpuRounds: (number | null)[];
+    /** callsPerSecond ÷ the baseline cell's (see BASELINE): higher is better. */
+    ratio?: number;
+    /** cpuUsPerCall ÷ the baseline cell's: lower is better. */
+    cpuRatio?: number;
+  };
 
 /** Median (the mean of the middle two for an even count); NaN when empty. */
 export function median(xs: readonly number[]): number {

@@ -175,15 +175,9 @@ export function DevicesTable() {
               {rotated && deviceKey(rotated.productId, rotated.deviceName) === key && (
                 <tr>
                   <td colSpan={DEVICE_COLUMNS.length} className="px-2 py-2">
-                    <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="rotated-device">
-                      <p className="text-sm">
-                        New secret for <strong>{key}</strong>: the old one no longer logs in. Copy it now: it is not shown again.
-                      </p>
-                      <ConnectPanel productId={rotated.productId} deviceName={rotated.deviceName} secret={rotated.secret} />
-                      <button type="button" className="text-sm underline" onClick={() => setRotated(null)}>
-                        Done
-                      </button>
-                    </div>
+                    <SecretShownOnce device={rotated} testId="rotated-device" onDone={() => setRotated(null)}>
+                      New secret for <strong>{key}</strong>: the old one no longer logs in.
+                    </SecretShownOnce>
                   </td>
                 </tr>
               )}
@@ -277,20 +271,27 @@ function RegisterDevice() {
       </form>
       <ErrorAlert error={stale ? null : problem} prefix="Cannot register the device" />
       {created && (
-        <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid="created-device">
-          <p className="text-sm">
-            Registered{" "}
-            <strong>
-              {created.productId}/{created.deviceName}
-            </strong>
-            . Copy its secret now: it is not shown again.
-          </p>
-          <ConnectPanel productId={created.productId} deviceName={created.deviceName} secret={created.secret} />
-          <button type="button" className="text-sm underline" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <SecretShownOnce device={created} testId="created-device" onDone={() => setCreated(null)}>
+          Registered{" "}
+          <strong>
+            {created.productId}/{created.deviceName}
+          </strong>
+          .
+        </SecretShownOnce>
       )}
+    </div>
+  );
+}
+
+/** A device's secret, shown this once (at registration, or when it was replaced), with how to connect. */
+function SecretShownOnce({ device, testId, onDone, children }: { device: NewDevice; testId: string; onDone: () => void; children: React.ReactNode }) {
+  return (
+    <div role="status" className="space-y-2 rounded border border-amber-400 p-3" data-testid={testId}>
+      <p className="text-sm">{children} Copy its secret now: it is not shown again.</p>
+      <ConnectPanel productId={device.productId} deviceName={device.deviceName} secret={device.secret} />
+      <button type="button" className="text-sm underline" onClick={onDone}>
+        Done
+      </button>
     </div>
   );
 }
