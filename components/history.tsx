@@ -5,7 +5,7 @@ import { useId, useState } from "react";
 import { useRouter } from "next/navigation";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
-import { callsQuery, useCallPages } from "@/lib/hooks/use-api";
+import { callsQuery, useCallCount, useCallPages } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
 import { StatusBadge } from "./status-badge";
@@ -51,6 +51,7 @@ export function History({ initial }: { initial: CallsFilter }) {
   });
   const filter = initial;
   const { data, error, size, setSize, isValidating, mutate } = useCallPages(filter);
+  const { data: count, mutate: recount } = useCallCount(filter);
   const calls = data?.flatMap((p) => p.calls) ?? [];
   const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
   const statusId = useId();
@@ -118,7 +119,11 @@ export function History({ initial }: { initial: CallsFilter }) {
         >
           Apply filters
         </button>
-        <button type="button" onClick={() => void mutate()} className="rounded border border-zinc-300 px-3 py-1.5 text-sm dark:border-zinc-700">
+        <button
+          type="button"
+          onClick={() => void Promise.all([mutate(), recount()])}
+          className="rounded border border-zinc-300 px-3 py-1.5 text-sm dark:border-zinc-700"
+        >
           Refresh
         </button>
         <span className="ml-auto flex gap-2 text-sm">
@@ -167,7 +172,11 @@ export function History({ initial }: { initial: CallsFilter }) {
         {data && calls.length === 0 && <EmptyRow columns={7}>No calls match these filters.</EmptyRow>}
       </DataTable>
       <div className="flex items-center gap-3 text-sm">
-        <span className="text-zinc-500 dark:text-zinc-400">{calls.length} calls shown</span>
+        <span className="text-zinc-500 dark:text-zinc-400" data-testid="history-count">
+          {count
+            ? `${count.total} ${count.total === 1 ? "call matches" : "calls match"} these filters; ${calls.length} shown`
+            : `${calls.length} calls shown`}
+        </span>
         {hasMore && (
           <button
             type="button"

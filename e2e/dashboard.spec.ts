@@ -172,6 +172,9 @@ test("history filters (kept in the URL, restored by Back) and CSV export return 
   await page.getByRole("button", { name: "Apply filters" }).click();
   for (const id of made) await expect(page.locator(`[data-testid="history"] tr[data-process-id="${id}"]`)).toBeVisible();
   await expect(page.locator('[data-testid="history"] tr', { hasText: "ghostDevice" })).toHaveCount(0);
+  const { total } = (await (await request.get(url("/api/calls/count?deviceName=airConditioner1&status=success"))).json()) as { total: number };
+  expect(total).toBeGreaterThanOrEqual(made.length);
+  await expect(page.getByTestId("history-count")).toHaveText(new RegExp(`^${total} calls match these filters; \\d+ shown$`));
   // The filters are in the URL: another filter, then Back, returns to this view, form included.
   await expect(page).toHaveURL(/\/history\?deviceName=airConditioner1&status=success$/);
   await expect(page.locator(`[data-testid="history"] tr[data-process-id="${made[0]}"] td`).first()).toHaveText(/\d{2}:\d{2}:\d{2}[.,]\d{3}/);

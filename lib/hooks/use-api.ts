@@ -20,6 +20,7 @@ import type {
   NewApiKeyRequest,
   NewDevice,
   NewDeviceRequest,
+  CallCount,
   Limits,
   SessionInfo,
   SignInRequest,
@@ -51,6 +52,11 @@ export function callsQuery(f: CallsFilter, extra: Record<string, string> = {}): 
 
 export function useCall(processId: string, opts?: SWRConfiguration<CallJson, ApiClientError>) {
   return useSWR<CallJson, ApiClientError>(KEYS.call(processId), swrFetcher, opts);
+}
+
+/** How many calls match the filter (history's total). */
+export function useCallCount(filter: CallsFilter) {
+  return useSWR<CallCount, ApiClientError>(`/api/calls/count?${callsQuery(filter)}`, swrFetcher);
 }
 
 /** History pages, newest first: each page asks for calls before the last one of the previous page. */

@@ -15,6 +15,8 @@ export type ApiErrorBody = {
 
 /** GET /api/calls */
 export type CallsPage = { calls: CallJson[]; nextBefore: string | null };
+/** GET /api/calls/count */
+export type CallCount = { total: number };
 
 /** GET /api/devices */
 export type DeviceList = { devices: DeviceSummary[] };

@@ -43,6 +43,9 @@ export const listCallsSchema = z.object({
 });
 export type ListCallsInput = z.infer<typeof listCallsSchema>;
 
+/** GET /api/calls/count: the same filters, no paging. */
+export const countCallsSchema = listCallsSchema.omit({ limit: true, before: true });
+
 /** GET /api/calls/export: the same filters, no paging. */
 export const exportCallsSchema = listCallsSchema.omit({ limit: true, before: true }).extend({
   format: z.enum(["csv", "json"]).default("csv"),

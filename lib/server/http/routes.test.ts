@@ -17,6 +17,7 @@ import type {
   LiveConfig,
   NewApiKey,
   NewDevice,
+  CallCount,
   Limits,
   SessionInfo,
 } from "../../rrpc/api";
@@ -102,6 +103,8 @@ describe("every API operation through the production server", () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(csv.text.split("\r\n")[1]).toMatch(new RegExp(`^${callJson.processId},AIRCOND001,airConditioner1,success,`));
+    const counted = await call("GET", "/api/calls/count?deviceName=airConditioner1&status=success");
+    expect(counted.json<CallCount>()).toEqual({ total: 1 });
     const asJson = await call("GET", "/api/calls/export?format=json");
     expect(asJson.json<CallJson[]>().map((c) => c.processId)).toEqual([callJson.processId]);
   });

@@ -4,6 +4,7 @@ import {
   createDeviceSchema,
   createKeySchema,
   deviceParams,
+  countCallsSchema,
   exportCallsSchema,
   listCallsSchema,
   processIdParam,
@@ -22,7 +23,7 @@ import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse, HttpError } from "./errors";
-import type { Limits } from "../../rrpc/api";
+import type { CallCount, Limits } from "../../rrpc/api";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "../../rrpc/types";
 import type { Route } from "./router";
 import { json, jsonStream, noContent, type HttpRequest } from "./types";
@@ -81,6 +82,12 @@ export const ROUTES: readonly Route[] = [
     path: "/api/calls",
     access: "caller",
     handle: (req, { rt }) => jsonStream(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
+  },
+  {
+    method: "GET",
+    path: "/api/calls/count",
+    access: "caller",
+    handle: (req, { rt }) => json(200, { total: rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
   },
   {
     method: "GET",

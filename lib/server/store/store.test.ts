@@ -305,4 +305,15 @@ describe("store", () => {
     expect(ids(s.page({ limit: 10, deviceName: "dev1" }, 315))).toEqual(newestFirst.slice(0, 1));
     s.close();
   });
+
+  it("counts the calls matching a filter, one device's across blocks of the device index", () => {
+    const s = new Store(join(tempDir(), "count.db"));
+    for (let i = 0; i < 9000; i++) s.save(record(s, { deviceName: i % 3 === 0 ? "third" : "other", status: i % 10 === 0 ? "timeout" : "success" }));
+    expect(s.count({})).toBe(9000);
+    expect(s.count({ deviceName: "third" })).toBe(3000);
+    expect(s.count({ productId: "PROD000001", deviceName: "third", status: "timeout" })).toBe(300);
+    expect(s.count({ status: "timeout" })).toBe(900);
+    expect(s.count({ deviceName: "nobody" })).toBe(0);
+    s.close();
+  });
 });

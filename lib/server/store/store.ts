@@ -388,6 +388,20 @@ export class Store {
     return { calls: this.withChunks(rows), more: cut || rows.length === f.limit };
   }
 
+  /** How many calls match the filter; one device's are counted block by block of the device index. */
+  count(f: Omit<CallFilter, "limit" | "before">): number {
+    this.flush();
+    const byDevice = f.productId !== undefined || f.deviceName !== undefined;
+    const stmt = this.db.prepare<(string | number)[], { n: number }>(`SELECT count(*) AS n FROM calls ${whereOf(f, byDevice ? 0 : undefined).where}`);
+    if (!byDevice) return stmt.get(...whereOf(f).args)!.n;
+    const oldest = this.stmts.minId.get()?.m;
+    const newest = this.stmts.maxId.get()?.m;
+    if (oldest === null || oldest === undefined || newest === null || newest === undefined) return 0;
+    let n = 0;
+    for (let b = bucketOf(newest); b >= bucketOf(oldest); b--) n += stmt.get(...whereOf(f, b).args)!.n;
+    return n;
+  }
+
   private select<R>(f: CallFilter, columns: string): R[] {
     if (f.productId === undefined && f.deviceName === undefined) {
       const { sql, args } = listQuery(f, undefined, columns);
@@ -511,6 +525,12 @@ function newestBlocksFirst<T>(newest: number, oldest: number, limit: number, fet
 
 /** The SELECT behind Store.list, optionally within one block of the device index (exported so tests can check its query plan). */
 export function listQuery(f: CallFilter, bucket?: number, columns = "*"): { sql: string; args: (string | number)[] } {
+  const { where, args } = whereOf(f, bucket);
+  return { sql: `SELECT ${columns} FROM calls ${where} ORDER BY process_id DESC LIMIT ?`, args: [...args, f.limit] };
+}
+
+/** The WHERE clause of a filter (and of one block of the device index). */
+function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string; args: (string | number)[] } {
   const conds: [string, string | number | undefined][] = [
     [`${BUCKET_OF} = ?`, bucket],
     ["product_id = ?", f.productId],
@@ -524,9 +544,7 @@ export function listQuery(f: CallFilter, bucket?: number, columns = "*"): { sql:
     ["started_at < ?", f.to],
   ];
   const used = conds.filter((c): c is [string, string | number] => c[1] !== undefined);
-  const where = used.map((c) => c[0]);
-  const sql = `SELECT ${columns} FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY process_id DESC LIMIT ?`;
-  return { sql, args: [...used.map((c) => c[1]), f.limit] };
+  return { where: used.length ? "WHERE " + used.map((c) => c[0]).join(" AND ") : "", args: used.map((c) => c[1]) };
 }
 
 /** A call from its row and the chunks of events appended to it, in order; each chunk's events go at their place in the trace. */
