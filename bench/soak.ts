@@ -234,14 +234,10 @@ class RssWatch {
     return this.samples.length;
   }
 
-  /**
-   * RSS grew less than 3% over the last 20 s. Over 10 s a heap still growing in steps looked
-   * settled (one soak ended warm-up at 11 s and 209 MiB, then settled at 237 MiB, and the 10%
-   * check below called that a leak).
-   */
+  /** RSS grew less than 3% over the last 10 s. */
   settled(): boolean {
     const n = this.samples.length;
-    return n > 20 && this.samples[n - 1]! <= this.samples[n - 21]! * 1.03;
+    return n > 10 && this.samples[n - 1]! <= this.samples[n - 11]! * 1.03;
   }
 
   stop(): void {
