@@ -43,8 +43,9 @@ const STARTED_FORMAT: Intl.DateTimeFormatOptions = {
 export function History({ initial }: { initial: CallsFilter }) {
   const router = useRouter();
   const [form, setForm] = useState({
-    productId: initial.productId ?? "",
-    deviceName: initial.deviceName ?? "",
+    // A link to one device's history (exact ids) shows them here; applied, they become prefixes.
+    productId: initial.productIdPrefix ?? initial.productId ?? "",
+    deviceName: initial.deviceNamePrefix ?? initial.deviceName ?? "",
     status: initial.status ?? "",
     from: toLocalInput(initial.from),
     to: toLocalInput(initial.to),
@@ -55,6 +56,7 @@ export function History({ initial }: { initial: CallsFilter }) {
   const calls = data?.flatMap((p) => p.calls) ?? [];
   const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
   const statusId = useId();
+  const matchHelp = useId();
   const exportQuery = callsQuery(filter);
 
   return (
@@ -68,8 +70,8 @@ export function History({ initial }: { initial: CallsFilter }) {
         onSubmit={(e) => {
           e.preventDefault();
           const next = callsQuery({
-            productId: form.productId.trim() || undefined,
-            deviceName: form.deviceName.trim() || undefined,
+            productIdPrefix: form.productId.trim() || undefined,
+            deviceNamePrefix: form.deviceName.trim() || undefined,
             status: (form.status || undefined) as CallStatus | undefined,
             from: toIso(form.from),
             to: toIso(form.to),
@@ -77,8 +79,20 @@ export function History({ initial }: { initial: CallsFilter }) {
           router.push(next ? `/history?${next}` : "/history");
         }}
       >
-        <LabeledInput label="Product ID" className={field} value={form.productId} onChange={(e) => setForm({ ...form, productId: e.target.value })} />
-        <LabeledInput label="Device" className={field} value={form.deviceName} onChange={(e) => setForm({ ...form, deviceName: e.target.value })} />
+        <LabeledInput
+          label="Product ID starts with"
+          className={field}
+          value={form.productId}
+          onChange={(e) => setForm({ ...form, productId: e.target.value })}
+          aria-describedby={matchHelp}
+        />
+        <LabeledInput
+          label="Device starts with"
+          className={field}
+          value={form.deviceName}
+          onChange={(e) => setForm({ ...form, deviceName: e.target.value })}
+          aria-describedby={matchHelp}
+        />
         <div>
           <label htmlFor={statusId} className="mb-1 block text-xs font-medium">
             Status
@@ -144,6 +158,9 @@ export function History({ initial }: { initial: CallsFilter }) {
           </a>
         </span>
       </form>
+      <p id={matchHelp} className="text-xs text-zinc-500 dark:text-zinc-400">
+        Product and device match the start of the id, in any case: “kit” finds Kitchen1 and kit-2.
+      </p>
       <ErrorAlert error={error} prefix="Cannot load history" />
       <DataTable columns={callColumns("Started")} data-testid="history">
         {calls.map((c) => (

@@ -89,6 +89,8 @@ export type Health = {
 export type CallsFilter = {
   productId?: string;
   deviceName?: string;
+  productIdPrefix?: string;
+  deviceNamePrefix?: string;
   status?: CallStatus | "";
   from?: string;
   to?: string;

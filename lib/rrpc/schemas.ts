@@ -34,6 +34,9 @@ const timeParam = z.union([z.iso.datetime({ offset: true }).transform((s) => Dat
 export const listCallsSchema = z.object({
   productId: z.string().min(1).optional(),
   deviceName: z.string().min(1).optional(),
+  /** Ids starting with this, in any case. */
+  productIdPrefix: z.string().min(1).max(64).optional(),
+  deviceNamePrefix: z.string().min(1).max(64).optional(),
   status: z.enum(CALL_STATUSES as [CallStatus, ...CallStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: processIdParam.optional(),

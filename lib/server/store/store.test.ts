@@ -316,4 +316,22 @@ describe("store", () => {
     expect(s.count({ deviceName: "nobody" })).toBe(0);
     s.close();
   });
+
+  it("finds ids by prefix in any case, taking % and _ literally", () => {
+    const s = new Store(join(tempDir(), "prefix.db"));
+    const names = ["Kitchen1", "kitchen2", "kit_x", "kitaxb", "garage", "KIT%"];
+    const ids = new Map(names.map((n) => [n, record(s, { deviceName: n, status: "success" })]));
+    for (const c of ids.values()) s.save(c);
+    const found = (f: Parameters<Store["list"]>[0]) =>
+      s
+        .list(f)
+        .map((c) => c.deviceName)
+        .sort();
+    expect(found({ deviceNamePrefix: "kitchen", limit: 10 })).toEqual(["Kitchen1", "kitchen2"]);
+    expect(found({ deviceNamePrefix: "KIT_", limit: 10 })).toEqual(["kit_x"]);
+    expect(found({ deviceNamePrefix: "kit%", limit: 10 })).toEqual(["KIT%"]);
+    expect(found({ productIdPrefix: "prod", deviceNamePrefix: "g", limit: 10 })).toEqual(["garage"]);
+    expect(s.count({ deviceNamePrefix: "kit" })).toBe(5);
+    s.close();
+  });
 });

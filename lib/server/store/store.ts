@@ -24,6 +24,9 @@ const PENDING_WRITE_AFTER_MS = 250;
 export type CallFilter = {
   productId?: string;
   deviceName?: string;
+  /** Ids starting with this, in any case (ASCII). */
+  productIdPrefix?: string;
+  deviceNamePrefix?: string;
   status?: CallStatus;
   /** Only calls with a smaller processId (paging cursor). */
   before?: number;
@@ -391,9 +394,9 @@ export class Store {
   /** How many calls match the filter; one device's are counted block by block of the device index. */
   count(f: Omit<CallFilter, "limit" | "before">): number {
     this.flush();
-    const byDevice = f.productId !== undefined || f.deviceName !== undefined;
-    const stmt = this.db.prepare<(string | number)[], { n: number }>(`SELECT count(*) AS n FROM calls ${whereOf(f, byDevice ? 0 : undefined).where}`);
-    if (!byDevice) return stmt.get(...whereOf(f).args)!.n;
+    const perBlock = byDevice(f);
+    const stmt = this.db.prepare<(string | number)[], { n: number }>(`SELECT count(*) AS n FROM calls ${whereOf(f, perBlock ? 0 : undefined).where}`);
+    if (!perBlock) return stmt.get(...whereOf(f).args)!.n;
     const oldest = this.stmts.minId.get()?.m;
     const newest = this.stmts.maxId.get()?.m;
     if (oldest === null || oldest === undefined || newest === null || newest === undefined) return 0;
@@ -403,7 +406,7 @@ export class Store {
   }
 
   private select<R>(f: CallFilter, columns: string): R[] {
-    if (f.productId === undefined && f.deviceName === undefined) {
+    if (!byDevice(f)) {
       const { sql, args } = listQuery(f, undefined, columns);
       return this.db.prepare<(string | number)[], R>(sql).all(...args);
     }
@@ -529,12 +532,21 @@ export function listQuery(f: CallFilter, bucket?: number, columns = "*"): { sql:
   return { sql: `SELECT ${columns} FROM calls ${where} ORDER BY process_id DESC LIMIT ?`, args: [...args, f.limit] };
 }
 
+const likePrefix = (p: string | undefined) => (p === undefined ? undefined : p.replace(/[\\%_]/g, (c) => `\\${c}`) + "%");
+
+/** Whether a filter names devices: then it is read block by block of the device index. */
+const byDevice = (f: Omit<CallFilter, "limit">) =>
+  f.productId !== undefined || f.deviceName !== undefined || f.productIdPrefix !== undefined || f.deviceNamePrefix !== undefined;
+
 /** The WHERE clause of a filter (and of one block of the device index). */
 function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string; args: (string | number)[] } {
   const conds: [string, string | number | undefined][] = [
     [`${BUCKET_OF} = ?`, bucket],
     ["product_id = ?", f.productId],
     ["device_name = ?", f.deviceName],
+    // LIKE is case-insensitive for ASCII, which is all an id may hold (topics.ts).
+    ["product_id LIKE ? ESCAPE '\\'", likePrefix(f.productIdPrefix)],
+    ["device_name LIKE ? ESCAPE '\\'", likePrefix(f.deviceNamePrefix)],
     // Successes are most rows and skip the status index (one B-tree less per write); they are
     // found by walking process_id. SQLite uses a partial index only when the query repeats its
     // WHERE term verbatim.
