@@ -17,16 +17,20 @@ const OUTCOME_SQL = `UPDATE calls SET status = ?, reply = ?, ended_at = ?, rtt_m
 const CHUNK_SQL = `INSERT OR REPLACE INTO call_events (process_id, first, events) VALUES (?, ?, ?)`;
 
 /**
- * A transaction that writes one packed batch. Positional parameters: binding by name was a
- * measurable part of each write.
+ * A transaction that writes packed batches, all of them or none. Positional parameters: binding
+ * by name was a measurable part of each write.
  * @param {import("better-sqlite3").Database} db
- * @returns {(batch: { rows: string; bytes: Uint8Array }) => void}
+ * @returns {(batches: { rows: string; bytes: Uint8Array }[]) => void}
  */
 export function batchWriter(db) {
   const upsert = db.prepare(UPSERT_SQL);
   const outcome = db.prepare(OUTCOME_SQL);
   const chunk = db.prepare(CHUNK_SQL);
-  return db.transaction(({ rows, bytes }) => {
+  return db.transaction((batches) => {
+    for (const { rows, bytes } of batches) writeBatch(rows, bytes);
+  });
+
+  function writeBatch(rows, bytes) {
     const at = (off, len) => (off < 0 ? null : Buffer.from(bytes.buffer, bytes.byteOffset + off, len));
     for (const r of JSON.parse(rows)) {
       const [
@@ -68,5 +72,5 @@ export function batchWriter(db) {
       if (kind === OUTCOME) outcome.run(status, reply, endedAt, rttMs, id);
       if (events.length > 0) chunk.run(id, first, JSON.stringify(events));
     }
-  });
+  }
 }

@@ -98,7 +98,7 @@ export class Store {
   private nextId: number;
   private reservedUntil: number;
   private readonly stmts;
-  private readonly writeLocal: (batch: PackedBatch) => void;
+  private readonly writeLocal: (batches: PackedBatch[]) => void;
   private closed = false;
   /** The writer thread (null for ":memory:", which another connection cannot open). */
   readonly writer: StoreWriter | null = null;
@@ -251,7 +251,7 @@ export class Store {
     const seq = local ? 0 : (this.writer?.post(batch) ?? 0);
     if (seq === 0) {
       try {
-        this.writeLocal(batch);
+        this.writeLocal([batch]);
         calls.forEach((c, i) => written[i] && this.wrote(c, written[i]));
       } catch (err) {
         for (const c of calls) this.dirty.set(c.messageId, c);
@@ -318,7 +318,7 @@ export class Store {
     try {
       this.db.transaction(() => {
         this.stmts.setMeta.run("reserved_process_id", this.reservedUntil);
-        this.writeLocal(batch);
+        this.writeLocal([batch]);
       })();
     } catch (err) {
       this.failure = (err as Error).message;

@@ -12,10 +12,7 @@ try {
   // Per connection: without it every commit of this connection would fsync.
   db.pragma("synchronous = NORMAL");
   db.pragma("wal_autocheckpoint = 0");
-  const writeOne = batchWriter(db);
-  write = db.transaction((batches) => {
-    for (const m of batches) writeOne(m.batch);
-  });
+  write = batchWriter(db);
 } catch (err) {
   parentPort.postMessage({ unavailable: String(err?.message ?? err) });
   process.exit(0);
@@ -38,7 +35,7 @@ function handle(messages) {
   if (batches.length > 0) {
     let error;
     try {
-      write(batches);
+      write(batches.map((m) => m.batch));
     } catch (err) {
       error = String(err?.message ?? err);
     }
