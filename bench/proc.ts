@@ -4,7 +4,6 @@
  * with a tiny request/answer protocol.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 
@@ -139,15 +138,7 @@ export function stopOnInterrupt<T extends { stop(): Promise<void> }>(x: T): T {
   } as T;
 }
 
-/** Resident set size of a process in bytes (Linux /proc), 0 when it is gone. */
-export function rssOf(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+export { rssOf } from "../lib/server/testing/servers";
 
 export type MachineInfo = { cpu: string; cores: number; memoryBytes: number; node: string; os: string };
 

@@ -56,6 +56,11 @@ type Pending = {
 };
 
 export const HUB_CLIENT_PREFIX = "rrpc-hub-";
+/** A payload over RRPC_MAX_PAYLOAD, its size known or not (a body already too large to read), in the API's words. */
+export function payloadTooLarge(limit: number, bytes?: number): DomainError {
+  return new DomainError("payload_too_large", payloadOverLimit(limit, bytes), [{ field: "payload", message: `at most ${limit} bytes` }]);
+}
+
 /** Late replies larger than this are recorded by size only. */
 const LATE_PAYLOAD_KEEP = 4096;
 /**
@@ -206,9 +211,7 @@ export class Hub {
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     if (req.payload.byteLength > this.opts.maxPayloadBytes) {
-      throw new DomainError("payload_too_large", payloadOverLimit(this.opts.maxPayloadBytes, req.payload.byteLength), [
-        { field: "payload", message: `at most ${this.opts.maxPayloadBytes} bytes` },
-      ]);
+      throw payloadTooLarge(this.opts.maxPayloadBytes, req.payload.byteLength);
     }
     return timeoutMs;
   }

@@ -18,7 +18,7 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, where?: st
 export async function readJson(
   req: HttpRequest,
   maxBytes = SMALL_BODY_BYTES,
-  tooLarge = (): HttpError => new HttpError("payload_too_large", `the request body is over ${maxBytes} bytes`),
+  tooLarge = (): Error => new HttpError("payload_too_large", `the request body is over ${maxBytes} bytes`),
 ): Promise<unknown> {
   if (!/^application\/json\b/i.test(req.header("content-type") ?? "")) {
     throw new HttpError("unsupported_media_type", "send the body as application/json");

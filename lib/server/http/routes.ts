@@ -22,17 +22,14 @@ import { health } from "../runtime/health";
 import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
-import { callResponse, HttpError } from "./errors";
+import { callResponse } from "./errors";
 import type { CallCount, Limits } from "../../rrpc/api";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "../../rrpc/types";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
+import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
 import { json, jsonStream, noContent, type HttpRequest } from "./types";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
-/** A call's body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set. */
-const payloadTooLarge = (limit: number) =>
-  new HttpError("payload_too_large", payloadOverLimit(limit), [{ field: "payload", message: `at most ${limit} bytes` }]);
-
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
 
 const deviceOf = (params: Record<string, string>) => parse(deviceParams, params);
@@ -59,6 +56,7 @@ export const ROUTES: readonly Route[] = [
     path: "/api/calls",
     access: "caller",
     handle: async (req, { rt }) => {
+      // A body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set.
       const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
       const input = parse(createCallSchema, body);
       return callResponse(callToJson(await rt.hub.call({ ...input, source: "api" })));

@@ -36,10 +36,18 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
   }
 }
 
-/** A process's resident memory in MiB (Linux: /proc). */
-export function rssMiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+/** A process's resident memory in bytes (Linux: /proc); 0 once it is gone. */
+export function rssOf(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
+
+/** The same in MiB. */
+export const rssMiB = (pid: number): number => rssOf(pid) / (1024 * 1024);
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
