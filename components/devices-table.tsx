@@ -216,6 +216,12 @@ function RegisterDevice() {
     setDeviceName("");
     setEdited(false);
   });
+  /** An edit of either field: a new input, so no error about the last one and no nag until it is checked again. */
+  const edit = (set: (v: string) => void, value: string) => {
+    set(value.trim());
+    setEdited(true);
+    clearError();
+  };
   const fields = checkDevice(productId, deviceName);
   // "Already exists" no longer holds once that device is deleted.
   const { data: list } = useDevices();
@@ -238,22 +244,14 @@ function RegisterDevice() {
           label="Product ID"
           className={field}
           value={productId}
-          onChange={(e) => {
-            setProductId(e.target.value.trim());
-            setEdited(true);
-            clearError();
-          }}
+          onChange={(e) => edit(setProductId, e.target.value)}
           placeholder="AIRCOND001"
         />
         <LabeledInput
           label="Device name"
           className={field}
           value={deviceName}
-          onChange={(e) => {
-            setDeviceName(e.target.value.trim());
-            setEdited(true);
-            clearError();
-          }}
+          onChange={(e) => edit(setDeviceName, e.target.value)}
           placeholder="kitchen"
         />
         <button
