@@ -27,7 +27,7 @@ async function post(s: ServerHandle, body: unknown, headers: Record<string, stri
 
 async function get(s: ServerHandle, path: string) {
   const r = await fetch(`${s.url}${path}`);
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { error?: { code: string } } };
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> & { error?: { code: string; fields?: unknown[] } } };
 }
 
 describe("HTTP API on the embedded broker", () => {
@@ -207,6 +207,15 @@ describe("HTTP API on the embedded broker", () => {
     expect((await get(s, "/api/calls/1999999999")).status).toBe(404);
     expect((await get(s, "/api/calls/1999999999")).body.error?.code).toBe("not_found");
     expect((await get(s, "/api/calls/abc")).status).toBe(400);
+    // The count and the prefix filters refuse what they cannot mean, naming the field.
+    for (const q of ["/api/calls/count?status=exploded", "/api/calls/count?deviceNamePrefix=", `/api/calls?productIdPrefix=${"p".repeat(65)}`]) {
+      const r = await get(s, q);
+      expect([q, r.status, r.body.error?.code]).toEqual([q, 400, "invalid_request"]);
+      expect(r.body.error?.fields?.length, q).toBeGreaterThan(0);
+    }
+    const silent = (await get(s, "/api/calls?deviceName=silent1&limit=500")).body.calls as CallJson[];
+    expect(silent.length).toBeGreaterThan(0);
+    expect((await get(s, "/api/calls/count?deviceNamePrefix=SILENT")).body).toEqual({ total: silent.length });
   });
 });
 

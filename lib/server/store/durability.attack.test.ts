@@ -167,6 +167,5 @@ describe("finding 8: the disk cannot be written", () => {
     expect(BigInt(next.call!.processId)).toBeGreaterThan(answered.map(BigInt).reduce((a, b) => (a > b ? a : b)));
     expect(s.output()).toContain("the store cannot write");
     expect(s.output()).toContain("the store can write again");
-    if (process.env.SHOW_LOG) console.log(s.output());
   });
 });
