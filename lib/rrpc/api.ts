@@ -3,9 +3,20 @@
  * client (lib/hooks/api-client.ts). Types only: no I/O.
  */
 import type { z } from "zod";
-import type { createCallSchema, createDeviceSchema, createKeySchema, signInSchema, updateDeviceSchema } from "./schemas";
+import type {
+  commandCallSchema,
+  commandSchema,
+  createBatchSchema,
+  createCallSchema,
+  createDeviceSchema,
+  createKeySchema,
+  signInSchema,
+  updateDeviceSchema,
+} from "./schemas";
 import type { FieldError } from "./topics";
 import type { CallJson, CallStatus, DeviceSummary } from "./types";
+import type { CommandParam } from "./template";
+export type { BatchCounts, BatchJson, BatchList, BatchStatus, BatchTarget, BatchTargetsPage, BatchTargetStatus } from "./batch";
 
 /** Every error answer of the native API. `call` is present when a call was made. */
 export type ApiErrorBody = {
@@ -70,6 +81,23 @@ export type LiveConfig = {
 /** GET /api/limits: what a call may carry, as this hub is configured. */
 export type Limits = { maxPayloadBytes: number; maxReplyBytes: number; minTimeoutMs: number; maxTimeoutMs: number; defaultTimeoutMs: number };
 
+/** A saved command (GET /api/commands/{id}): a payload template with typed parameters. */
+export type Command = {
+  id: string;
+  name: string;
+  description?: string;
+  /** When set, the command may only be sent to devices of this product. */
+  productId?: string;
+  payload: string;
+  encoding: "utf8" | "base64";
+  params: CommandParam[];
+  timeoutMs?: number;
+  createdAt: string;
+  updatedAt: string;
+};
+/** GET /api/commands */
+export type CommandList = { commands: Command[] };
+
 /** GET /api/health */
 export type Health = {
   /** Calls can be made: the broker is connected and the store can write. */
@@ -92,6 +120,8 @@ export type CallsFilter = {
   productIdPrefix?: string;
   deviceNamePrefix?: string;
   status?: CallStatus | "";
+  batchId?: string;
+  commandId?: string;
   from?: string;
   to?: string;
 };
@@ -100,6 +130,12 @@ export type CallsFilter = {
 
 /** POST /api/calls */
 export type CallRequest = z.input<typeof createCallSchema>;
+/** POST /api/calls with a saved command */
+export type CommandCallRequest = z.input<typeof commandCallSchema>;
+/** POST /api/commands, PUT /api/commands/{id} */
+export type CommandRequest = z.input<typeof commandSchema>;
+/** POST /api/batches */
+export type BatchRequest = z.input<typeof createBatchSchema>;
 /** POST /api/devices */
 export type NewDeviceRequest = z.input<typeof createDeviceSchema>;
 /** PATCH /api/devices/{productId}/{deviceName} */

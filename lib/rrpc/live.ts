@@ -8,6 +8,8 @@ import type { CallEventType, CallStatus } from "./types";
  */
 export const LIVE_CALLS_TOPIC = "rrpc-hub/calls";
 export const LIVE_PRESENCE_TOPIC = "rrpc-hub/presence";
+/** Batches' progress: an array of BatchJson (lib/rrpc/batch.ts), each batch as of the window's end. */
+export const LIVE_BATCHES_TOPIC = "rrpc-hub/batches";
 /** What a dashboard subscribes to: every RRPC request and reply, and the hub's feed. */
 export const LIVE_FILTERS = ["$rrpc/rxd/#", "$rrpc/txd/#", "rrpc-hub/#"] as const;
 

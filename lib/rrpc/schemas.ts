@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { base64ToBytes, isBase64, utf8Bytes } from "./payload";
-import { CALL_STATUSES, type CallStatus } from "./types";
+import { CALL_STATUSES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallStatus } from "./types";
+import { checkProductId } from "./topics";
+import { PARAM_TYPES, templateErrors } from "./template";
+import { BATCH_TARGET_STATUSES, MAX_BATCH_CONCURRENCY, type BatchTargetStatus } from "./batch";
 
 /**
  * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
@@ -23,6 +26,101 @@ export const createCallSchema = z
   });
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 
+const paramValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
+
+/** POST /api/calls running a saved command: the payload is the command's template, rendered with `params`. */
+export const commandCallSchema = z.strictObject({
+  productId: z.string(),
+  deviceName: z.string(),
+  commandId: z.string().min(1).max(100),
+  params: paramValues,
+  timeoutMs: z.number().int().optional(),
+});
+export type CommandCallInput = z.infer<typeof commandCallSchema>;
+
+const commandParamSchema = z.strictObject({
+  name: z.string(),
+  type: z.enum(PARAM_TYPES),
+  values: z
+    .array(z.union([z.string().max(200), z.number()]))
+    .max(200)
+    .optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  required: z.boolean().optional(),
+});
+
+/** POST /api/commands, PUT /api/commands/{id}. The template's rules are lib/rrpc/template.ts's. */
+export const commandSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, "a name is required").max(100),
+    description: z.string().max(1000).optional(),
+    productId: z.string().min(1).optional(),
+    payload: z.string(),
+    encoding: z.enum(["utf8", "base64"]).default("utf8"),
+    params: z.array(commandParamSchema).max(50).default([]),
+    timeoutMs: z.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const product = c.productId === undefined ? null : checkProductId(c.productId);
+    if (product) ctx.addIssue({ code: "custom", path: ["productId"], message: product.message });
+    if (c.encoding === "base64" && !isBase64(c.payload)) ctx.addIssue({ code: "custom", path: ["payload"], message: "not valid base64" });
+    for (const e of templateErrors(c)) ctx.addIssue({ code: "custom", path: e.field.split("."), message: e.message });
+  });
+export type CommandInput = z.infer<typeof commandSchema>;
+export const commandIdParam = z.object({ id: z.string().min(1).max(100) });
+
+const deviceRef = z.strictObject({ productId: z.string(), deviceName: z.string() });
+
+/** POST /api/batches: a payload, or a saved command with its parameters, to many devices. */
+export const createBatchSchema = z
+  .strictObject({
+    targets: z.union([
+      z.strictObject({ devices: z.array(deviceRef).min(1, "at least one device") }),
+      z.strictObject({ productId: z.string(), onlineOnly: z.boolean().default(false) }),
+    ]),
+    payload: z.string().optional(),
+    encoding: z.enum(["utf8", "base64"]).default("utf8"),
+    commandId: z.string().min(1).max(100).optional(),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    timeoutMs: z.number().int().optional(),
+    concurrency: z.number().int().min(1).max(MAX_BATCH_CONCURRENCY).default(100),
+    ratePerSecond: z.number().positive().max(1_000_000).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.payload === undefined) === (b.commandId === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: "give either payload or commandId" });
+    }
+    if (b.params !== undefined && b.commandId === undefined) ctx.addIssue({ code: "custom", path: ["params"], message: "params go with commandId" });
+    if (b.payload !== undefined && b.encoding === "base64" && !isBase64(b.payload)) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: "not valid base64" });
+    }
+  });
+export type CreateBatchInput = z.infer<typeof createBatchSchema>;
+/** POST /api/batches query: `wait=1` answers once the batch ends (or after `waitMs`). */
+export const createBatchQuery = z.object({
+  wait: z.enum(["0", "1", "true", "false"]).optional(),
+  waitMs: z.coerce.number().int().min(0).max(300_000).optional(),
+});
+/** POST /api/batches/{id}/retry: the sending settings may change. */
+export const retryBatchSchema = z
+  .strictObject({
+    timeoutMs: z.number().int().optional(),
+    concurrency: z.number().int().min(1).max(MAX_BATCH_CONCURRENCY).optional(),
+    ratePerSecond: z.number().positive().max(1_000_000).optional(),
+  })
+  .default({});
+export const batchIdParam = z.object({ batchId: z.string().min(1).max(100) });
+/** GET /api/batches/{id}/targets */
+export const listTargetsSchema = z.object({
+  status: z.enum(BATCH_TARGET_STATUSES as unknown as [BatchTargetStatus, ...BatchTargetStatus[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: z.coerce.number().int().min(-1).default(-1),
+});
+/** GET /api/batches/{id}/export */
+export const exportTargetsSchema = z.object({ format: z.enum(["csv", "json"]).default("csv") });
+
 export const processIdParam = z
   .string()
   .regex(/^[0-9]{1,16}$/, "must be a decimal processId")
@@ -38,6 +136,8 @@ export const listCallsSchema = z.object({
   productIdPrefix: z.string().min(1).max(64).optional(),
   deviceNamePrefix: z.string().min(1).max(64).optional(),
   status: z.enum(CALL_STATUSES as [CallStatus, ...CallStatus[]]).optional(),
+  batchId: z.string().min(1).max(100).optional(),
+  commandId: z.string().min(1).max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: processIdParam.optional(),
   /** Time range on startedAt: ISO 8601 or epoch milliseconds. */

@@ -39,6 +39,8 @@ export type CallJson = {
   endedAt?: string;
   rttMs?: number;
   events: CallEvent[];
+  batchId?: string;
+  commandId?: string;
 };
 
 export const DEFAULT_TIMEOUT_MS = 4000;

@@ -13,6 +13,11 @@ export type CallerAuth = {
   operator: { user: string } | null;
 };
 
+/** Who a caller is, in a word for records (a batch's createdBy). */
+export function callerLabel(c: Caller): string {
+  return c.kind === "operator" ? `operator:${c.user}` : c.kind === "apikey" ? `api_key:${c.secretId}` : "local";
+}
+
 export function readCookie(header: string | null, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(";")) {

@@ -17,6 +17,8 @@ export type CallRequest = {
   payload: Uint8Array;
   timeoutMs?: number;
   source?: CallSource;
+  batchId?: string;
+  commandId?: string;
 };
 
 export type HubOptions = {
@@ -107,6 +109,11 @@ export class Hub {
     return this.pending.size;
   }
 
+  /** How many calls may be in flight at once (RRPC_MAX_IN_FLIGHT); more are refused `busy`. */
+  get maxInFlight(): number {
+    return this.opts.maxInFlight;
+  }
+
   onUpdate(listener: (u: CallUpdate) => void): void {
     this.listeners.push(listener);
   }
@@ -177,6 +184,8 @@ export class Hub {
       startedAt: this.clock.epoch(t0),
       events: [{ type: "requested", t: 0 }],
     };
+    if (req.batchId !== undefined) call.batchId = req.batchId;
+    if (req.commandId !== undefined) call.commandId = req.commandId;
     this.emit(call, call.events[0]!);
 
     return new Promise<CallRecord>((resolve) => {

@@ -21,7 +21,7 @@ export const clock: Clock = {
 
 export type StoredEvent = { type: CallEventType; t: number; detail?: CallEvent["detail"] };
 
-export type CallSource = "api" | "dashboard" | "tencent";
+export type CallSource = "api" | "dashboard" | "tencent" | "batch";
 
 /** One call as the hub and the store hold it. */
 export type CallRecord = {
@@ -39,6 +39,10 @@ export type CallRecord = {
   endedAt?: number;
   rttMs?: number;
   events: StoredEvent[];
+  /** The batch that made the call, if one did. */
+  batchId?: string;
+  /** The saved command whose template gave the payload, if one did. */
+  commandId?: string;
 };
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -58,6 +62,8 @@ export function callToJson(c: CallRecord): CallJson {
   if (c.reply) json.reply = payloadView(c.reply, Buffer.from(c.reply).toString("base64"));
   if (c.endedAt !== undefined) json.endedAt = new Date(c.endedAt).toISOString();
   if (c.rttMs !== undefined) json.rttMs = round3(c.rttMs);
+  if (c.batchId !== undefined) json.batchId = c.batchId;
+  if (c.commandId !== undefined) json.commandId = c.commandId;
   return json;
 }
 

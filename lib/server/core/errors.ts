@@ -18,7 +18,12 @@ export type DomainReason =
   | "bad_credentials"
   | "unauthenticated"
   | "throttled"
-  | "store_unavailable";
+  | "store_unavailable"
+  | "command_not_found"
+  | "command_exists"
+  | "batch_not_found"
+  | "batch_conflict"
+  | "too_many_targets";
 
 export class DomainError extends Error {
   override readonly name = "DomainError";

@@ -13,12 +13,15 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   device_not_found: 404,
+  command_not_found: 404,
+  batch_not_found: 404,
   method_not_allowed: 405,
   device_offline: 409,
   device_not_subscribed: 409,
   device_disabled: 409,
   conflict: 409,
   payload_too_large: 413,
+  too_many_targets: 413,
   misdirected_request: 421,
   unsupported_media_type: 415,
   busy: 429,
@@ -46,6 +49,11 @@ const REASON_CODES: Record<DomainReason, ErrorCode> = {
   unauthenticated: "unauthorized",
   throttled: "rate_limited",
   store_unavailable: "store_unavailable",
+  command_not_found: "command_not_found",
+  command_exists: "conflict",
+  batch_not_found: "batch_not_found",
+  batch_conflict: "conflict",
+  too_many_targets: "too_many_targets",
 };
 
 /** How a call that did not succeed is reported. Exhaustive over the terminal statuses. */

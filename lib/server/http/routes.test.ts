@@ -20,6 +20,11 @@ import type {
   CallCount,
   Limits,
   SessionInfo,
+  Command,
+  CommandList,
+  BatchJson,
+  BatchList,
+  BatchTargetsPage,
 } from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
 
@@ -58,7 +63,9 @@ describe("every API operation through the production server", () => {
         .replace(":processId", "1000000000")
         .replace(":productId", "AIRCOND001")
         .replace(":deviceName", "x")
-        .replace(":secretId", "AKIDx");
+        .replace(":secretId", "AKIDx")
+        .replace(":id", "cmd_x")
+        .replace(":batchId", "b_x");
       const res = await fetch(`${s.url}${path}`, {
         method: r.method,
         headers: { "content-type": "application/json" },
@@ -126,6 +133,46 @@ describe("every API operation through the production server", () => {
     const deleted = await call("DELETE", "/api/devices/ROUTES0001/d1", { route: "/api/devices/:productId/:deviceName" });
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe("");
+  });
+
+  it("commands: create, list, read, update, run, delete", async () => {
+    const body = { name: "Routes set", payload: `{"t":{{t}}}`, params: [{ name: "t", type: "integer", min: 0, max: 40 }] };
+    const created = await call("POST", "/api/commands", { body });
+    expect(created.status).toBe(201);
+    const cmd = created.json<Command>();
+    expect((await call("GET", "/api/commands")).json<CommandList>().commands.map((c) => c.id)).toEqual([cmd.id]);
+    expect((await call("GET", `/api/commands/${cmd.id}`, { route: "/api/commands/:id" })).json<Command>()).toEqual(cmd);
+    const updated = await call("PUT", `/api/commands/${cmd.id}`, { body: { ...body, name: "Routes set 2" }, route: "/api/commands/:id" });
+    expect(updated.json<Command>().name).toBe("Routes set 2");
+    const ran = await call("POST", "/api/calls", {
+      body: { productId: "AIRCOND001", deviceName: "airConditioner1", commandId: cmd.id, params: { t: 22 } },
+    });
+    expect(ran.json<CallJson>()).toMatchObject({ status: "success", commandId: cmd.id, request: { payloadText: `{"t":22}` } });
+    const deleted = await call("DELETE", `/api/commands/${cmd.id}`, { route: "/api/commands/:id" });
+    expect(deleted.status).toBe(204);
+  });
+
+  it("batches: start and wait, list, read, targets, export, retry, cancel", async () => {
+    const devices = [
+      { productId: "AIRCOND001", deviceName: "airConditioner1" },
+      { productId: "AIRCOND001", deviceName: "notRegistered" },
+    ];
+    const started = await call("POST", "/api/batches?wait=1", { body: { targets: { devices }, payload: "status" } });
+    expect(started.status).toBe(200);
+    const b = started.json<BatchJson>();
+    expect(b).toMatchObject({ status: "done", total: 2, counts: { success: 1, device_not_found: 1 }, createdBy: `api_key:${KEY.secretId}` });
+    expect((await call("GET", "/api/batches")).json<BatchList>().batches[0]?.batchId).toBe(b.batchId);
+    expect((await call("GET", `/api/batches/${b.batchId}`, { route: "/api/batches/:batchId" })).json<BatchJson>()).toEqual(b);
+    const targets = await call("GET", `/api/batches/${b.batchId}/targets?status=success`, { route: "/api/batches/:batchId/targets" });
+    expect(targets.json<BatchTargetsPage>().targets.map((t) => t.deviceName)).toEqual(["airConditioner1"]);
+    const csv = await call("GET", `/api/batches/${b.batchId}/export?format=csv`, { route: "/api/batches/:batchId/export" });
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.text.split("\r\n")[2]).toBe("1,AIRCOND001,notRegistered,device_not_found,");
+    const retry = await call("POST", `/api/batches/${b.batchId}/retry`, { body: {}, route: "/api/batches/:batchId/retry" });
+    expect(retry.status).toBe(202);
+    expect(retry.json<BatchJson>()).toMatchObject({ total: 1, retryOf: b.batchId });
+    const cancel = await call("POST", `/api/batches/${b.batchId}/cancel`, { route: "/api/batches/:batchId/cancel" });
+    expect(cancel.status).toBe(409);
   });
 
   it("keys: create, list, revoke", async () => {

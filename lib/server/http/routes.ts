@@ -1,5 +1,14 @@
 import { z } from "zod";
 import {
+  batchIdParam,
+  commandCallSchema,
+  commandIdParam,
+  commandSchema,
+  createBatchQuery,
+  createBatchSchema,
+  exportTargetsSchema,
+  listTargetsSchema,
+  retryBatchSchema,
   createCallSchema,
   createDeviceSchema,
   createKeySchema,
@@ -11,7 +20,8 @@ import {
   signInSchema,
   updateDeviceSchema,
 } from "../../rrpc/schemas";
-import { SESSION_TTL_MS, sessionCookie } from "../auth/callers";
+import { SESSION_TTL_MS, callerLabel, sessionCookie } from "../auth/callers";
+import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
 import { sessionInfo } from "../auth/operator";
 import { callToJson } from "../core/call";
 import { exportCalls, getCall, listCalls } from "../calls/history";
@@ -23,7 +33,8 @@ import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
-import type { CallCount, Limits } from "../../rrpc/api";
+import type { BatchList, CallCount, CommandList, Limits } from "../../rrpc/api";
+import { DomainError } from "../core/errors";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
@@ -35,6 +46,51 @@ export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadB
 const deviceOf = (params: Record<string, string>) => parse(deviceParams, params);
 const keyParams = z.object({ secretId: z.string().min(1).max(200) });
 const callParams = z.object({ processId: processIdParam });
+/** A batch's body: its targets (ids of at most 64 characters each, JSON around them) and a payload. */
+const maxBatchBodyBytes = (rt: Runtime) => MAX_BATCH_TARGETS * 200 + maxCallBodyBytes(rt);
+/** How long POST /api/batches?wait=1 waits for the end by default. */
+const BATCH_WAIT_MS = 60_000;
+
+/** The request that runs a command: a call's, with the payload rendered from the command. */
+async function commandCall(rt: Runtime, body: unknown) {
+  const input = parse(commandCallSchema, body);
+  const cmd = rt.commands.prepare(input.commandId, input.params, input.productId);
+  return rt.hub.call({
+    productId: input.productId,
+    deviceName: input.deviceName,
+    payload: cmd.payload,
+    timeoutMs: input.timeoutMs ?? cmd.timeoutMs,
+    commandId: cmd.commandId,
+    source: "api",
+  });
+}
+
+function* targetsCsv(targets: Iterable<BatchTarget>): Generator<string> {
+  yield "index,productId,deviceName,status,processId\r\n";
+  // Ids hold no commas, quotes or line breaks (lib/rrpc/topics.ts): no quoting needed.
+  for (const t of targets) yield `${t.index},${t.productId},${t.deviceName},${t.status},${t.processId ?? ""}\r\n`;
+}
+
+function* targetsJson(targets: Iterable<BatchTarget>): Generator<string> {
+  let sep = "[";
+  for (const t of targets) {
+    yield sep + JSON.stringify(t);
+    sep = ",";
+  }
+  yield sep === "[" ? "[]" : "]";
+}
+
+async function* joined(parts: Iterable<string>): AsyncGenerator<string> {
+  let chunk = "";
+  for (const p of parts) {
+    chunk += p;
+    if (chunk.length >= 64 * 1024) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk) yield chunk;
+}
 
 /**
  * Every operation of the HTTP API, each implemented once: what `npm start` and `npm run dev`
@@ -58,8 +114,120 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt }) => {
       // A body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set.
       const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
+      if (typeof body === "object" && body !== null && "commandId" in body) return callResponse(callToJson(await commandCall(rt, body)));
       const input = parse(createCallSchema, body);
       return callResponse(callToJson(await rt.hub.call({ ...input, source: "api" })));
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/commands",
+    access: "caller",
+    handle: (_req, { rt }) => json(200, { commands: rt.commands.list() } satisfies CommandList),
+  },
+  {
+    method: "POST",
+    path: "/api/commands",
+    access: "caller",
+    handle: async (req, { rt }) => json(201, rt.commands.create(parse(commandSchema, await readJson(req, maxCallBodyBytes(rt))))),
+  },
+  {
+    method: "GET",
+    path: "/api/commands/:id",
+    access: "caller",
+    handle: (_req, { rt, params }) => json(200, rt.commands.get(parse(commandIdParam, params).id)),
+  },
+  {
+    method: "PUT",
+    path: "/api/commands/:id",
+    access: "caller",
+    handle: async (req, { rt, params }) => {
+      const { id } = parse(commandIdParam, params);
+      return json(200, rt.commands.update(id, parse(commandSchema, await readJson(req, maxCallBodyBytes(rt)))));
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/api/commands/:id",
+    access: "caller",
+    handle: (_req, { rt, params }) => {
+      rt.commands.delete(parse(commandIdParam, params).id);
+      return noContent();
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/batches",
+    access: "caller",
+    handle: async (req, { rt, caller }) => {
+      const q = parse(createBatchQuery, queryObject(req), "query");
+      const body = await readJson(
+        req,
+        maxBatchBodyBytes(rt),
+        () =>
+          new DomainError(
+            "too_many_targets",
+            `the request body is over ${maxBatchBodyBytes(rt)} bytes: a batch has at most ${MAX_BATCH_TARGETS} targets`,
+          ),
+      );
+      const batch = rt.batches.start(parse(createBatchSchema, body), callerLabel(caller));
+      if (q.wait !== "1" && q.wait !== "true") return json(202, batch);
+      const after = await rt.batches.whenEnded(batch.batchId, q.waitMs ?? BATCH_WAIT_MS);
+      return json(after.status === "running" ? 202 : 200, after);
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/batches",
+    access: "caller",
+    handle: (_req, { rt }) => json(200, { batches: rt.batches.list() } satisfies BatchList),
+  },
+  {
+    method: "GET",
+    path: "/api/batches/:batchId",
+    access: "caller",
+    handle: (_req, { rt, params }) => json(200, rt.batches.get(parse(batchIdParam, params).batchId)),
+  },
+  {
+    method: "GET",
+    path: "/api/batches/:batchId/targets",
+    access: "caller",
+    handle: (req, { rt, params }) =>
+      json(200, rt.batches.targets(parse(batchIdParam, params).batchId, parse(listTargetsSchema, queryObject(req), "query"))),
+  },
+  {
+    method: "GET",
+    path: "/api/batches/:batchId/export",
+    access: "caller",
+    handle: (req, { rt, params }) => {
+      const { batchId } = parse(batchIdParam, params);
+      const { format } = parse(exportTargetsSchema, queryObject(req), "query");
+      const targets = rt.batches.allTargets(batchId);
+      return {
+        status: 200,
+        headers: {
+          "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+          "content-disposition": `attachment; filename="rrpc-batch-${batchId}.${format}"`,
+          "cache-control": "no-store",
+        },
+        body: joined(format === "csv" ? targetsCsv(targets) : targetsJson(targets)),
+      };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/batches/:batchId/cancel",
+    access: "caller",
+    handle: (_req, { rt, params }) => json(200, rt.batches.cancel(parse(batchIdParam, params).batchId)),
+  },
+  {
+    method: "POST",
+    path: "/api/batches/:batchId/retry",
+    access: "caller",
+    handle: async (req, { rt, params, caller }) => {
+      const { batchId } = parse(batchIdParam, params);
+      const body = req.header("content-length") === "0" || !req.header("content-type") ? {} : await readJson(req);
+      return json(202, rt.batches.retry(batchId, parse(retryBatchSchema, body), callerLabel(caller)));
     },
   },
   {

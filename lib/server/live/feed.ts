@@ -1,4 +1,5 @@
-import { LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../../rrpc/live";
+import { LIVE_BATCHES_TOPIC, LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../../rrpc/live";
+import type { Batches } from "../batches/batches";
 import { clock } from "../core/call";
 import type { EmbeddedBroker } from "../broker/embedded";
 import type { Hub } from "../calls/hub";
@@ -12,8 +13,9 @@ const SLICE = 500;
  * per call and sent at most every FLUSH_MS, so the feed costs one publish per window, not one
  * per event.
  */
-export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => void {
+export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null, batches?: Batches): () => void {
   const calls = new Map<string, LiveCallUpdate>();
+  const changedBatches = new Set<string>();
   const presence: LivePresence[] = [];
   let timer: NodeJS.Timeout | null = null;
 
@@ -27,6 +29,11 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => vo
     }
     if (presence.length > 0) {
       hub.publishRaw(LIVE_PRESENCE_TOPIC, JSON.stringify(presence.splice(0)));
+    }
+    if (changedBatches.size > 0 && batches) {
+      // A batch's state as of this window: a progress bar moves at most every FLUSH_MS.
+      hub.publishRaw(LIVE_BATCHES_TOPIC, JSON.stringify([...changedBatches].map((id) => batches.get(id))));
+      changedBatches.clear();
     }
   };
   const schedule = () => {
@@ -50,6 +57,11 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => vo
     if (call.reply) u.reply = preview(call.reply);
     if (call.rttMs !== undefined) u.rttMs = call.rttMs;
     calls.set(call.processId, u);
+    schedule();
+  });
+
+  batches?.onChange((id) => {
+    changedBatches.add(id);
     schedule();
   });
 

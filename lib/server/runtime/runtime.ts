@@ -2,6 +2,8 @@ import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } 
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
 import { Store } from "../store/store";
+import { CommandRegistry } from "../commands/commands";
+import { Batches } from "../batches/batches";
 import { storedKey } from "../store/secrets";
 import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
@@ -23,6 +25,8 @@ export type Runtime = {
   store: Store;
   devices: DeviceRegistry;
   keys: ApiKeys;
+  commands: CommandRegistry;
+  batches: Batches;
   hub: Hub;
   broker: EmbeddedBroker | null;
   simulator: SimDevice | null;
@@ -74,7 +78,9 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   );
 
   let broker: EmbeddedBroker | null = null;
+  const commands = new CommandRegistry(store.db, config.maxPayloadBytes);
   let hub: Hub | null = null;
+  let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
   let stopFeed = () => {};
   try {
@@ -125,8 +131,20 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       mqttPassword: hubLogin.password,
       deviceState: (p, d) => devices.deviceState(p, d),
     });
+    const embedded = broker;
+    batches = new Batches({
+      db: store.db,
+      hub,
+      commands,
+      devicesOf: (productId) => devices.listDevices({ productId }),
+      online: () => embedded?.onlineDevices() ?? null,
+      maxPayloadBytes: config.maxPayloadBytes,
+      defaultTimeoutMs: config.defaultTimeoutMs,
+    });
+    const recovered = batches.recover();
+    if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
     await hub.start();
-    stopFeed = startLiveFeed(hub, broker);
+    stopFeed = startLiveFeed(hub, broker, batches);
     if (config.simulator) {
       const { productId, deviceName } = DEMO_DEVICE;
       const secret = devices.getDeviceSecret(productId, deviceName) ?? devices.createDevice(productId, deviceName).secret;
@@ -144,6 +162,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   }
 
   const h = hub;
+  const batchRunner = batches!;
   const pruner = setInterval(() => {
     if (store.unavailable) return;
     try {
@@ -160,6 +179,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     store,
     devices,
     keys,
+    commands,
+    batches: batchRunner,
     hub: h,
     broker,
     simulator,
@@ -171,6 +192,9 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       stopping ??= (async () => {
         clearInterval(pruner);
         await simulator?.stop();
+        h.interruptAll();
+        store.flush();
+        batchRunner.interruptAll();
         stopFeed();
         await h.stop();
         store.close();
@@ -180,6 +204,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     },
     stopNow() {
       const n = h.interruptAll();
+      store.flush();
+      batchRunner.interruptAll();
       store.close();
       return n;
     },

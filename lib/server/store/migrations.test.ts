@@ -18,7 +18,7 @@ describe("schema migrations", () => {
     const db = new Database(":memory:");
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(version(db)).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(["api_keys", "call_events", "calls", "devices", "meta", "secrets"]);
+    expect(tables(db)).toEqual(["api_keys", "batch_targets", "batches", "call_events", "calls", "commands", "devices", "meta", "secrets"]);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });
@@ -45,7 +45,7 @@ describe("schema migrations", () => {
       expect(store.get(1000000007)?.status).toBe("success");
       expect(store.allocateProcessId().messageId).toBe(1000001000);
       const indexes = store.db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls'`).all();
-      expect(indexes.map((i) => i.name).sort()).toEqual(["calls_by_device_bucket", "calls_not_success"]);
+      expect(indexes.map((i) => i.name).sort()).toEqual(["calls_by_batch", "calls_by_device_bucket", "calls_not_success"]);
     } finally {
       store.close();
     }

@@ -66,6 +66,50 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   `,
+  // 4: saved commands, batches (calls to many devices) and each batch's targets; a call made by
+  // a command or a batch says which.
+  `
+  ALTER TABLE calls ADD COLUMN batch_id TEXT;
+  ALTER TABLE calls ADD COLUMN command_id TEXT;
+  CREATE INDEX calls_by_batch ON calls (batch_id, process_id) WHERE batch_id IS NOT NULL;
+  CREATE TABLE commands (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT,
+    product_id  TEXT,
+    payload     TEXT NOT NULL,
+    encoding    TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    timeout_ms  INTEGER,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE TABLE batches (
+    id              TEXT PRIMARY KEY,
+    status          TEXT NOT NULL,
+    total           INTEGER NOT NULL,
+    payload         BLOB NOT NULL,
+    command_id      TEXT,
+    params          TEXT,
+    timeout_ms      INTEGER NOT NULL,
+    concurrency     INTEGER NOT NULL,
+    rate_per_second REAL,
+    created_by      TEXT,
+    retry_of        TEXT,
+    started_at      REAL NOT NULL,
+    ended_at        REAL,
+    counts          TEXT
+  );
+  CREATE TABLE batch_targets (
+    batch_id    TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    product_id  TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    process_id  INTEGER,
+    PRIMARY KEY (batch_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

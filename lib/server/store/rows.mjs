@@ -7,8 +7,8 @@ export const OUTCOME = 1;
 export const EVENTS = 2;
 
 const UPSERT_SQL = `
-  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events, batch_id, command_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (process_id) DO UPDATE SET
     status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
     rtt_ms = excluded.rtt_ms, events = excluded.events`;
@@ -50,6 +50,8 @@ export function batchWriter(db) {
         rttMs,
         first,
         events,
+        batchId,
+        commandId,
       ] = r;
       const reply = at(replyOff, replyLen);
       if (kind === ROW) {
@@ -66,6 +68,8 @@ export function batchWriter(db) {
           endedAt,
           rttMs,
           JSON.stringify(events),
+          batchId,
+          commandId,
         );
         continue;
       }

@@ -28,6 +28,8 @@ export type CallFilter = {
   productIdPrefix?: string;
   deviceNamePrefix?: string;
   status?: CallStatus;
+  batchId?: string;
+  commandId?: string;
   /** Only calls with a smaller processId (paging cursor). */
   before?: number;
   /** Started at or after / before this epoch ms. */
@@ -63,6 +65,8 @@ type Row = {
   ended_at: number | null;
   rtt_ms: number | null;
   events: string;
+  batch_id: string | null;
+  command_id: string | null;
 };
 
 type ChunkRow = { process_id: number; first: number; events: string };
@@ -551,6 +555,8 @@ function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string
     // found by walking process_id. SQLite uses a partial index only when the query repeats its
     // WHERE term verbatim.
     [f.status === "success" ? "status = ?" : `status = ? AND ${NOT_SUCCESS}`, f.status],
+    ["batch_id = ?", f.batchId],
+    ["command_id = ?", f.commandId],
     ["process_id < ?", f.before],
     ["started_at >= ?", f.from],
     ["started_at < ?", f.to],
@@ -582,5 +588,7 @@ function fromRow(r: Row, chunks: readonly ChunkRow[]): CallRecord {
   if (r.reply) c.reply = r.reply;
   if (r.ended_at !== null) c.endedAt = r.ended_at;
   if (r.rtt_ms !== null) c.rttMs = r.rtt_ms;
+  if (r.batch_id !== null) c.batchId = r.batch_id;
+  if (r.command_id !== null) c.commandId = r.command_id;
   return c;
 }

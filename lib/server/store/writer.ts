@@ -66,6 +66,8 @@ export function packCalls(calls: readonly { call: CallRecord; from: Written }[])
       c.rttMs ?? null,
       first,
       c.events.slice(first),
+      c.batchId ?? null,
+      c.commandId ?? null,
     ]);
     return { status: c.status, events: c.events.length };
   });

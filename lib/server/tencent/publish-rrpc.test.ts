@@ -362,6 +362,11 @@ describe("handleTencent maps every outcome", () => {
       unauthenticated: "AuthFailure.SignatureFailure",
       throttled: "RequestLimitExceeded",
       store_unavailable: "InternalError",
+      command_not_found: "InvalidParameterValue",
+      command_exists: "InvalidParameterValue",
+      batch_not_found: "InvalidParameterValue",
+      batch_conflict: "InvalidParameterValue",
+      too_many_targets: "InvalidParameterValue",
     };
     expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(expected).sort());
     for (const reason of Object.keys(expected) as DomainReason[]) {

@@ -82,6 +82,12 @@ export const REASON_CODES: Record<DomainReason, TencentErrorCode> = {
   unauthenticated: "AuthFailure.SignatureFailure",
   throttled: "RequestLimitExceeded",
   store_unavailable: "InternalError",
+  // Not reachable through PublishRRPCMessage; listed because the table is exhaustive.
+  command_not_found: "InvalidParameterValue",
+  command_exists: "InvalidParameterValue",
+  batch_not_found: "InvalidParameterValue",
+  batch_conflict: "InvalidParameterValue",
+  too_many_targets: "InvalidParameterValue",
 };
 
 const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;

@@ -1,0 +1,464 @@
+import type Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { MAX_BATCH_TARGETS, zeroCounts, type BatchCounts, type BatchJson, type BatchTargetStatus, type BatchTargetsPage } from "../../rrpc/batch";
+import type { CreateBatchInput } from "../../rrpc/schemas";
+import { checkDevice, checkProductId, type FieldError } from "../../rrpc/topics";
+import { base64ToBytes, utf8Bytes } from "../../rrpc/payload";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, TERMINAL_STATUSES, type CallEventType } from "../../rrpc/types";
+import { clock as systemClock, type CallRecord, type Clock } from "../core/call";
+import { DomainError, invalidInput } from "../core/errors";
+import { log } from "../core/log";
+import type { CallRequest, CallUpdate } from "../calls/hub";
+import { payloadTooLarge } from "../calls/hub";
+import type { CommandRegistry } from "../commands/commands";
+import { BatchLedger, batchToJson, type BatchRow, type TargetUpdate } from "./ledger";
+
+/** What a batch needs of the hub. */
+export type BatchHub = {
+  call(req: CallRequest): Promise<CallRecord>;
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  onUpdate(listener: (u: CallUpdate) => void): void;
+};
+
+export type BatchesOptions = {
+  db: Database.Database;
+  hub: BatchHub;
+  commands: CommandRegistry;
+  /** Registered devices of a product. */
+  devicesOf: (productId: string) => { productId: string; deviceName: string }[];
+  /** Devices connected now; null when the hub cannot know (an external broker). */
+  online: () => { productId: string; deviceName: string }[] | null;
+  maxPayloadBytes: number;
+  defaultTimeoutMs: number;
+  clock?: Clock;
+};
+
+type Target = { productId: string; deviceName: string };
+
+/** A batch this process is running. */
+type Running = {
+  row: BatchRow;
+  targets: Target[];
+  payload: Uint8Array;
+  /** Per target: 1 once it has its outcome. */
+  ended: Uint8Array;
+  next: number;
+  active: number;
+  counts: BatchCounts;
+  unsent: number;
+  cancelling: boolean;
+  /** Rate limit: calls that may start now (token bucket), refilled since `refilledAt`. */
+  tokens: number;
+  refilledAt: number;
+  /** Set while the batch waits for its next turn or, with a rate, for its next token. */
+  timer: { kind: "turn"; handle: NodeJS.Immediate } | { kind: "rate"; handle: unknown } | null;
+  waiters: ((b: BatchJson) => void)[];
+};
+
+/** Calls started per turn of the event loop, so that HTTP and MQTT are served meanwhile. */
+const LAUNCH_PER_TURN = 500;
+/** Target outcomes are written at least this often (and at a batch's end, and before reads). */
+const WRITE_EVERY_MS = 100;
+const WRITE_AT = 5000;
+const TERMINAL_EVENTS: ReadonlySet<CallEventType> = new Set(TERMINAL_STATUSES);
+
+export function batchNotFound(id: string): DomainError {
+  return new DomainError("batch_not_found", `no batch with id ${id}`);
+}
+
+/**
+ * Calls to many devices (README, "Batches"). Each target gets exactly one call and ends with
+ * exactly one status, counted once and written to the ledger. A batch never makes the hub
+ * answer `busy`: it starts a call only while the hub has room, leaving a tenth of
+ * RRPC_MAX_IN_FLIGHT to other callers, and waits for calls to end otherwise.
+ */
+export class Batches {
+  private readonly ledger: BatchLedger;
+  private readonly clock: Clock;
+  private readonly running = new Map<string, Running>();
+  private updates: TargetUpdate[] = [];
+  private writeTimer: NodeJS.Timeout | null = null;
+  private wakeScheduled = false;
+  private readonly listeners: ((batchId: string) => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: BatchesOptions) {
+    this.ledger = new BatchLedger(opts.db);
+    this.clock = opts.clock ?? systemClock;
+    // Another caller's call that ends frees room a waiting batch may use.
+    opts.hub.onUpdate(({ event }) => {
+      if (this.running.size > 0 && TERMINAL_EVENTS.has(event.type) && !this.wakeScheduled) {
+        this.wakeScheduled = true;
+        setImmediate(() => {
+          this.wakeScheduled = false;
+          for (const b of this.running.values()) this.pump(b);
+        });
+      }
+    });
+  }
+
+  /** Told each time a batch's counts or status change (the live feed collapses them). */
+  onChange(listener: (batchId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Ends what a previous run left running (at start, after the store ended its calls in flight). */
+  recover(): string[] {
+    return this.ledger.recover(this.clock.epoch(this.clock.now()));
+  }
+
+  start(input: CreateBatchInput, createdBy?: string): BatchJson {
+    const targets = this.resolveTargets(input.targets);
+    let payload: Uint8Array;
+    let commandId: string | null = null;
+    let params: string | null = null;
+    let timeoutMs = input.timeoutMs;
+    if (input.commandId !== undefined) {
+      const cmd = this.opts.commands.prepare(input.commandId, input.params ?? {});
+      const product = this.opts.commands.get(input.commandId).productId;
+      const other = product === undefined ? -1 : targets.findIndex((t) => t.productId !== product);
+      if (other >= 0)
+        throw invalidInput([
+          { field: "targets", message: `the command is for product ${product}; ${targets[other]!.productId}/${targets[other]!.deviceName} is not` },
+        ]);
+      payload = cmd.payload;
+      commandId = cmd.commandId;
+      params = JSON.stringify(cmd.params);
+      timeoutMs ??= cmd.timeoutMs;
+    } else {
+      payload = input.encoding === "base64" ? base64ToBytes(input.payload!) : utf8Bytes(input.payload!);
+    }
+    return this.launch({
+      targets,
+      payload,
+      commandId,
+      params,
+      timeoutMs,
+      concurrency: input.concurrency,
+      ratePerSecond: input.ratePerSecond,
+      createdBy,
+      retryOf: null,
+    });
+  }
+
+  /** A new batch over the targets of `id` that did not succeed. */
+  retry(id: string, settings: { timeoutMs?: number; concurrency?: number; ratePerSecond?: number }, createdBy?: string): BatchJson {
+    const row = this.row(id);
+    if (row.status === "running") throw new DomainError("batch_conflict", `batch ${id} is still running; cancel it or wait for its end`);
+    this.flushUpdates();
+    const targets = this.ledger.notSucceeded(id);
+    if (targets.length === 0) throw new DomainError("batch_conflict", `every target of batch ${id} succeeded: nothing to retry`);
+    return this.launch({
+      targets,
+      payload: row.payload,
+      commandId: row.command_id,
+      params: row.params,
+      timeoutMs: settings.timeoutMs ?? row.timeout_ms,
+      concurrency: settings.concurrency ?? row.concurrency,
+      ratePerSecond: settings.ratePerSecond ?? row.rate_per_second ?? undefined,
+      createdBy,
+      retryOf: id,
+    });
+  }
+
+  /** Stops sending: targets not yet sent end `cancelled`; calls in flight run to their outcome. */
+  cancel(id: string): BatchJson {
+    const b = this.running.get(id);
+    if (!b) {
+      this.row(id);
+      throw new DomainError("batch_conflict", `batch ${id} has already ended`);
+    }
+    if (!b.cancelling) {
+      b.cancelling = true;
+      const cancelled = b.targets.length - b.next;
+      for (let i = b.next; i < b.targets.length; i++) b.ended[i] = 1;
+      b.counts.pending -= cancelled;
+      b.counts.cancelled += cancelled;
+      b.unsent += cancelled;
+      this.flushUpdates();
+      this.ledger.cancelFrom(id, b.next);
+      b.next = b.targets.length;
+      this.changed(b);
+      if (b.active === 0) this.end(b, "cancelled");
+    }
+    return this.get(id);
+  }
+
+  get(id: string): BatchJson {
+    const b = this.running.get(id);
+    if (b) return batchToJson(b.row, { counts: { ...b.counts }, unsent: b.unsent });
+    return batchToJson(this.row(id));
+  }
+
+  list(limit = 100): BatchJson[] {
+    return this.ledger.list(limit).map((r) => (this.running.has(r.id) ? this.get(r.id) : batchToJson(r)));
+  }
+
+  targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): BatchTargetsPage {
+    this.row(id);
+    this.flushUpdates();
+    const targets = this.ledger.targets(id, q);
+    return { targets, nextAfter: targets.length === q.limit ? targets.at(-1)!.index : null };
+  }
+
+  allTargets(id: string) {
+    this.row(id);
+    this.flushUpdates();
+    return this.ledger.allTargets(id);
+  }
+
+  /** The batch once it has ended, or as it is after `ms`. */
+  whenEnded(id: string, ms: number): Promise<BatchJson> {
+    const b = this.running.get(id);
+    if (!b) return Promise.resolve(this.get(id));
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.get(id)), ms);
+      b.waiters.push((j) => (clearTimeout(t), resolve(j)));
+    });
+  }
+
+  /**
+   * The hub is stopping: every running batch ends `interrupted`; a target sent takes its call's
+   * outcome, one not sent ends `interrupted`. Synchronous, for process exit; run once the hub
+   * has ended its calls in flight and the store has written them.
+   */
+  interruptAll(): number {
+    this.stopped = true;
+    this.flushUpdates();
+    const all = [...this.running.values()];
+    for (const b of all) {
+      this.clearTimer(b);
+      const now = this.clock.epoch(this.clock.now());
+      const { counts, unsent } = this.ledger.close(b.row.id, now);
+      b.counts = counts;
+      b.unsent = unsent;
+      this.ended(b, "interrupted", now);
+    }
+    return all.length;
+  }
+
+  private row(id: string): BatchRow {
+    const row = this.running.get(id)?.row ?? this.ledger.get(id);
+    if (!row) throw batchNotFound(id);
+    return row;
+  }
+
+  private resolveTargets(t: CreateBatchInput["targets"]): Target[] {
+    if ("devices" in t) {
+      if (t.devices.length > MAX_BATCH_TARGETS) throw tooMany(t.devices.length);
+      const fields: FieldError[] = [];
+      const seen = new Set<string>();
+      const out: Target[] = [];
+      t.devices.forEach((d, i) => {
+        for (const f of checkDevice(d.productId, d.deviceName))
+          if (fields.length < 20) fields.push({ ...f, field: `targets.devices.${i}.${f.field}` });
+        const key = `${d.productId}\0${d.deviceName}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        out.push({ productId: d.productId, deviceName: d.deviceName });
+      });
+      if (fields.length > 0) throw invalidInput(fields);
+      return out;
+    }
+    const bad = checkProductId(t.productId);
+    if (bad) throw invalidInput([{ ...bad, field: "targets.productId" }]);
+    let devices = this.opts.devicesOf(t.productId);
+    if (t.onlineOnly) {
+      const online = this.opts.online();
+      if (!online) throw invalidInput([{ field: "targets.onlineOnly", message: "which devices are online is not known with an external broker" }]);
+      const on = new Set(online.map((d) => `${d.productId}\0${d.deviceName}`));
+      devices = devices.filter((d) => on.has(`${d.productId}\0${d.deviceName}`));
+    }
+    if (devices.length === 0) {
+      throw invalidInput([{ field: "targets.productId", message: `no ${t.onlineOnly ? "online " : ""}registered device of product ${t.productId}` }]);
+    }
+    if (devices.length > MAX_BATCH_TARGETS) throw tooMany(devices.length);
+    return devices;
+  }
+
+  private launch(s: {
+    targets: Target[];
+    payload: Uint8Array;
+    commandId: string | null;
+    params: string | null;
+    timeoutMs: number | undefined;
+    concurrency: number;
+    ratePerSecond: number | undefined;
+    createdBy: string | undefined;
+    retryOf: string | null;
+  }): BatchJson {
+    if (this.stopped) throw new DomainError("batch_conflict", "the hub is stopping");
+    if (s.payload.byteLength > this.opts.maxPayloadBytes) throw payloadTooLarge(this.opts.maxPayloadBytes, s.payload.byteLength);
+    const timeoutMs = s.timeoutMs ?? this.opts.defaultTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+      throw invalidInput([{ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` }]);
+    }
+    const now = this.clock.now();
+    const row: BatchRow = {
+      id: "b_" + randomBytes(8).toString("hex"),
+      status: "running",
+      total: s.targets.length,
+      payload: Buffer.from(s.payload),
+      command_id: s.commandId,
+      params: s.params,
+      timeout_ms: timeoutMs,
+      concurrency: s.concurrency,
+      rate_per_second: s.ratePerSecond ?? null,
+      created_by: s.createdBy ?? null,
+      retry_of: s.retryOf,
+      started_at: this.clock.epoch(now),
+      ended_at: null,
+      counts: null,
+    };
+    this.ledger.insertBatch(row, s.targets);
+    const counts = zeroCounts();
+    counts.pending = s.targets.length;
+    const b: Running = {
+      row,
+      targets: s.targets,
+      payload: s.payload,
+      ended: new Uint8Array(s.targets.length),
+      next: 0,
+      active: 0,
+      counts,
+      unsent: 0,
+      cancelling: false,
+      tokens: 1,
+      refilledAt: now,
+      timer: null,
+      waiters: [],
+    };
+    this.running.set(row.id, b);
+    log.info("batch started", { batchId: row.id, targets: s.targets.length, commandId: s.commandId ?? undefined, retryOf: s.retryOf ?? undefined });
+    this.changed(b);
+    setImmediate(() => this.pump(b));
+    return this.get(row.id);
+  }
+
+  /** Starts calls while the batch may: its concurrency, the hub's room, its rate. */
+  private pump(b: Running): void {
+    if (b.row.status !== "running" || b.timer !== null) return;
+    const room = () => this.opts.hub.inFlight < this.hubLimit();
+    const rate = b.row.rate_per_second;
+    for (let launched = 0; b.next < b.targets.length && !b.cancelling && b.active < b.row.concurrency && room(); launched++) {
+      if (launched === LAUNCH_PER_TURN) {
+        b.timer = { kind: "turn", handle: setImmediate(() => ((b.timer = null), this.pump(b))) };
+        return;
+      }
+      if (rate !== null) {
+        const now = this.clock.now();
+        b.tokens = Math.min(Math.max(1, rate), b.tokens + ((now - b.refilledAt) * rate) / 1000);
+        b.refilledAt = now;
+        if (b.tokens < 1) {
+          const wait = Math.ceil(((1 - b.tokens) * 1000) / rate);
+          b.timer = { kind: "rate", handle: this.clock.setTimer(() => ((b.timer = null), this.pump(b)), wait) };
+          return;
+        }
+        b.tokens--;
+      }
+      this.send(b, b.next++);
+    }
+  }
+
+  private send(b: Running, i: number): void {
+    const t = b.targets[i]!;
+    b.active++;
+    const req: CallRequest = {
+      productId: t.productId,
+      deviceName: t.deviceName,
+      payload: b.payload,
+      timeoutMs: b.row.timeout_ms,
+      source: "batch",
+      batchId: b.row.id,
+    };
+    if (b.row.command_id !== null) req.commandId = b.row.command_id;
+    this.opts.hub.call(req).then(
+      (call) => this.finish(b, i, call.status as BatchTargetStatus, call.messageId),
+      (err: unknown) => this.finish(b, i, refusal(err), null),
+    );
+  }
+
+  private finish(b: Running, i: number, status: BatchTargetStatus, processId: number | null): void {
+    // After interruptAll the ledger has this outcome from the call itself.
+    if (b.ended[i] || b.row.status !== "running") return;
+    b.ended[i] = 1;
+    b.active--;
+    b.counts.pending--;
+    b.counts[status]++;
+    this.updates.push([status, processId, b.row.id, i]);
+    if (this.updates.length >= WRITE_AT) this.flushUpdates();
+    else this.writeTimer ??= setTimeout(() => this.flushUpdates(), WRITE_EVERY_MS);
+    this.changed(b);
+    if (b.active === 0 && (b.cancelling || b.next >= b.targets.length)) this.end(b, b.cancelling ? "cancelled" : "done");
+    else this.pump(b);
+  }
+
+  private end(b: Running, status: "done" | "cancelled"): void {
+    if (b.row.status !== "running") return;
+    this.clearTimer(b);
+    this.flushUpdates();
+    const endedAt = this.clock.epoch(this.clock.now());
+    try {
+      this.ledger.end(b.row.id, status, endedAt, b.counts, b.unsent);
+    } catch (err) {
+      log.error("batch end not recorded; the next start closes it from its calls", { batchId: b.row.id, error: (err as Error).message });
+    }
+    this.ended(b, status, endedAt);
+  }
+
+  private ended(b: Running, status: BatchJson["status"], endedAt: number): void {
+    b.row = { ...b.row, status, ended_at: endedAt, counts: JSON.stringify({ ...b.counts, unsent: b.unsent }) };
+    this.running.delete(b.row.id);
+    log.info("batch ended", { batchId: b.row.id, status, success: b.counts.success, total: b.row.total });
+    const json = batchToJson(b.row);
+    for (const w of b.waiters) w(json);
+    this.changed(b);
+  }
+
+  private flushUpdates(): void {
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
+    if (this.updates.length === 0) return;
+    const updates = this.updates;
+    this.updates = [];
+    try {
+      this.ledger.writeUpdates(updates);
+    } catch (err) {
+      // Kept for the next write; a restart would take the outcomes from the calls.
+      this.updates = updates.concat(this.updates);
+      log.warn("batch outcomes not written yet", { pending: this.updates.length, error: (err as Error).message });
+      this.writeTimer = setTimeout(() => this.flushUpdates(), 1000);
+      this.writeTimer.unref();
+    }
+  }
+
+  private clearTimer(b: Running): void {
+    if (b.timer === null) return;
+    if (b.timer.kind === "turn") clearImmediate(b.timer.handle);
+    else this.clock.clearTimer(b.timer.handle);
+    b.timer = null;
+  }
+
+  private hubLimit(): number {
+    const max = this.opts.hub.maxInFlight;
+    return Math.max(1, max - Math.floor(max / 10));
+  }
+
+  private changed(b: Running): void {
+    for (const l of this.listeners) l(b.row.id);
+  }
+}
+
+function tooMany(n: number): DomainError {
+  return new DomainError("too_many_targets", `${n} targets; a batch has at most ${MAX_BATCH_TARGETS}`);
+}
+
+/** How a call refused before anything was published ends its target. */
+function refusal(err: unknown): BatchTargetStatus {
+  if (err instanceof DomainError) {
+    if (err.reason === "device_not_found" || err.reason === "device_disabled" || err.reason === "store_unavailable") return err.reason;
+  }
+  log.error("batch call failed unexpectedly", { error: (err as Error).message });
+  return "interrupted";
+}
