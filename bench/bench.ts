@@ -12,7 +12,8 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { sleep, startMosquitto, startServer, tempDir, type Mosquitto, type ServerHandle } from "../lib/server/testing/servers";
 import { newestSourceAfter } from "./build-check";
-import { BENCH_PRODUCT, deviceNames } from "./common";
+import { BENCH_PRODUCT, benchPayloadText, deviceNames } from "./common";
+import type { BatchJson } from "../lib/rrpc/batch";
 import { LOAD_GEN_ROLE, mergePids, type CpuPids } from "./cpu";
 import type { EchoDevicesApi } from "./echo-devices";
 import type { FloorRequesterApi } from "./floor-requester";
@@ -30,6 +31,7 @@ import {
   type BrokerKind,
   type Cell,
   type CellKey,
+  type FanoutResult,
   type MemoryResult,
   type Round,
   type RowKind,
@@ -65,6 +67,8 @@ type Mode = {
   timeoutMs: number;
   /** The live timeline in Chromium under a clock-paced flood (bench/ui-ingest.ts): the dashboard flood test's 2,000 messages/s for 5 s. */
   ui: UiIngestSpec;
+  /** A batch to every connected device (POST /api/batches?wait=1 to its answer) against the floor's same round trips, rounds alternating. */
+  fanout: { devices: number; concurrency: number; rounds: number };
 };
 
 const MODES: Record<Mode["name"], Mode> = {
@@ -84,6 +88,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutRounds: 3,
     timeoutMs: 1000,
     ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    fanout: { devices: 10_000, concurrency: 1000, rounds: 3 },
   },
   quick: {
     name: "quick",
@@ -101,6 +106,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutRounds: 1,
     timeoutMs: 1000,
     ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    fanout: { devices: 10_000, concurrency: 1000, rounds: 2 },
   },
 };
 
@@ -360,6 +366,82 @@ class Bench {
     }
   }
 
+  /**
+   * One command to every device: the production server (embedded broker) with `devices`
+   * registered and connected, a batch to all of them at `concurrency` (POST to the answer of
+   * ?wait=1); against the floor's same round trips (one MQTT.js requester, bare aedes, the same
+   * number of echo devices, the same concurrency). Both stay up; rounds alternate.
+   */
+  async fanout(): Promise<FanoutResult> {
+    const { devices: n, concurrency, rounds } = this.mode.fanout;
+    const names = deviceNames(n);
+    const fleets: Child<EchoDevicesApi>[] = [];
+    const connect = (url: string, secrets?: string[]) =>
+      Promise.all(
+        Array.from({ length: Math.ceil(n / 5000) }, async (_, i) => {
+          const fleet = forkChild<EchoDevicesApi>("echo-devices");
+          fleets.push(fleet);
+          await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: i * 5000, count: Math.min(5000, n - i * 5000), secrets });
+        }),
+      );
+    const bare = forkChild<HubHostApi>("hub-host");
+    const floor = forkChild<FloorRequesterApi>("floor-requester");
+    const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
+    let server: ServerHandle | null = null;
+    try {
+      const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
+      await connect(bareUrl);
+      await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
+      const secrets = provisionDevices(dbPath, BENCH_PRODUCT, names);
+      server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
+      const prod = server;
+      await connect(`mqtt://127.0.0.1:${prod.mqttPort}`, secrets);
+      log(`[fanout] ${n} echo devices on bare aedes and ${n} on the production server`);
+      const floorS: number[] = [];
+      const postS: number[] = [];
+      const batchS: number[] = [];
+      for (let round = 0; round <= rounds; round++) {
+        // Round 0 warms both up (JIT, first writes) and is not counted.
+        const f = await floor.call("fanout", { productId: BENCH_PRODUCT, devices: n, calls: n, concurrency });
+        const t0 = performance.now();
+        const r = await fetch(`${prod.url}/api/batches?wait=1&waitMs=120000`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ targets: { productId: BENCH_PRODUCT }, payload: benchPayloadText(), concurrency, timeoutMs: CALL_TIMEOUT_MS }),
+        });
+        const b = (await r.json()) as BatchJson;
+        const s = (performance.now() - t0) / 1000;
+        if (b.status !== "done" || b.counts.success !== n) log(`[fanout] WARNING: batch ${b.batchId} ${b.status}: ${JSON.stringify(b.counts)}`);
+        if (f.lost > 0) log(`[fanout] WARNING: the floor lost ${f.lost} round trips`);
+        log(
+          `[fanout] ${round === 0 ? "warm-up" : `round ${round}/${rounds}`}: floor ${f.seconds.toFixed(2)} s; batch POST→done ${s.toFixed(2)} s (batch ${((b.durationMs ?? 0) / 1000).toFixed(2)} s, ${b.counts.success}/${b.total} success)`,
+        );
+        if (round === 0) continue;
+        floorS.push(f.seconds);
+        postS.push(s);
+        batchS.push((b.durationMs ?? 0) / 1000);
+      }
+      reportServerErrors(prod);
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      return {
+        devices: n,
+        concurrency,
+        rounds,
+        postToDoneSeconds: postS,
+        batchSeconds: batchS,
+        floorSeconds: floorS,
+        devices10000Seconds: n === 10_000 ? med(postS) : null,
+        fanoutVsFloor: med(floorS) / med(postS),
+      };
+    } finally {
+      await Promise.all(fleets.map((f) => f.close()));
+      await floor.close();
+      await bare.close();
+      await server?.stop();
+      rmSync(dirname(dbPath), { recursive: true, force: true });
+    }
+  }
+
   /** Memory before and after `memoryDevices` idle devices (other processes) connect and subscribe; they stay connected until `release`. */
   private async memoryOf(
     what: MemoryResult["broker"],
@@ -523,14 +605,20 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|ui|all] [--out FILE]");
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|ui|fanout|all] [--out FILE]");
     return;
   }
-  if (!["calls", "memory", "ui", "all"].includes(values.only)) throw new Error(`--only ${values.only}: expected calls, memory, ui or all`);
+  if (!["calls", "memory", "ui", "fanout", "all"].includes(values.only))
+    throw new Error(`--only ${values.only}: expected calls, memory, ui, fanout or all`);
   const all = values.only === "all";
-  const sections = { calls: all || values.only === "calls", memory: all || values.only === "memory", ui: all || values.only === "ui" };
+  const sections = {
+    calls: all || values.only === "calls",
+    memory: all || values.only === "memory",
+    ui: all || values.only === "ui",
+    fanout: all || values.only === "fanout",
+  };
   const mode = { ...MODES[values.quick ? "quick" : "full"] };
-  const built = sections.calls || sections.ui;
+  const built = sections.calls || sections.ui || sections.fanout;
   if (built && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
     log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http and ui rows measure the production server.");
     process.exit(2);
@@ -577,6 +665,8 @@ async function main(): Promise<void> {
     timeouts.push(m.timeouts);
   }
   const ui = sections.ui ? await bench.uiIngest() : null;
+  // The production server's embedded broker: measured whatever --broker says.
+  const fanout = sections.fanout ? await bench.fanout() : null;
   const report = buildReport({
     mode: mode.name,
     settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
@@ -585,6 +675,7 @@ async function main(): Promise<void> {
     memory,
     timeouts,
     ui,
+    fanout,
     warnings: childWarnings(),
     elapsedS: (Date.now() - started) / 1000,
   });

@@ -62,6 +62,26 @@ const api = {
     if (r.warmupCalls) await runCount(r.spec.concurrency, r.warmupCalls, call);
     return closedLoop(r.spec, call);
   },
+  /** `calls` round trips, call i to device i (mod `devices`), `concurrency` at a time: the floor of a batch. Seconds from first publish to last reply. */
+  async fanout(r: { productId: string; devices: number; calls: number; concurrency: number }): Promise<{ seconds: number; lost: number }> {
+    const c = client;
+    if (!c) throw new Error("not connected");
+    const names = deviceNames(r.devices);
+    const payload = Buffer.from(benchPayloadText());
+    let lost = 0;
+    const t0 = performance.now();
+    await runCount(
+      r.concurrency,
+      r.calls,
+      (seq) =>
+        new Promise<string | null>((done) => {
+          const processId = formatProcessId(nextId++);
+          pending.set(processId, { t0: performance.now(), done: (f) => (f && lost++, done(f)) });
+          c.publish(requestTopic(r.productId, names[seq % names.length]!, processId), payload, { qos: 0 });
+        }),
+    );
+    return { seconds: (performance.now() - t0) / 1000, lost };
+  },
   async close(): Promise<void> {
     if (client) await endMqtt(client, true);
     client = null;

@@ -195,6 +195,21 @@ export type Ratios = {
   earlyCpuVsEngine: [number, number] | null;
 };
 
+/** One command to many devices: the production server's batch (POST ?wait=1 to its answer) against the floor's same round trips, per round. */
+export type FanoutResult = {
+  devices: number;
+  concurrency: number;
+  rounds: number;
+  postToDoneSeconds: number[];
+  /** The batch's own durationMs, in seconds. */
+  batchSeconds: number[];
+  floorSeconds: number[];
+  /** Median POST→done with 10,000 devices (goal ≤ 2 s); null with another count. */
+  devices10000Seconds: number | null;
+  /** Median floor seconds ÷ median batch seconds: the batch's throughput as a share of the floor's (goal ≥ 0.8). */
+  fanoutVsFloor: number;
+};
+
 export type Report = {
   date: string;
   mode: "quick" | "full";
@@ -205,7 +220,7 @@ export type Report = {
    * Over every cell measured (all brokers, device counts, concurrencies): throughput ratios the
    * lowest, CPU ratios the highest (each the worst), from the cells' medians over rounds.
    */
-  ratios: Ratios & { byBroker: Partial<Record<BrokerKind, Ratios>> };
+  ratios: Ratios & { byBroker: Partial<Record<BrokerKind, Ratios>>; fanoutVsFloor: number | null };
   /**
    * How much the rounds of a cell disagree, (max − min) ÷ median, the median over the cells
    * measured more than once: for calls/s and for CPU µs per call (null: no cell measured twice).
@@ -232,6 +247,8 @@ export type Report = {
   memory: MemoryResult[];
   timeouts: TimeoutRow[];
   ui: UiIngestResult | null;
+  /** A batch to every connected device against the floor (bench.ts, Bench.fanout). */
+  fanout: FanoutResult | null;
   /** Process warnings of the child processes (hub, requesters, devices), with counts. */
   warnings: Record<string, number>;
   table: Cell[];
@@ -283,6 +300,7 @@ export function buildReport(r: {
   ui: UiIngestResult | null;
   warnings: Record<string, number>;
   elapsedS: number;
+  fanout?: FanoutResult | null;
 }): Report {
   const table = withRatios(r.cells).sort(
     (a, b) =>
@@ -301,7 +319,11 @@ export function buildReport(r: {
     elapsedS: r.elapsedS,
     machine: r.machine,
     settings: r.settings,
-    ratios: { ...ratiosOf(table), byBroker: Object.fromEntries(brokers.map((b) => [b, ratiosOf(table.filter((c) => c.broker === b))])) },
+    ratios: {
+      ...ratiosOf(table),
+      fanoutVsFloor: r.fanout?.fanoutVsFloor ?? null,
+      byBroker: Object.fromEntries(brokers.map((b) => [b, ratiosOf(table.filter((c) => c.broker === b))])),
+    },
     roundSpread: roundSpreadOf(table),
     httpCallsPerSecond: httpRates.length ? Math.max(...httpRates) : null,
     rssBytesPer1000Devices: mem ? Math.round(mem.bytesPerDevice * 1000) : null,
@@ -319,6 +341,7 @@ export function buildReport(r: {
     memory: r.memory,
     timeouts: r.timeouts,
     ui: r.ui,
+    fanout: r.fanout ?? null,
     warnings: r.warnings,
     table,
   };
@@ -464,6 +487,16 @@ export function printReport(rep: Report): void {
             : "-",
         ],
         ["best http calls/s", rep.httpCallsPerSecond === null ? "-" : fmtRate(rep.httpCallsPerSecond)],
+        [
+          "batch to 10,000 devices, POST → done, median (goal ≤ 2 s)",
+          rep.fanout?.devices10000Seconds == null
+            ? "-"
+            : `${rep.fanout.devices10000Seconds.toFixed(2)} s (rounds ${rep.fanout.postToDoneSeconds.map((s) => s.toFixed(2)).join(", ")})`,
+        ],
+        [
+          "batch ÷ floor, same round trips, median (goal ≥ 0.8)",
+          rep.fanout ? `${ratioText(rep.fanout.fanoutVsFloor)} (floor ${rep.fanout.floorSeconds.map((s) => s.toFixed(2)).join(", ")} s)` : "-",
+        ],
         ["RSS per 1,000 idle devices (embedded, broker + hub)", rep.rssBytesPer1000Devices === null ? "-" : fmtBytes(rep.rssBytesPer1000Devices)],
         [
           "hub's own cost per idle device (embedded − bare aedes: heap / settled RSS)",
