@@ -115,7 +115,7 @@ export type ServerHandle = {
 };
 
 /** The production server (`npm start`: dist/server.mjs) on free ports with its own SQLite file, not waited for. Needs `npm run build` first. */
-export async function spawnServer(env: Record<string, string> = {}) {
+export async function spawnServer(env: Record<string, string> = {}, nodeArgs: string[] = []) {
   const root = join(__dirname, "..", "..", "..");
   if (!existsSync(join(root, ".next", "BUILD_ID")) || !existsSync(SERVER_BUILD)) throw new Error("no production build: run `npm run build` first");
   // Ports named in `env` are used as they are (a test that restarts a server on the same ports).
@@ -123,7 +123,7 @@ export async function spawnServer(env: Record<string, string> = {}) {
   const [port, mqttPort, wsPort] = [await pick("PORT"), await pick("MQTT_PORT"), await pick("MQTT_WS_PORT")];
   const dbPath = env.RRPC_DB ?? join(tempDir(), "rrpc.db");
   const host = env.HOST ?? "127.0.0.1";
-  const proc = spawn(process.execPath, ["--enable-source-maps", SERVER_BUILD], {
+  const proc = spawn(process.execPath, ["--enable-source-maps", ...nodeArgs, SERVER_BUILD], {
     cwd: root,
     env: {
       ...process.env,
@@ -146,8 +146,8 @@ export async function spawnServer(env: Record<string, string> = {}) {
 }
 
 /** The production build on free ports, ready (health answers 200). */
-export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
-  const { proc, port, mqttPort, wsPort, dbPath, exited, output, url } = await spawnServer(env);
+export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerHandle> {
+  const { proc, port, mqttPort, wsPort, dbPath, exited, output, url } = await spawnServer(env, nodeArgs);
   try {
     await waitFor(
       async () => {
