@@ -14,7 +14,7 @@ import type {
   updateDeviceSchema,
 } from "./schemas";
 import type { FieldError } from "./topics";
-import type { CallJson, CallStatus, DeviceSummary } from "./types";
+import type { CallerKind, CallJson, CallStatus, DeviceSummary } from "./types";
 import type { CommandParam } from "./template";
 export type { BatchCounts, BatchJson, BatchList, BatchStatus, BatchTarget, BatchTargetsPage, BatchTargetStatus } from "./batch";
 
@@ -122,6 +122,8 @@ export type CallsFilter = {
   status?: CallStatus | "";
   batchId?: string;
   commandId?: string;
+  callerKind?: CallerKind | "";
+  callerId?: string;
   from?: string;
   to?: string;
 };

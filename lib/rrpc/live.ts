@@ -1,5 +1,5 @@
 import { bytesToBase64, strictUtf8 } from "./payload";
-import type { CallEventType, CallStatus } from "./types";
+import type { CallCaller, CallEventType, CallStatus } from "./types";
 
 /**
  * The hub's live feed for dashboards, published on the same broker as the RRPC traffic.
@@ -38,6 +38,8 @@ export type LiveCallUpdate = {
   rttMs?: number;
   request?: PayloadPreview;
   reply?: PayloadPreview;
+  caller?: CallCaller;
+  batchId?: string;
 };
 
 export type LivePresence = { productId: string; deviceName: string; online: boolean; at: number };

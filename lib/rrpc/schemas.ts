@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { base64ToBytes, isBase64, utf8Bytes } from "./payload";
-import { CALL_STATUSES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallStatus } from "./types";
+import { CALLER_KINDS, CALL_STATUSES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallStatus } from "./types";
 import { checkProductId } from "./topics";
 import { PARAM_TYPES, templateErrors } from "./template";
 import { BATCH_TARGET_STATUSES, MAX_BATCH_CONCURRENCY, type BatchTargetStatus } from "./batch";
@@ -138,6 +138,8 @@ export const listCallsSchema = z.object({
   status: z.enum(CALL_STATUSES as [CallStatus, ...CallStatus[]]).optional(),
   batchId: z.string().min(1).max(100).optional(),
   commandId: z.string().min(1).max(100).optional(),
+  callerKind: z.enum(CALLER_KINDS).optional(),
+  callerId: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: processIdParam.optional(),
   /** Time range on startedAt: ISO 8601 or epoch milliseconds. */

@@ -26,6 +26,11 @@ export type CallEvent = {
   detail?: Record<string, string | number | boolean>;
 };
 
+/** Who made a call: a signed-in operator, an API key (native API or Tencent's), a batch, or a loopback caller while sign-in is off. */
+export const CALLER_KINDS = ["operator", "api_key", "tencent_key", "batch", "local"] as const;
+export type CallerKind = (typeof CALLER_KINDS)[number];
+export type CallCaller = { kind: CallerKind; id: string; name: string };
+
 export type CallJson = {
   processId: string;
   messageId: number;
@@ -41,6 +46,7 @@ export type CallJson = {
   events: CallEvent[];
   batchId?: string;
   commandId?: string;
+  caller?: CallCaller;
 };
 
 export const DEFAULT_TIMEOUT_MS = 4000;

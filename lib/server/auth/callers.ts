@@ -1,4 +1,5 @@
 import { DomainError } from "../core/errors";
+import type { CallCaller } from "../../rrpc/types";
 import { safeEqual, type TokenSigner } from "./tokens";
 
 export const SESSION_COOKIE = "rrpc_session";
@@ -12,6 +13,13 @@ export type CallerAuth = {
   sessions: TokenSigner;
   operator: { user: string } | null;
 };
+
+/** Who made a call, as the call records it; an API key by its name when it has one. */
+export function callCaller(c: Caller, keyName: (secretId: string) => string | null): CallCaller {
+  if (c.kind === "operator") return { kind: "operator", id: c.user, name: c.user };
+  if (c.kind === "apikey") return { kind: "api_key", id: c.secretId, name: keyName(c.secretId) ?? c.secretId };
+  return { kind: "local", id: "local", name: "local (sign-in off)" };
+}
 
 /** Who a caller is, in a word for records (a batch's createdBy). */
 export function callerLabel(c: Caller): string {

@@ -159,6 +159,7 @@ describe("saved commands", () => {
     expect(r.body.request.payloadText).toBe(`{"cmd":"set","t":21,"mode":"eco"}`);
     expect(r.body.reply?.payloadText).toBe(`{"cmd":"set","t":21,"mode":"eco"}`);
     expect(r.body.commandId).toBe(cmd.id);
+    expect(r.body.caller).toEqual({ kind: "local", id: "local", name: "local (sign-in off)" });
     expect(r.body.timeoutMs).toBe(2000);
     const listed = await api<CallsPage>(h, "GET", `/api/calls?commandId=${cmd.id}`);
     expect(listed.body.calls.map((c) => c.processId)).toEqual([r.body.processId]);
@@ -287,7 +288,9 @@ describe("batches", () => {
     const calls = (await api<CallsPage>(h, "GET", `/api/calls?batchId=${batchId}&limit=100`)).body.calls;
     expect(calls).toHaveLength(11);
     expect(new Set(calls.map((c) => c.processId))).toEqual(new Set(targets.filter((t) => t.processId).map((t) => t.processId)));
-    for (const c of calls) expect(c.batchId).toBe(batchId);
+    for (const c of calls) expect(c).toMatchObject({ batchId, caller: { kind: "batch", id: batchId, name: "local" } });
+    const byCaller = (await api<CallsPage>(h, "GET", `/api/calls?callerKind=batch&callerId=${batchId}&limit=100`)).body.calls;
+    expect(byCaller.map((c) => c.processId).sort()).toEqual(calls.map((c) => c.processId).sort());
     const twice = calls.find((c) => c.deviceName === "twice")!;
     await waitFor(async () => {
       const c = (await api<CallJson>(h, "GET", `/api/calls/${twice.processId}`)).body;

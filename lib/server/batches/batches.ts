@@ -371,6 +371,7 @@ export class Batches {
       timeoutMs: b.row.timeout_ms,
       source: "batch",
       batchId: b.row.id,
+      caller: { kind: "batch", id: b.row.id, name: b.row.created_by ?? "local" },
     };
     if (b.row.command_id !== null) req.commandId = b.row.command_id;
     this.opts.hub.call(req).then(

@@ -85,12 +85,15 @@ describe("history answers, written piece by piece", () => {
 
     const csv = (await collect(exportCalls(store, { format: "csv" }))).join("");
     const rows = csv.split("\r\n");
-    expect(rows[0]).toBe("processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText");
+    expect(rows[0]).toBe(
+      "processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText,callerKind,callerId,callerName,batchId,commandId",
+    );
     expect(rows.at(-1)).toBe("");
     expect(rows.filter((r) => /^\d{10},HIST000001,/.test(r))).toHaveLength(1007);
     const big = all.find((c) => c.request.payloadBase64.length > MiB)!;
     expect(csv).toContain(`${big.processId},HIST000001,dev1,success,`);
-    expect(csv).toContain(`,${big.reply!.payloadBase64},${big.reply!.payloadText}\r\n`);
+    // No caller, batch or command on these calls: the columns after the reply are empty.
+    expect(csv).toContain(`,${big.reply!.payloadBase64},${big.reply!.payloadText},,,,,\r\n`);
     const tooLarge = all.find((c) => c.status === "reply_too_large")!;
     expect(csv).toContain(`${tooLarge.processId},HIST000001,dev1,reply_too_large,`);
   });

@@ -107,6 +107,11 @@ const CSV_COLUMNS = [
   "requestText",
   "replyBase64",
   "replyText",
+  "callerKind",
+  "callerId",
+  "callerName",
+  "batchId",
+  "commandId",
 ] as const;
 
 /**
@@ -133,6 +138,11 @@ function* csvRowParts(c: CallJson): Generator<string> {
     requestText: c.request.payloadText,
     replyBase64: c.reply?.payloadBase64,
     replyText: c.reply?.payloadText,
+    callerKind: c.caller?.kind,
+    callerId: c.caller?.id,
+    callerName: c.caller?.name,
+    batchId: c.batchId,
+    commandId: c.commandId,
   };
   for (let i = 0; i < CSV_COLUMNS.length; i++) {
     if (i > 0) yield ",";

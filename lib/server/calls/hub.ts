@@ -2,7 +2,15 @@ import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
 import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
 import { parseProcessId } from "../../rrpc/process-id";
-import { DEFAULT_MAX_REPLY_BYTES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit, type CallEventType, type TerminalStatus } from "../../rrpc/types";
+import {
+  DEFAULT_MAX_REPLY_BYTES,
+  MAX_TIMEOUT_MS,
+  MIN_TIMEOUT_MS,
+  payloadOverLimit,
+  type CallCaller,
+  type CallEventType,
+  type TerminalStatus,
+} from "../../rrpc/types";
 import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
 import { deviceNotFound, type DeviceState } from "../devices/registry";
@@ -19,6 +27,7 @@ export type CallRequest = {
   source?: CallSource;
   batchId?: string;
   commandId?: string;
+  caller?: CallCaller;
 };
 
 export type HubOptions = {
@@ -186,6 +195,7 @@ export class Hub {
     };
     if (req.batchId !== undefined) call.batchId = req.batchId;
     if (req.commandId !== undefined) call.commandId = req.commandId;
+    if (req.caller !== undefined) call.caller = req.caller;
     this.emit(call, call.events[0]!);
 
     return new Promise<CallRecord>((resolve) => {

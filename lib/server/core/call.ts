@@ -1,5 +1,5 @@
 import { payloadView } from "../../rrpc/payload";
-import type { CallEvent, CallEventType, CallJson, CallStatus } from "../../rrpc/types";
+import type { CallCaller, CallEvent, CallEventType, CallJson, CallStatus } from "../../rrpc/types";
 
 /**
  * Sub-millisecond monotonic time (`now`, read as epoch ms by `epoch`) and the timers that go with
@@ -43,6 +43,8 @@ export type CallRecord = {
   batchId?: string;
   /** The saved command whose template gave the payload, if one did. */
   commandId?: string;
+  /** Who made the call (absent on calls recorded before callers were). */
+  caller?: CallCaller;
 };
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -64,6 +66,7 @@ export function callToJson(c: CallRecord): CallJson {
   if (c.rttMs !== undefined) json.rttMs = round3(c.rttMs);
   if (c.batchId !== undefined) json.batchId = c.batchId;
   if (c.commandId !== undefined) json.commandId = c.commandId;
+  if (c.caller !== undefined) json.caller = c.caller;
   return json;
 }
 

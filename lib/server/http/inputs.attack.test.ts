@@ -83,7 +83,8 @@ describe("finding 10: hostile content", () => {
       const row = csv.split("\r\n")[1]!;
       expect(row.startsWith(`${processId},CSVPROD001,'-dash,success,`)).toBe(true);
       expect(row).toContain(`,"'=HYPERLINK(""http://evil.example"",""click"")",`);
-      expect(row.endsWith(",'@SUM(1+1)")).toBe(true);
+      // The reply is the last payload column; who made the call follows it.
+      expect(row).toContain(",'@SUM(1+1),operator,admin,admin,,");
       // The JSON export and the API keep the bytes as they are.
       const json = (await (await fetch(`${s.url}/api/calls/${processId}`, { headers: { cookie } })).json()) as CallJson;
       expect(json.request.payloadText).toBe(payload);

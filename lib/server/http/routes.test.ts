@@ -97,7 +97,7 @@ describe("every API operation through the production server", () => {
     const made = await call("POST", "/api/calls", { body: { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed" } });
     expect(made.status).toBe(200);
     const callJson = made.json<CallJson>();
-    expect(callJson).toMatchObject({ status: "success", reply: { payloadText: "ok" } });
+    expect(callJson).toMatchObject({ status: "success", reply: { payloadText: "ok" }, caller: { kind: "api_key", id: KEY.secretId } });
 
     const list = await call("GET", "/api/calls?limit=1");
     expect(list.status).toBe(200);
@@ -198,6 +198,14 @@ describe("every API operation through the production server", () => {
       required: true,
       user: "admin",
     });
+    const made = await call("POST", "/api/calls", {
+      anonymous: true,
+      headers: { cookie },
+      body: { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "by the operator" },
+    });
+    expect(made.json<CallJson>().caller).toEqual({ kind: "operator", id: "admin", name: "admin" });
+    const mine = await call("GET", "/api/calls?callerKind=operator&callerId=admin");
+    expect(mine.json<CallsPage>().calls.map((c) => c.processId)).toEqual([made.json<CallJson>().processId]);
     const live = await call("GET", "/api/live", { anonymous: true, headers: { cookie } });
     expect(live.json<LiveConfig>()).toMatchObject({ port: s.wsPort, path: "/mqtt", username: "rrpc-live" });
     const out = await call("DELETE", "/api/session", { anonymous: true, headers: { cookie } });
@@ -241,6 +249,13 @@ describe("every API operation through the production server", () => {
       if (method === "GET" || method === "POST") expect(answer.PayloadBase64, method).toBe(Buffer.from("ok").toString("base64"));
       else expect(answer.Error?.Code, method).toBe("UnsupportedProtocol");
     }
+  });
+
+  it("records who made each call: Tencent's key as tencent_key", async () => {
+    const viaTencent = await call("GET", "/api/calls?callerKind=tencent_key&limit=500");
+    const calls = viaTencent.json<CallsPage>().calls;
+    expect(calls.length).toBe(2);
+    for (const c of calls) expect(c.caller).toEqual({ kind: "tencent_key", id: KEY.secretId, name: "bootstrap" });
   });
 
   it("covered every route of the table", () => {

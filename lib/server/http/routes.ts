@@ -20,7 +20,7 @@ import {
   signInSchema,
   updateDeviceSchema,
 } from "../../rrpc/schemas";
-import { SESSION_TTL_MS, callerLabel, sessionCookie } from "../auth/callers";
+import { SESSION_TTL_MS, callCaller, callerLabel, sessionCookie, type Caller } from "../auth/callers";
 import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
 import { sessionInfo } from "../auth/operator";
 import { callToJson } from "../core/call";
@@ -52,7 +52,7 @@ const maxBatchBodyBytes = (rt: Runtime) => MAX_BATCH_TARGETS * 200 + maxCallBody
 const BATCH_WAIT_MS = 60_000;
 
 /** The request that runs a command: a call's, with the payload rendered from the command. */
-async function commandCall(rt: Runtime, body: unknown) {
+async function commandCall(rt: Runtime, body: unknown, caller: Caller) {
   const input = parse(commandCallSchema, body);
   const cmd = rt.commands.prepare(input.commandId, input.params, input.productId);
   return rt.hub.call({
@@ -62,6 +62,7 @@ async function commandCall(rt: Runtime, body: unknown) {
     timeoutMs: input.timeoutMs ?? cmd.timeoutMs,
     commandId: cmd.commandId,
     source: "api",
+    caller: callCaller(caller, (id) => rt.keys.nameOf(id)),
   });
 }
 
@@ -111,12 +112,12 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     path: "/api/calls",
     access: "caller",
-    handle: async (req, { rt }) => {
+    handle: async (req, { rt, caller }) => {
       // A body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set.
       const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
-      if (typeof body === "object" && body !== null && "commandId" in body) return callResponse(callToJson(await commandCall(rt, body)));
+      if (typeof body === "object" && body !== null && "commandId" in body) return callResponse(callToJson(await commandCall(rt, body, caller)));
       const input = parse(createCallSchema, body);
-      return callResponse(callToJson(await rt.hub.call({ ...input, source: "api" })));
+      return callResponse(callToJson(await rt.hub.call({ ...input, source: "api", caller: callCaller(caller, (id) => rt.keys.nameOf(id)) })));
     },
   },
   {
@@ -395,6 +396,7 @@ export const ROUTES: readonly Route[] = [
       handleTencent(req, {
         call: (input) => rt.hub.call(input),
         secretFor: (id) => rt.keys.secretFor(id),
+        keyName: (id) => rt.keys.nameOf(id),
         onAuthenticated: (id) => rt.keys.markApiKeyUsed(id),
       }),
   })),

@@ -75,6 +75,11 @@ export class ApiKeys {
     return this.getApiKey(secretId)!;
   }
 
+  /** A key's name as its creator gave it (null: none, or no such key). */
+  nameOf(secretId: string): string | null {
+    return this.stmts.getKey.get(secretId)?.name ?? null;
+  }
+
   /** The SecretKey of an active key; null when the SecretId is unknown or revoked. */
   secretFor(secretId: string): string | null {
     const row = this.stmts.getKey.get(secretId);

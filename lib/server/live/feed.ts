@@ -56,6 +56,8 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null, batches?:
     if (request) u.request = request;
     if (call.reply) u.reply = preview(call.reply);
     if (call.rttMs !== undefined) u.rttMs = call.rttMs;
+    if (call.caller) u.caller = call.caller;
+    if (call.batchId) u.batchId = call.batchId;
     calls.set(call.processId, u);
     schedule();
   });

@@ -67,10 +67,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   `,
   // 4: saved commands, batches (calls to many devices) and each batch's targets; a call made by
-  // a command or a batch says which.
+  // a command or a batch says which, and every call who made it.
   `
   ALTER TABLE calls ADD COLUMN batch_id TEXT;
   ALTER TABLE calls ADD COLUMN command_id TEXT;
+  ALTER TABLE calls ADD COLUMN caller_kind TEXT;
+  ALTER TABLE calls ADD COLUMN caller_id TEXT;
+  ALTER TABLE calls ADD COLUMN caller_name TEXT;
   CREATE INDEX calls_by_batch ON calls (batch_id, process_id) WHERE batch_id IS NOT NULL;
   CREATE TABLE commands (
     id          TEXT PRIMARY KEY,

@@ -7,8 +7,8 @@ export const OUTCOME = 1;
 export const EVENTS = 2;
 
 const UPSERT_SQL = `
-  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events, batch_id, command_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  INSERT INTO calls (process_id, product_id, device_name, source, status, request, reply, timeout_ms, started_at, ended_at, rtt_ms, events, batch_id, command_id, caller_kind, caller_id, caller_name)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (process_id) DO UPDATE SET
     status = excluded.status, reply = excluded.reply, ended_at = excluded.ended_at,
     rtt_ms = excluded.rtt_ms, events = excluded.events`;
@@ -52,6 +52,9 @@ export function batchWriter(db) {
         events,
         batchId,
         commandId,
+        callerKind,
+        callerId,
+        callerName,
       ] = r;
       const reply = at(replyOff, replyLen);
       if (kind === ROW) {
@@ -70,6 +73,9 @@ export function batchWriter(db) {
           JSON.stringify(events),
           batchId,
           commandId,
+          callerKind,
+          callerId,
+          callerName,
         );
         continue;
       }

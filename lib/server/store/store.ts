@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { DomainError } from "../core/errors";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
-import type { CallStatus } from "../../rrpc/types";
+import type { CallerKind, CallStatus } from "../../rrpc/types";
 import { clock, type CallRecord, type CallSource, type StoredEvent } from "../core/call";
 import { NOTHING_WRITTEN, StoreWriter, packCalls, type PackedBatch, type Written } from "./writer";
 import { batchWriter } from "./rows.mjs";
@@ -30,6 +30,8 @@ export type CallFilter = {
   status?: CallStatus;
   batchId?: string;
   commandId?: string;
+  callerKind?: CallerKind;
+  callerId?: string;
   /** Only calls with a smaller processId (paging cursor). */
   before?: number;
   /** Started at or after / before this epoch ms. */
@@ -67,6 +69,9 @@ type Row = {
   events: string;
   batch_id: string | null;
   command_id: string | null;
+  caller_kind: CallerKind | null;
+  caller_id: string | null;
+  caller_name: string | null;
 };
 
 type ChunkRow = { process_id: number; first: number; events: string };
@@ -557,6 +562,8 @@ function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string
     [f.status === "success" ? "status = ?" : `status = ? AND ${NOT_SUCCESS}`, f.status],
     ["batch_id = ?", f.batchId],
     ["command_id = ?", f.commandId],
+    ["caller_kind = ?", f.callerKind],
+    ["caller_id = ?", f.callerId],
     ["process_id < ?", f.before],
     ["started_at >= ?", f.from],
     ["started_at < ?", f.to],
@@ -590,5 +597,6 @@ function fromRow(r: Row, chunks: readonly ChunkRow[]): CallRecord {
   if (r.rtt_ms !== null) c.rttMs = r.rtt_ms;
   if (r.batch_id !== null) c.batchId = r.batch_id;
   if (r.command_id !== null) c.commandId = r.command_id;
+  if (r.caller_kind !== null) c.caller = { kind: r.caller_kind, id: r.caller_id ?? "", name: r.caller_name ?? "" };
   return c;
 }

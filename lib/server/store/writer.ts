@@ -68,6 +68,9 @@ export function packCalls(calls: readonly { call: CallRecord; from: Written }[])
       c.events.slice(first),
       c.batchId ?? null,
       c.commandId ?? null,
+      c.caller?.kind ?? null,
+      c.caller?.id ?? null,
+      c.caller?.name ?? null,
     ]);
     return { status: c.status, events: c.events.length };
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { checkDeviceName, checkProductId } from "../../rrpc/topics";
-import { replyOverLimit, type TerminalStatus } from "../../rrpc/types";
+import { replyOverLimit, type CallCaller, type TerminalStatus } from "../../rrpc/types";
 import type { CallRecord } from "../core/call";
 import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
@@ -36,13 +36,15 @@ export type TencentErrorCode =
   | "UnauthorizedOperation"
   | "InternalError";
 
-export type TencentCallInput = { productId: string; deviceName: string; payload: Buffer; source: "tencent" };
+export type TencentCallInput = { productId: string; deviceName: string; payload: Buffer; source: "tencent"; caller: CallCaller };
 
 export type TencentDeps = {
   /** Makes the call and resolves with it once it has ended (Hub.call accepts this input as is). */
   call: (input: TencentCallInput) => Promise<CallRecord>;
   /** The SecretKey of an active SecretId; null when unknown or revoked. */
   secretFor: (secretId: string) => string | null;
+  /** A key's name, for the call's record of who made it. */
+  keyName?: (secretId: string) => string | null;
   /** Unix seconds; defaults to the wall clock. */
   now?: () => number;
   /** Told the SecretId of each request whose signature verified (e.g. to record last use). */
@@ -175,6 +177,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
       deviceName: params.DeviceName,
       payload: Buffer.from(params.Payload, "utf8"),
       source: "tencent",
+      caller: { kind: "tencent_key", id: auth.secretId, name: deps.keyName?.(auth.secretId) ?? auth.secretId },
     });
     if (call.status === "success") {
       return respond({ MessageId: call.messageId, PayloadBase64: Buffer.from(call.reply ?? new Uint8Array()).toString("base64") });
