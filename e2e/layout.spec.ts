@@ -196,6 +196,11 @@ test("the sign-in page holds at 390–1440 px, light and dark", async ({ browser
     await p.goto(`${server.url}/login`);
     await expect(p.getByRole("button", { name: "Sign in" })).toBeVisible();
     await holds(p, "login");
+    // What the sign-in page links to loads without a session: the manifest and its icons.
+    for (const path of ["/manifest.webmanifest", "/icon-192.png", "/icon-512.png", "/icon-maskable-512.png", "/apple-touch-icon.png"]) {
+      const r = await p.request.get(server.url + path, { maxRedirects: 0 });
+      expect(r.status(), path).toBe(200);
+    }
   } finally {
     await anon.close();
   }
