@@ -104,16 +104,16 @@ export function DevicesTable() {
                     <span className="text-zinc-500 dark:text-zinc-400">never called</span>
                   )}
                 </td>
-                <td data-label="Calls" className="px-2 py-1 text-right font-mono">
+                <td data-label="Calls" className="whitespace-nowrap px-2 py-1 text-right font-mono">
                   {d.calls}
                 </td>
-                <td data-label="Success" className="px-2 py-1 text-right font-mono">
+                <td data-label="Success" className="whitespace-nowrap px-2 py-1 text-right font-mono">
                   {d.successRate === null ? "—" : `${(d.successRate * 100).toFixed(1)}%`}
                 </td>
-                <td data-label="p50 RTT" className="px-2 py-1 text-right font-mono">
+                <td data-label="p50 RTT" className="whitespace-nowrap px-2 py-1 text-right font-mono">
                   {formatMs(d.p50Ms)}
                 </td>
-                <td data-label="p95 RTT" className="px-2 py-1 text-right font-mono">
+                <td data-label="p95 RTT" className="whitespace-nowrap px-2 py-1 text-right font-mono">
                   {formatMs(d.p95Ms)}
                 </td>
                 <td className="whitespace-nowrap px-2 py-1 text-sm">
