@@ -109,15 +109,23 @@ export function ApiKeys() {
           </button>
         </div>
       )}
-      <DataTable columns={KEY_COLUMNS} data-testid="keys">
+      <DataTable columns={KEY_COLUMNS} stack label="API keys" data-testid="keys">
         {keys.map((k) => (
           <Fragment key={k.secretId}>
             <tr data-secret-id={k.secretId} className="border-t border-zinc-100 dark:border-zinc-800">
-              <td className="px-2 py-1 font-mono text-xs">{k.secretId}</td>
-              <td className="px-2 py-1">{k.name ?? ""}</td>
-              <td className="px-2 py-1 text-xs">{when(k.createdAt)}</td>
-              <td className="px-2 py-1 text-xs">{when(k.lastUsedAt)}</td>
-              <td className="px-2 py-1 text-xs">{k.revokedAt ? `revoked ${when(k.revokedAt)}` : "active"}</td>
+              <td className="px-2 py-1 font-mono text-xs font-medium wrap-anywhere">{k.secretId}</td>
+              <td data-label="Name" className="min-w-32 px-2 py-1 wrap-anywhere">
+                {k.name ?? ""}
+              </td>
+              <td data-label="Created" className="px-2 py-1 text-xs">
+                {when(k.createdAt)}
+              </td>
+              <td data-label="Last used" className="px-2 py-1 text-xs">
+                {when(k.lastUsedAt)}
+              </td>
+              <td data-label="State" className="px-2 py-1 text-xs">
+                {k.revokedAt ? `revoked ${when(k.revokedAt)}` : "active"}
+              </td>
               <td className="px-2 py-1 text-sm">
                 {!k.revokedAt && (
                   <button

@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
 import { sendCall, useCall } from "@/lib/hooks/use-api";
 import { useLive } from "@/lib/hooks/use-live";
@@ -52,7 +52,7 @@ export function CallDetail({ processId }: { processId: string }) {
           Call {call.processId}
         </h1>
         <StatusBadge status={call.status} />
-        <span className="text-sm text-zinc-600 dark:text-zinc-400">
+        <span className="min-w-0 text-sm text-zinc-600 wrap-anywhere dark:text-zinc-400">
           {call.productId}/{call.deviceName} · {new Date(call.startedAt).toLocaleString()} · timeout {call.timeoutMs} ms · RTT{" "}
           <span data-testid="detail-rtt">{formatMs(call.rttMs)}</span>
         </span>
@@ -98,32 +98,21 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
       <h2 id="trace-title" className="text-base font-semibold">
         Trace
       </h2>
-      <div aria-hidden className="relative h-8 rounded bg-zinc-100 dark:bg-zinc-900">
-        {events.map((e, i) => (
-          <span
-            key={i}
-            className={`absolute top-1 h-6 w-1 rounded ${EXTRA.has(e.type) ? "bg-amber-500" : isTerminal(e.type) ? "bg-zinc-900 dark:bg-zinc-100" : "bg-sky-600"}`}
-            style={{ left: `calc(${(e.t / end) * 100}% - 2px)` }}
-            title={`${e.type} +${formatMs(e.t)}`}
-          />
-        ))}
-        {end < timeoutMs * 2 && events.some((e) => e.type === "timeout") && (
-          <span className="absolute right-1 top-1 text-xs text-zinc-500 dark:text-zinc-400">deadline {timeoutMs} ms</span>
-        )}
-      </div>
+      <TraceAxis events={events} end={end} deadline={end < timeoutMs * 2 && events.some((e) => e.type === "timeout") ? timeoutMs : null} />
+      {/* The same hops as text, with the time between them: what screen readers read. */}
       <ol className="flex flex-wrap items-stretch gap-2" data-testid="trace">
         {events.map((e, i) => {
           const prev = i > 0 ? events[i - 1]! : null;
           const terminal = isTerminal(e.type);
           return (
-            <li key={i} data-event={e.type} className="flex items-center gap-2">
+            <li key={i} data-event={e.type} className="flex max-w-full items-center gap-2">
               {prev && (
-                <span aria-label={`then ${formatMs(e.t - prev.t)}`} className="text-xs text-zinc-500 dark:text-zinc-400">
+                <span aria-label={`then ${formatMs(e.t - prev.t)}`} className="whitespace-nowrap text-xs text-zinc-500 dark:text-zinc-400">
                   → {formatMs(e.t - prev.t)} →
                 </span>
               )}
               <span
-                className={`rounded border px-2 py-1 text-sm ${EXTRA.has(e.type) ? "border-amber-400" : terminal ? "border-zinc-900 font-medium dark:border-zinc-100" : "border-zinc-300 dark:border-zinc-700"}`}
+                className={`min-w-0 rounded border px-2 py-1 text-sm wrap-anywhere ${EXTRA.has(e.type) ? "border-amber-400" : terminal ? "border-zinc-900 font-medium dark:border-zinc-100" : "border-zinc-300 dark:border-zinc-700"}`}
               >
                 {terminal ? `answered: ${e.type}` : HOP_LABEL[e.type]}
                 <span className="ml-1 font-mono text-xs text-zinc-500 dark:text-zinc-400">+{formatMs(e.t)}</span>
@@ -138,6 +127,106 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
         })}
       </ol>
     </section>
+  );
+}
+
+/** Where a label of the axis goes: its tick's x, its left edge, and its lane (row) under the bar; all in px. */
+export type AxisSlot = { x: number; left: number; lane: number };
+
+/**
+ * Places the axis's labels under their ticks without overlap: each label is centred on its
+ * tick, kept inside the axis, and put in the first lane (row) where it clears the labels
+ * already there by `gap` px; a label that fits nowhere opens a new lane below.
+ */
+export function placeAxisLabels(fractions: number[], widths: number[], width: number, inset = 2, gap = 8): AxisSlot[] {
+  const laneEnds: number[] = [];
+  return fractions.map((f, i) => {
+    const w = widths[i] ?? 0;
+    const x = inset + Math.min(Math.max(f, 0), 1) * Math.max(0, width - 2 * inset);
+    const left = Math.max(0, Math.min(x - w / 2, width - w));
+    let lane = laneEnds.findIndex((e) => e + gap <= left);
+    if (lane === -1) lane = laneEnds.push(-Infinity) - 1;
+    laneEnds[lane] = left + w;
+    return { x, left, lane };
+  });
+}
+
+const TICK_PX = 6;
+
+/**
+ * The trace on a time axis: a mark per hop on the bar, and below it a labelled tick per hop
+ * (name and time since the request), in lanes so labels never overlap, whatever the width.
+ * Hidden from screen readers: the list after it says the same.
+ */
+function TraceAxis({ events, end, deadline }: { events: CallEvent[]; end: number; deadline: number | null }) {
+  const box = useRef<HTMLDivElement>(null);
+  const labels = useRef<(HTMLSpanElement | null)[]>([]);
+  const [layout, setLayout] = useState<{ slots: AxisSlot[]; lane: number } | null>(null);
+  const inset = 2;
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const place = () => {
+      const widths = events.map((_, i) => labels.current[i]?.offsetWidth ?? 0);
+      const lane = Math.max(0, ...events.map((_, i) => labels.current[i]?.offsetHeight ?? 0)) + 4;
+      setLayout({
+        slots: placeAxisLabels(
+          events.map((e) => e.t / end),
+          widths,
+          el.clientWidth,
+          inset,
+        ),
+        lane,
+      });
+    };
+    place();
+    const watch = new ResizeObserver(place);
+    watch.observe(el);
+    return () => watch.disconnect();
+  }, [events, end]);
+  const lanes = layout ? Math.max(1, ...layout.slots.map((s) => s.lane + 1)) : 1;
+  return (
+    <div aria-hidden data-testid="trace-axis">
+      <div className="relative h-8 rounded bg-zinc-100 dark:bg-zinc-900">
+        {events.map((e, i) => (
+          <span
+            key={i}
+            className={`absolute top-1 h-6 w-1 rounded ${EXTRA.has(e.type) ? "bg-amber-500" : isTerminal(e.type) ? "bg-zinc-900 dark:bg-zinc-100" : "bg-sky-600"}`}
+            style={{ left: `calc(${inset}px + ${Math.min(e.t / end, 1)} * (100% - ${2 * inset}px) - 2px)` }}
+            title={`${e.type} +${formatMs(e.t)}`}
+          />
+        ))}
+        {deadline !== null && <span className="absolute right-1 top-1 text-xs text-zinc-600 dark:text-zinc-400">deadline {deadline} ms</span>}
+      </div>
+      <div ref={box} className="relative" style={{ height: layout ? TICK_PX + lanes * layout.lane : TICK_PX + 32 }}>
+        {events.map((e, i) => {
+          const slot = layout?.slots[i];
+          return (
+            <Fragment key={i}>
+              {slot && (
+                <span
+                  className="absolute top-0 w-px bg-zinc-400 dark:bg-zinc-500"
+                  style={{ left: slot.x - 0.5, height: TICK_PX + slot.lane * layout!.lane + 2 }}
+                />
+              )}
+              <span
+                ref={(el) => {
+                  labels.current[i] = el;
+                }}
+                data-axis-label={e.type}
+                className="absolute z-10 whitespace-nowrap bg-white px-1 text-xs leading-tight dark:bg-zinc-950"
+                style={slot ? { left: slot.left, top: TICK_PX + slot.lane * layout!.lane } : { left: 0, top: TICK_PX, visibility: "hidden" }}
+              >
+                <span className={`block ${isTerminal(e.type) ? "font-semibold" : "font-medium"}`}>
+                  {HOP_LABEL[e.type] ?? e.type.replaceAll("_", " ")}
+                </span>
+                <span className="block font-mono text-zinc-600 dark:text-zinc-400">+{formatMs(e.t)}</span>
+              </span>
+            </Fragment>
+          );
+        })}
+      </div>
+    </div>
   );
 }
 

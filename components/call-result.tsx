@@ -24,7 +24,11 @@ export function noReplyText(call: CallJson): string {
 export function CallResult({ outcome }: { outcome: CallOutcome }) {
   const { call, error } = outcome;
   return (
-    <section aria-label="Call result" data-testid="call-result" className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+    <section
+      aria-label="Call result"
+      data-testid="call-result"
+      className="min-w-0 space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+    >
       <div className="flex flex-wrap items-center gap-3">
         {call ? (
           <StatusBadge status={call.status} />
@@ -44,7 +48,7 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
               </Link>
               <CopyButton text={call.processId} label="Copy processId" />
             </span>
-            <span className="text-sm text-zinc-500 dark:text-zinc-400">
+            <span className="min-w-0 text-sm text-zinc-500 wrap-anywhere dark:text-zinc-400">
               {call.productId}/{call.deviceName}
             </span>
           </>

@@ -45,7 +45,13 @@ export function ConnectPanel({ productId, deviceName, secret }: { productId: str
           <span className="text-xs text-zinc-500 dark:text-zinc-400">device_info.json (Tencent C SDK)</span>
           <CopyButton text={deviceInfo} label="Copy device_info.json" />
         </div>
-        <pre className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900" data-testid="connect-device-info">
+        <pre
+          tabIndex={0}
+          role="region"
+          aria-label="device_info.json"
+          className="overflow-x-auto rounded bg-zinc-100 p-2 text-xs focus-visible:outline-2 focus-visible:outline-sky-600 dark:bg-zinc-900"
+          data-testid="connect-device-info"
+        >
           {deviceInfo}
         </pre>
       </div>

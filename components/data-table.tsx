@@ -1,14 +1,24 @@
+import { ScrollFrame } from "./scroll-frame";
+
 export type Column = { label: string; align?: "right"; hidden?: boolean };
 
-/** The dashboard's tables: a scrolling frame, a header row from `columns`, the body as children. */
+/**
+ * The dashboard's tables: a bordered frame that scrolls sideways on its own (the page never
+ * does), a header row from `columns`, the body as children. With `stack`, below the `lg`
+ * breakpoint each row becomes a card: cells stack, each under the label its `data-label`
+ * gives (globals.css, `.table-stack`).
+ */
 export function DataTable({
   columns,
   children,
+  stack = false,
+  label = "Table",
   ...attrs
-}: { columns: Column[]; children: React.ReactNode } & Record<`data-${string}`, string | number>) {
+}: { columns: Column[]; children: React.ReactNode; stack?: boolean; label?: string } & Record<`data-${string}`, string | number>) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
-      <table className="w-full text-left text-sm" {...attrs}>
+    // The frame is positioned (ScrollFrame): what is positioned inside (sr-only labels) cannot escape its scrolling.
+    <ScrollFrame label={`${label} (scrolls sideways)`} className="rounded-lg border border-zinc-200 dark:border-zinc-800">
+      <table className={`w-full text-left text-sm ${stack ? "table-stack" : ""}`} {...attrs}>
         <thead className="bg-zinc-50 text-xs uppercase text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
           <tr>
             {columns.map((c) => (
@@ -20,7 +30,7 @@ export function DataTable({
         </thead>
         <tbody>{children}</tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }
 

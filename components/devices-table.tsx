@@ -68,7 +68,7 @@ export function DevicesTable() {
       </h1>
       <RegisterDevice />
       <ErrorAlert error={error} prefix="Cannot load devices" />
-      <DataTable columns={DEVICE_COLUMNS} data-testid="devices">
+      <DataTable columns={DEVICE_COLUMNS} stack label="Devices" data-testid="devices">
         {devices.map((d) => {
           const key = deviceKey(d.productId, d.deviceName);
           const online = snapshot.presence.get(key) ?? d.online;
@@ -76,10 +76,10 @@ export function DevicesTable() {
           return (
             <Fragment key={key}>
               <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
-                <td className="px-2 py-1 font-medium">
+                <td className="min-w-40 px-2 py-1 font-medium wrap-anywhere">
                   {d.productId}/{d.deviceName}
                 </td>
-                <td className="px-2 py-1 text-xs">
+                <td data-label="Registry" className="px-2 py-1 text-xs">
                   {!d.registered ? (
                     <span className="text-zinc-500 dark:text-zinc-400">not registered</span>
                   ) : d.disabled ? (
@@ -88,12 +88,12 @@ export function DevicesTable() {
                     "registered"
                   )}
                 </td>
-                <td className="px-2 py-1">
+                <td data-label="Online" className="px-2 py-1">
                   <OnlineDot online={online} showLabel />
                 </td>
-                <td className="px-2 py-1">
+                <td data-label="Last call" className="px-2 py-1">
                   {d.lastCall ? (
-                    <span className="flex items-center gap-2">
+                    <span className="flex flex-wrap items-center gap-x-2 gap-y-0.5">
                       <StatusBadge status={d.lastCall.status} />
                       <Link className="font-mono text-xs underline" href={`/calls/${d.lastCall.processId}`}>
                         {d.lastCall.processId}
@@ -104,12 +104,20 @@ export function DevicesTable() {
                     <span className="text-zinc-500 dark:text-zinc-400">never called</span>
                   )}
                 </td>
-                <td className="px-2 py-1 text-right font-mono">{d.calls}</td>
-                <td className="px-2 py-1 text-right font-mono">{d.successRate === null ? "—" : `${(d.successRate * 100).toFixed(1)}%`}</td>
-                <td className="px-2 py-1 text-right font-mono">{formatMs(d.p50Ms)}</td>
-                <td className="px-2 py-1 text-right font-mono">{formatMs(d.p95Ms)}</td>
+                <td data-label="Calls" className="whitespace-nowrap px-2 py-1 text-right font-mono">
+                  {d.calls}
+                </td>
+                <td data-label="Success" className="whitespace-nowrap px-2 py-1 text-right font-mono">
+                  {d.successRate === null ? "—" : `${(d.successRate * 100).toFixed(1)}%`}
+                </td>
+                <td data-label="p50 RTT" className="whitespace-nowrap px-2 py-1 text-right font-mono">
+                  {formatMs(d.p50Ms)}
+                </td>
+                <td data-label="p95 RTT" className="whitespace-nowrap px-2 py-1 text-right font-mono">
+                  {formatMs(d.p95Ms)}
+                </td>
                 <td className="whitespace-nowrap px-2 py-1 text-sm">
-                  <span className="flex flex-wrap items-center gap-x-2">
+                  <span className="flex flex-wrap items-center gap-x-3 gap-y-1 lg:gap-x-2">
                     <Link className="underline" href={`/?${q}`}>
                       Call
                     </Link>

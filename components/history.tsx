@@ -11,7 +11,7 @@ import { LabeledInput } from "./labeled-input";
 import { StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
 
-const field = "rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
+const field = "w-full rounded border border-zinc-300 bg-white px-2 py-1 text-sm sm:w-auto dark:border-zinc-700 dark:bg-zinc-900";
 
 /** datetime-local gives local time without a zone: send it as an ISO instant. */
 function toIso(local: string): string | undefined {
@@ -66,7 +66,7 @@ export function History({ initial }: { initial: CallsFilter }) {
       </h1>
       <form
         aria-label="History filters"
-        className="flex flex-wrap items-end gap-3"
+        className="flex flex-wrap items-end gap-3 max-sm:[&>div]:w-full"
         onSubmit={(e) => {
           e.preventDefault();
           const next = callsQuery({
@@ -162,7 +162,7 @@ export function History({ initial }: { initial: CallsFilter }) {
         Product and device match the start of the id, in any case: “kit” finds Kitchen1 and kit-2.
       </p>
       <ErrorAlert error={error} prefix="Cannot load history" />
-      <DataTable columns={callColumns("Started")} data-testid="history">
+      <DataTable columns={callColumns("Started")} label="Calls" data-testid="history">
         {calls.map((c) => (
           <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
             <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">
@@ -173,7 +173,7 @@ export function History({ initial }: { initial: CallsFilter }) {
                 {c.processId}
               </Link>
             </td>
-            <td className="whitespace-nowrap px-2 py-1">
+            <td className="min-w-40 max-w-64 px-2 py-1 wrap-anywhere">
               {c.productId}/{c.deviceName}
             </td>
             <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.request.payloadText ?? `base64:${c.request.payloadBase64}`}</td>

@@ -19,11 +19,12 @@ export function Nav() {
   const user = session?.user ?? null;
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
-      <nav aria-label="Main" className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
-        <Link href="/" className="font-semibold tracking-tight">
+      {/* Phones: the name and the status on one line, the links on the next; from md, one line. */}
+      <nav aria-label="Main" className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+        <Link href="/" className="whitespace-nowrap font-semibold tracking-tight">
           rrpc-hub
         </Link>
-        <ul className="flex gap-4 text-sm">
+        <ul className="order-last -mx-1 flex w-full gap-x-3 overflow-x-auto text-sm md:order-none md:mx-0 md:w-auto md:gap-x-4 md:overflow-visible">
           {LINKS.map((l) => {
             const current = l.href === "/" ? path === "/" : path.startsWith(l.href);
             return (
@@ -31,7 +32,7 @@ export function Nav() {
                 <Link
                   href={l.href}
                   aria-current={current ? "page" : undefined}
-                  className={`rounded px-1 py-0.5 focus-visible:outline-2 focus-visible:outline-sky-600 ${current ? "font-medium underline underline-offset-4" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`}
+                  className={`block whitespace-nowrap rounded px-1 py-0.5 focus-visible:outline-2 focus-visible:outline-sky-600 ${current ? "font-medium underline underline-offset-4" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`}
                 >
                   {l.label}
                 </Link>
@@ -39,7 +40,7 @@ export function Nav() {
             );
           })}
         </ul>
-        <span className="ml-auto flex items-center gap-4">
+        <span className="ml-auto flex min-w-0 items-center gap-4">
           <LiveIndicator />
           {user && <SignOut user={user} />}
         </span>
@@ -59,15 +60,17 @@ function SignOut({ user }: { user: string }) {
     router.replace("/login");
   });
   return (
-    <span className="flex items-center gap-2">
+    <span className="flex min-w-0 items-center gap-2">
       <ErrorAlert error={problem} prefix="Sign out failed" className="text-xs" />
+      {/* A long user name is cut short on screen; the button's name keeps all of it. */}
       <button
         type="button"
         disabled={busy}
         onClick={() => void run()}
-        className="text-sm text-zinc-600 underline hover:text-zinc-900 disabled:opacity-50 dark:text-zinc-400 dark:hover:text-zinc-100"
+        title={`Sign out ${user}`}
+        className="min-w-0 whitespace-nowrap text-sm text-zinc-600 underline hover:text-zinc-900 disabled:opacity-50 dark:text-zinc-400 dark:hover:text-zinc-100"
       >
-        Sign out {user}
+        Sign out <span className="inline-block max-w-28 truncate align-bottom underline sm:max-w-48">{user}</span>
       </button>
     </span>
   );

@@ -111,7 +111,7 @@ const Row = memo(function Row({ r }: { r: LiveRow }) {
           r.processId
         )}
       </td>
-      <td className="whitespace-nowrap px-2 py-1">
+      <td className="min-w-40 max-w-64 px-2 py-1 wrap-anywhere">
         {r.productId}/{r.deviceName}
       </td>
       <td className="max-w-48 truncate px-2 py-1 font-mono text-xs" title={previewLabel(r.request)}>

@@ -5,7 +5,9 @@ export default async function ConsolePage({ searchParams }: { searchParams: Prom
   const q = await searchParams;
   const initial = q.productId && q.deviceName ? { productId: q.productId, deviceName: q.deviceName } : undefined;
   return (
-    <div className="grid grid-cols-1 gap-6 xl:grid-cols-[26rem_1fr]">
+    // minmax(0, …) and min-w-0: a column is never widened by what it holds (the timeline's table
+    // scrolls in its own frame, a long payload wraps in its box).
+    <div className="grid grid-cols-1 gap-6 xl:grid-cols-[26rem_minmax(0,1fr)] [&>*]:min-w-0">
       <div className="space-y-2">
         <h1 className="text-lg font-semibold">Send command</h1>
         <SendForm key={initial ? `${initial.productId}/${initial.deviceName}` : "saved"} initial={initial} />

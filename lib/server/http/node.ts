@@ -11,8 +11,8 @@ import type { HttpRequest, HttpResponse } from "./types";
 /** What serves the dashboard's pages (Next.js's request handler, or nothing in API-only tests). */
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-/** Pages and files anyone may load: the sign-in page and what it needs. */
-const OPEN_PAGES = /^\/(login\/?$|_next\/|icon\.svg$|favicon\.ico$)/;
+/** Pages and files anyone may load: the sign-in page and what it needs (its icons and the web app manifest). */
+const OPEN_PAGES = /^\/(login\/?$|_next\/|icon\.svg$|favicon\.ico$|manifest\.webmanifest$|apple-touch-icon\.png$|icon-(192|512|maskable-512)\.png$)/;
 
 /**
  * The one door of the HTTP server: API operations (ROUTES) are answered here; every other
