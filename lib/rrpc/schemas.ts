@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { base64ToBytes, isBase64, utf8Bytes } from "./payload";
 import { CALL_STATUSES, type CallStatus } from "./types";
+import { DEFAULT_STATS_RANGE_MS, MAX_STATS_BUCKETS, defaultBucketSeconds } from "./stats";
 
 /**
  * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
@@ -65,16 +66,7 @@ export const createKeySchema = z.strictObject({ name: z.string().trim().max(100)
 /** POST /api/session */
 export const signInSchema = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });
 
-/** GET /api/stats answers at most this many buckets (400 invalid_request beyond). */
-export const MAX_STATS_BUCKETS = 1000;
-/** The range of GET /api/stats and /api/stats/devices when `from` is left out: the hour before `to`. */
-export const DEFAULT_STATS_RANGE_MS = 60 * 60 * 1000;
-const NICE_BUCKETS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
-
-/** The bucket (seconds) GET /api/stats uses when none is given: a round one giving at most `target` buckets. */
-export function defaultBucketSeconds(rangeMs: number, target = 120): number {
-  return NICE_BUCKETS_S.find((b) => rangeMs / (b * 1000) <= target) ?? Math.ceil(rangeMs / 1000 / MAX_STATS_BUCKETS);
-}
+export { MAX_STATS_BUCKETS, DEFAULT_STATS_RANGE_MS, defaultBucketSeconds };
 
 const statsRangeFields = {
   productId: z.string().min(1).optional(),
