@@ -34,12 +34,12 @@ function RankingTable({ title, devices, empty, testId }: { title: string; device
                 {d.productId}/{d.deviceName}
               </Link>
             </td>
-            <td className="px-2 py-1 text-right font-mono">{d.calls}</td>
-            <td className="px-2 py-1 text-right font-mono">{d.failures}</td>
-            <td className="px-2 py-1 text-right font-mono">{(d.failureRate * 100).toFixed(1)}%</td>
-            <td className="px-2 py-1 text-right font-mono">{formatMs(d.p50)}</td>
-            <td className="px-2 py-1 text-right font-mono">{formatMs(d.p95)}</td>
-            <td className="px-2 py-1 text-right font-mono">{formatMs(d.p99)}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{d.calls}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{d.failures}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{(d.failureRate * 100).toFixed(1)}%</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{formatMs(d.p50)}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{formatMs(d.p95)}</td>
+            <td className="whitespace-nowrap px-2 py-1 text-right font-mono">{formatMs(d.p99)}</td>
           </tr>
         ))}
         {devices && devices.length === 0 && <EmptyRow columns={RANKING_COLUMNS.length}>{empty}</EmptyRow>}

@@ -88,6 +88,8 @@ const PERCENTILE_COLORS = {
 const formatRate = (v: number | null) => (v === null ? "—" : v === 0 ? "0" : v < 0.01 ? v.toExponential(1) : v < 10 ? v.toFixed(2) : v.toFixed(1));
 const formatCount = (v: number | null) => (v === null ? "—" : String(v));
 const formatLatency = (v: number | null) => formatMs(v);
+/** At most two decimals, no trailing zeros: "0.5 ms", "300 ms", "1.25 s". */
+const axisLatency = (ms: number) => (ms >= 1000 ? `${+(ms / 1000).toFixed(2)} s` : `${+ms.toFixed(2)} ms`);
 
 /** Calls per second by status: success, and each other status that occurs in the range. */
 export function CallsChart({ stats, testId }: { stats: CallStats; testId: string }) {
@@ -124,7 +126,16 @@ export function LatencyChart({ stats, testId }: { stats: CallStats; testId: stri
     }),
     [stats],
   );
-  return <TimeChart title="Round trip of successful calls (p50, p95, p99)" x={x} series={series} format={formatLatency} testId={testId} />;
+  return (
+    <TimeChart
+      title="Round trip of successful calls (p50, p95, p99)"
+      x={x}
+      series={series}
+      format={formatLatency}
+      axisFormat={axisLatency}
+      testId={testId}
+    />
+  );
 }
 
 function Tile({ label, value, testId }: { label: string; value: string; testId: string }) {
@@ -156,7 +167,8 @@ export function StatsSummary({ total }: { total: CallStats | undefined }) {
 
 /**
  * A range picker, the range's totals and the two charts, for the whole fleet or one device. The
- * window's bounds are on the section (data-from, data-to, data-bucket) for whoever checks them.
+ * charts' window (of the answer they show) is on the section (data-from, data-to, data-bucket)
+ * for whoever checks them.
  */
 export function StatsPanel({
   productId,
@@ -178,9 +190,9 @@ export function StatsPanel({
       aria-label="Calls over time"
       className="space-y-4"
       data-testid="stats-panel"
-      data-from={w?.from}
-      data-to={w?.to}
-      data-bucket={w?.bucket}
+      data-from={stats?.from}
+      data-to={stats?.to}
+      data-bucket={stats?.bucket}
       data-loaded={stats && total ? "true" : "false"}
     >
       <RangePicker value={range} onChange={setRange} />

@@ -40,6 +40,7 @@ export function TimeChart({
   x,
   series,
   format,
+  axisFormat,
   testId,
   table,
   height = 220,
@@ -50,6 +51,8 @@ export function TimeChart({
   series: ChartSeries[];
   /** A value as the legend and the table show it. */
   format: (v: number | null) => string;
+  /** A value as the y axis shows it, when shorter than `format`. */
+  axisFormat?: (v: number) => string;
   testId: string;
   /** What the table view shows, when not the plotted values (calls per bucket for a chart of calls/s); the same columns. */
   table?: { caption: string; values: (number | null)[][]; format: (v: number | null) => string };
@@ -77,14 +80,23 @@ export function TimeChart({
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [axisStyle, { ...axisStyle, size: 64, values: (_u, ticks) => ticks.map((v) => format(v)) }],
+        axes: [
+          axisStyle,
+          {
+            ...axisStyle,
+            values: (_u, ticks) => ticks.map((v) => (axisFormat ?? format)(v)),
+            // As wide as the longest label (about 7 px a character at uPlot's 12 px font).
+            size: (_u, labels) => (labels ? Math.max(40, ...labels.map((l) => String(l).length * 7 + 24)) : 48),
+          },
+        ],
         series: [
           {},
           ...series.map((s) => ({
             label: s.label,
             stroke: s.color[dark ? 1 : 0],
             width: 2,
-            points: { show: x.length <= 60, size: 5 },
+            // Points when a line would not show every value: few buckets, or values between gaps.
+            points: { show: s.values.filter((v) => v !== null).length <= 60, size: 7, fill: s.color[dark ? 1 : 0] },
           })),
         ],
         hooks: { setCursor: [(u: uPlot) => setHover(u.cursor.idx ?? null)] },
@@ -99,7 +111,7 @@ export function TimeChart({
       resize?.disconnect();
       plot?.destroy();
     };
-  }, [x, series, dark, height, format]);
+  }, [x, series, dark, height, format, axisFormat]);
 
   const at = hover ?? x.length - 1;
   const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
@@ -128,7 +140,8 @@ export function TimeChart({
       />
       <details className="text-sm">
         <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">Table view{table ? `: ${table.caption}` : ""}</summary>
-        <div className="mt-2 max-h-72 overflow-auto">
+        {/* Focusable: a scrolling region must be reachable by keyboard. */}
+        <div className="mt-2 max-h-72 overflow-auto" tabIndex={0} role="region" aria-label={`${title}, table`}>
           <table id={`${titleId}-table`} className="w-full text-left text-xs" data-testid={`${testId}-table`}>
             <caption className="sr-only">{table?.caption ?? title}</caption>
             <thead>
