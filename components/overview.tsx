@@ -53,7 +53,7 @@ function DeviceRanking({ window: w }: { window: StatsWindow | null }) {
   return (
     <div className="space-y-2">
       <ErrorAlert error={error} prefix="Cannot load the device ranking" />
-      <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
+      <div className="space-y-4">
         <RankingTable
           title="Slowest devices (p95 round trip)"
           devices={data?.slowest}
