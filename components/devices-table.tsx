@@ -15,6 +15,7 @@ import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { OnlineDot, StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
+import { devicePage } from "./device-href";
 
 const DEVICE_COLUMNS: Column[] = [
   { label: "Device" },
@@ -77,7 +78,9 @@ export function DevicesTable() {
             <Fragment key={key}>
               <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="min-w-40 px-2 py-1 font-medium wrap-anywhere">
-                  {d.productId}/{d.deviceName}
+                  <Link className="underline" href={devicePage(d.productId, d.deviceName)}>
+                    {d.productId}/{d.deviceName}
+                  </Link>
                 </td>
                 <td data-label="Registry" className="px-2 py-1 text-xs">
                   {!d.registered ? (

@@ -8,6 +8,7 @@ import { useAction } from "@/lib/hooks/use-action";
 
 const LINKS = [
   { href: "/", label: "Console" },
+  { href: "/overview", label: "Overview" },
   { href: "/history", label: "History" },
   { href: "/devices", label: "Devices" },
   { href: "/keys", label: "API keys" },

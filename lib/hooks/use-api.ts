@@ -24,6 +24,9 @@ import type {
   Limits,
   SessionInfo,
   SignInRequest,
+  CallStats,
+  DevicePresence,
+  DeviceStatsRanking,
 } from "../rrpc/api";
 import type { CallJson } from "../rrpc/types";
 
@@ -80,6 +83,32 @@ export function useDevices(opts?: SWRConfiguration<DeviceList, ApiClientError>) 
 /** How to connect a registered device; each load makes a fresh username/password. */
 export function useDeviceConnect(productId: string, deviceName: string) {
   return useSWR<DeviceConnectInfo, ApiClientError>(KEYS.deviceConnect(productId, deviceName), swrFetcher, { revalidateOnFocus: false });
+}
+
+/** A range of GET /api/stats: epoch ms, the bucket in seconds (the server picks one when left out). */
+export type StatsRange = { from: number; to: number; bucket?: number; productId?: string; deviceName?: string };
+
+function statsQuery(q: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") p.set(k, String(v));
+  return p.toString();
+}
+
+/** Calls by status and round-trip percentiles per bucket; null asks nothing (yet). Refreshed every `refreshMs`. */
+export function useStats(range: StatsRange | null, refreshMs = 10_000) {
+  return useSWR<CallStats, ApiClientError>(range ? `/api/stats?${statsQuery(range)}` : null, swrFetcher, { refreshInterval: refreshMs });
+}
+
+/** The slowest and the most failing devices over a range. */
+export function useDeviceRanking(range: { from: number; to: number; limit?: number } | null, refreshMs = 10_000) {
+  return useSWR<DeviceStatsRanking, ApiClientError>(range ? `/api/stats/devices?${statsQuery(range)}` : null, swrFetcher, {
+    refreshInterval: refreshMs,
+  });
+}
+
+/** A device's online/offline changes since the hub started. */
+export function useDevicePresence(productId: string, deviceName: string) {
+  return useSWR<DevicePresence, ApiClientError>(`${devicePath(productId, deviceName)}/presence`, swrFetcher, { refreshInterval: 10_000 });
 }
 
 export function useApiKeys() {

@@ -146,3 +146,38 @@ export type DeviceUpdate = z.input<typeof updateDeviceSchema>;
 export type NewApiKeyRequest = z.input<typeof createKeySchema>;
 /** POST /api/session */
 export type SignInRequest = z.input<typeof signInSchema>;
+
+// ---- observability: stats over the stored calls, presence ----
+
+/**
+ * One time bucket of GET /api/stats: calls that started in [t, t + bucket), counted by status,
+ * and the exact round-trip percentiles (nearest rank, ms) of its successful calls (null when none).
+ */
+export type StatsBucket = { t: number; calls: number; p50: number | null; p95: number | null; p99: number | null } & Record<CallStatus, number>;
+
+/** GET /api/stats: `from`, `to` and each bucket's `t` in epoch ms; `bucket` in seconds. */
+export type CallStats = { from: number; to: number; bucket: number; buckets: StatsBucket[] };
+
+/** A device's calls over a range (GET /api/stats/devices); percentiles of its successful calls, ms. */
+export type DeviceCallStats = {
+  productId: string;
+  deviceName: string;
+  calls: number;
+  success: number;
+  /** Calls that ended other than success (pending ones are neither). */
+  failures: number;
+  failureRate: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+};
+
+/** GET /api/stats/devices: the slowest devices (by p95) and the most failing (by failures), each at most `limit`. */
+export type DeviceStatsRanking = { from: number; to: number; slowest: DeviceCallStats[]; failing: DeviceCallStats[] };
+
+/**
+ * GET /api/devices/{productId}/{deviceName}/presence: the device's online/offline changes seen by
+ * the embedded broker since `since` (the hub's start), newest first. `tracked` is false with an
+ * external broker; `complete` is false when older changes were forgotten.
+ */
+export type DevicePresence = { tracked: boolean; since: string | null; changes: { at: string; online: boolean }[]; complete: boolean };

@@ -4,6 +4,7 @@ import { CALLER_KINDS, CALL_STATUSES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallS
 import { checkProductId } from "./topics";
 import { PARAM_TYPES, templateErrors } from "./template";
 import { BATCH_TARGET_STATUSES, MAX_BATCH_CONCURRENCY, type BatchTargetStatus } from "./batch";
+import { DEFAULT_STATS_RANGE_MS, MAX_STATS_BUCKETS, defaultBucketSeconds } from "./stats";
 
 /**
  * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
@@ -166,3 +167,68 @@ export const deviceParams = z.object({ productId: z.string().min(1), deviceName:
 export const createKeySchema = z.strictObject({ name: z.string().trim().max(100).optional() });
 /** POST /api/session */
 export const signInSchema = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });
+
+export { MAX_STATS_BUCKETS, DEFAULT_STATS_RANGE_MS, defaultBucketSeconds };
+
+const statsRangeFields = {
+  productId: z.string().min(1).optional(),
+  deviceName: z.string().min(1).optional(),
+  /** Calls that started in [from, to): ISO 8601 or epoch milliseconds. */
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+};
+
+type RangeIn = { from?: number; to?: number };
+
+/** `to` defaults to now, `from` to an hour before `to`; `to` must be after `from`. */
+function resolveRange(q: RangeIn, now: number, ctx: z.RefinementCtx): { from: number; to: number } | null {
+  const to = q.to ?? now;
+  const from = q.from ?? to - DEFAULT_STATS_RANGE_MS;
+  if (to <= from) {
+    ctx.addIssue({ code: "custom", path: [q.to === undefined ? "from" : "to"], message: "the range must end after it starts (from < to)" });
+    return null;
+  }
+  return { from, to };
+}
+
+/** GET /api/stats query string, its defaults taken against `now` (epoch ms). */
+export function statsQuerySchema(now: number) {
+  return z
+    .object({
+      ...statsRangeFields,
+      bucket: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(366 * 86400)
+        .optional(),
+    })
+    .transform(({ bucket, ...q }, ctx) => {
+      const range = resolveRange(q, now, ctx);
+      if (!range) return z.NEVER;
+      const seconds = bucket ?? defaultBucketSeconds(range.to - range.from);
+      const count = Math.ceil((range.to - range.from) / (seconds * 1000));
+      if (count > MAX_STATS_BUCKETS) {
+        const least = Math.ceil((range.to - range.from) / 1000 / MAX_STATS_BUCKETS);
+        ctx.addIssue({
+          code: "custom",
+          path: ["bucket"],
+          message: `${count} buckets of ${seconds} s; at most ${MAX_STATS_BUCKETS}: use a bucket of at least ${least} s or a shorter range`,
+        });
+        return z.NEVER;
+      }
+      return { productId: q.productId, deviceName: q.deviceName, ...range, bucketMs: seconds * 1000 };
+    });
+}
+export type StatsQuery = z.infer<ReturnType<typeof statsQuerySchema>>;
+
+/** GET /api/stats/devices query string, its defaults taken against `now` (epoch ms). */
+export function deviceStatsQuerySchema(now: number) {
+  return z
+    .object({ from: statsRangeFields.from, to: statsRangeFields.to, limit: z.coerce.number().int().min(1).max(100).default(10) })
+    .transform(({ limit, ...q }, ctx) => {
+      const range = resolveRange(q, now, ctx);
+      return range ? { ...range, limit } : z.NEVER;
+    });
+}
+export type DeviceStatsQuery = z.infer<ReturnType<typeof deviceStatsQuerySchema>>;

@@ -81,6 +81,7 @@ export class Batches {
   private writeTimer: NodeJS.Timeout | null = null;
   private wakeScheduled = false;
   private readonly listeners: ((batchId: string) => void)[] = [];
+  private readonly endListeners: ((b: BatchJson) => void)[] = [];
   private stopped = false;
 
   constructor(private readonly opts: BatchesOptions) {
@@ -101,6 +102,11 @@ export class Batches {
   /** Told each time a batch's counts or status change (the live feed collapses them). */
   onChange(listener: (batchId: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Told once when a batch ends, with its final state. */
+  onEnd(listener: (b: BatchJson) => void): void {
+    this.endListeners.push(listener);
   }
 
   /** Ends what a previous run left running (at start, after the store ended its calls in flight). */
@@ -414,6 +420,7 @@ export class Batches {
     log.info("batch ended", { batchId: b.row.id, status, success: b.counts.success, total: b.row.total });
     const json = batchToJson(b.row);
     for (const w of b.waiters) w(json);
+    for (const l of this.endListeners) l(json);
     this.changed(b);
   }
 

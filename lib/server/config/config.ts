@@ -54,6 +54,7 @@ const schema = z.object({
     .optional(),
   RRPC_OPERATOR_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   RRPC_OPERATOR_PASSWORD_HASH: z.string().refine(isPasswordHash, "must be scrypt$N$r$p$salt$hash (npm run keys -- hash-password)").optional(),
+  RRPC_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(1000).optional(),
 });
 
 export type HubConfig = {
@@ -88,6 +89,8 @@ export type HubConfig = {
   exposed: boolean;
   /** Host names served besides loopback ones; null: any (exposed, sign-in on). See auth/hosts.ts. */
   allowedHosts: string[] | null;
+  /** A bearer token that may read GET /metrics (for scrapers) when sign-in is on; never logged. */
+  metricsToken?: string;
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     operator: passwordHash ? { user: e.RRPC_OPERATOR_USER, passwordHash } : null,
     exposed,
     allowedHosts: exposed ? null : (e.RRPC_ALLOWED_HOSTS?.toLowerCase().split(",") ?? []),
+    metricsToken: e.RRPC_METRICS_TOKEN,
   };
 }
 

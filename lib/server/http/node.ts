@@ -26,7 +26,10 @@ export function createRequestListener(rt: Runtime, pages: PageHandler, routes: r
       write(res, refused, false);
       return;
     }
-    const match = request.path.startsWith("/api/") || req.headers["x-tc-action"] !== undefined ? matchRoute(routes, request) : null;
+    const match =
+      request.path.startsWith("/api/") || request.path === "/metrics" || req.headers["x-tc-action"] !== undefined
+        ? matchRoute(routes, request)
+        : null;
     if (match) {
       void answer(rt, request, match).then((r) => write(res, r, request.method === "HEAD"));
       return;

@@ -25,6 +25,9 @@ import type {
   BatchJson,
   BatchList,
   BatchTargetsPage,
+  CallStats,
+  DevicePresence,
+  DeviceStatsRanking,
 } from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
 
@@ -58,7 +61,7 @@ afterAll(async () => {
 describe("every API operation through the production server", () => {
   it("refuses anonymous callers on every route that needs one, and lets public ones through", async () => {
     for (const r of ROUTES) {
-      if (r.path === "/") continue; // Tencent's API: its own signature check, below
+      if (r.path === "/" || r.path === "/metrics") continue; // Tencent's API and the metrics: their own checks, below
       const path = r.path
         .replace(":processId", "1000000000")
         .replace(":productId", "AIRCOND001")
@@ -173,6 +176,32 @@ describe("every API operation through the production server", () => {
     expect(retry.json<BatchJson>()).toMatchObject({ total: 1, retryOf: b.batchId });
     const cancel = await call("POST", `/api/batches/${b.batchId}/cancel`, { route: "/api/batches/:batchId/cancel" });
     expect(cancel.status).toBe(409);
+  });
+
+  it("stats, presence and metrics", async () => {
+    const from = Date.now() - 3_600_000;
+    const stats = await call("GET", `/api/stats?deviceName=airConditioner1&from=${from}&bucket=60`);
+    expect(stats.status).toBe(200);
+    const { buckets } = stats.json<CallStats>();
+    expect(buckets.length).toBe(61);
+    expect(buckets.reduce((n, b) => n + b.success, 0)).toBeGreaterThanOrEqual(1);
+    const tooMany = await call("GET", `/api/stats?from=${from}&bucket=1`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json<{ error: { code: string; fields: { field: string }[] } }>().error).toMatchObject({
+      code: "invalid_request",
+      fields: [{ field: "query.bucket" }],
+    });
+    const devices = await call("GET", `/api/stats/devices?from=${from}`);
+    expect(devices.json<DeviceStatsRanking>().slowest.map((d) => d.deviceName)).toContain("airConditioner1");
+    const presence = await call("GET", "/api/devices/AIRCOND001/airConditioner1/presence", { route: "/api/devices/:productId/:deviceName/presence" });
+    expect(presence.json<DevicePresence>()).toMatchObject({ tracked: true, complete: true, changes: [{ online: true }] });
+
+    const metrics = await call("GET", "/metrics");
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.text).toMatch(/^rrpc_calls_total\{status="success",source="api"\} [1-9]/m);
+    expect(metrics.text).toMatch(/^rrpc_batches_total\{status="done"\} [1-9]/m);
+    expect((await call("GET", "/metrics", { anonymous: true })).status).toBe(401);
   });
 
   it("keys: create, list, revoke", async () => {

@@ -19,11 +19,13 @@ import {
   processIdParam,
   signInSchema,
   updateDeviceSchema,
+  statsQuerySchema,
+  deviceStatsQuerySchema,
 } from "../../rrpc/schemas";
 import { SESSION_TTL_MS, callCaller, callerLabel, sessionCookie, type Caller } from "../auth/callers";
 import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
 import { sessionInfo } from "../auth/operator";
-import { callToJson } from "../core/call";
+import { callToJson, clock } from "../core/call";
 import { exportCalls, getCall, listCalls } from "../calls/history";
 import { deviceConnectInfo } from "../devices/connect";
 import { listDevices } from "../devices/summary";
@@ -33,12 +35,14 @@ import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
-import type { BatchList, CallCount, CommandList, Limits } from "../../rrpc/api";
+import type { BatchList, CallCount, CommandList, DevicePresence, Limits } from "../../rrpc/api";
 import { DomainError } from "../core/errors";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
 import { json, jsonStream, noContent, type HttpRequest } from "./types";
+import { authorizeScrape } from "../metrics/access";
+import { callStats, deviceStatsRanking } from "../store/stats";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
@@ -332,6 +336,43 @@ export const ROUTES: readonly Route[] = [
       const { productId, deviceName } = deviceOf(params);
       const mqtt = rt.broker ? { host: rt.config.mqttHost, port: rt.broker.tcpPort } : null;
       return json(200, deviceConnectInfo(rt.devices, productId, deviceName, mqtt));
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/devices/:productId/:deviceName/presence",
+    access: "caller",
+    handle: (_req, { rt, params }) => {
+      const { productId, deviceName } = deviceOf(params);
+      return json(
+        200,
+        rt.presence?.of(productId, deviceName) ?? ({ tracked: false, since: null, changes: [], complete: false } satisfies DevicePresence),
+      );
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/stats",
+    access: "caller",
+    handle: (req, { rt }) => json(200, callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+  },
+  {
+    method: "GET",
+    path: "/api/stats/devices",
+    access: "caller",
+    handle: (req, { rt }) =>
+      json(200, deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+  },
+  {
+    // Prometheus. Its own check, like Tencent's below (metrics/access.ts): whoever may use the
+    // API, or a scraper with RRPC_METRICS_TOKEN.
+    method: "GET",
+    path: "/metrics",
+    access: "public",
+    handle: async (req, { rt }) => {
+      authorizeScrape(rt.callerAuth, rt.config.metricsToken, req.header);
+      const { contentType, body } = await rt.metrics.scrape();
+      return { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" }, body };
     },
   },
   {

@@ -17,6 +17,8 @@ import { startSimDevice, type SimDevice } from "../simulator/simulator";
 import { startLiveFeed } from "../live/feed";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { clock } from "../core/call";
+import { createMetrics, type Metrics } from "../metrics/metrics";
+import { PresenceLog } from "../devices/presence";
 import { log } from "../core/log";
 
 /** Everything one hub process runs, started once by the entry point (server/main.ts). */
@@ -37,6 +39,10 @@ export type Runtime = {
   /** What identifies an HTTP caller. */
   callerAuth: CallerAuth;
   operatorSignIn: OperatorSignIn;
+  /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
+  metrics: Metrics;
+  /** Devices' online/offline changes since start (embedded broker only). */
+  presence: PresenceLog | null;
   /** Stops everything; calls in flight end `interrupted`. */
   stop(): Promise<void>;
   /** For process exit, where nothing asynchronous completes: ends and writes the calls in flight. */
@@ -82,6 +88,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   let hub: Hub | null = null;
   let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
+  let presence: PresenceLog | null = null;
   let stopFeed = () => {};
   try {
     bootstrapKey(keys, config.bootstrapKey);
@@ -108,6 +115,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         access.hooks,
       );
       const b = broker;
+      presence = new PresenceLog(b);
       // A login that stops being valid ends the connections made with it, not only the next ones.
       devices.onRevoked((productId, deviceName) => {
         const closed = b.closeClients((c) => access.isDevice(c, productId, deviceName));
@@ -163,6 +171,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
 
   const h = hub;
   const batchRunner = batches!;
+  const metrics = createMetrics({ hub: h, store, broker });
+  batchRunner.onEnd((b) => metrics.countBatch(b.status));
   const pruner = setInterval(() => {
     if (store.unavailable) return;
     try {
@@ -188,6 +198,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     sessions,
     callerAuth: { keys, sessions, operator: config.operator },
     operatorSignIn: new OperatorSignIn(config.operator, sessions),
+    metrics,
+    presence,
     stop() {
       stopping ??= (async () => {
         clearInterval(pruner);
@@ -199,6 +211,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         await h.stop();
         store.close();
         await broker?.close();
+        metrics.stop();
       })();
       return stopping;
     },
