@@ -1,13 +1,13 @@
-import { z } from "zod";
 import {
+  callParams,
   createCallSchema,
   createDeviceSchema,
   createKeySchema,
   deviceParams,
   countCallsSchema,
   exportCallsSchema,
+  keyParams,
   listCallsSchema,
-  processIdParam,
   signInSchema,
   updateDeviceSchema,
 } from "../../rrpc/schemas";
@@ -23,6 +23,7 @@ import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
+import { openApiDocument } from "./openapi";
 import type { CallCount, Limits } from "../../rrpc/api";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
@@ -33,8 +34,6 @@ import { json, jsonStream, noContent, type HttpRequest } from "./types";
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
 
 const deviceOf = (params: Record<string, string>) => parse(deviceParams, params);
-const keyParams = z.object({ secretId: z.string().min(1).max(200) });
-const callParams = z.object({ processId: processIdParam });
 
 /**
  * Every operation of the HTTP API, each implemented once: what `npm start` and `npm run dev`
@@ -50,6 +49,12 @@ export const ROUTES: readonly Route[] = [
       const h = health(rt);
       return json(h.ok ? 200 : 503, h);
     },
+  },
+  {
+    method: "GET",
+    path: "/api/openapi.json",
+    access: "public",
+    handle: () => json(200, openApiDocument(ROUTES)),
   },
   {
     method: "POST",
