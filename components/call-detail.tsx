@@ -3,7 +3,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
-import { sendCall, useCall } from "@/lib/hooks/use-api";
+import { sendCall, useCall, useLimits, useSession } from "@/lib/hooks/use-api";
+import { curlCommand, tencentSdkSnippet } from "@/lib/rrpc/snippets";
+import { CopyButton } from "./copy-button";
 import { useLive } from "@/lib/hooks/use-live";
 import { ApiClientError } from "@/lib/hooks/api-client";
 import { ErrorAlert } from "./error-alert";
@@ -78,7 +80,42 @@ export function CallDetail({ processId }: { processId: string }) {
             />
           ) : null,
         )}
+      <RepeatCall call={call} />
     </article>
+  );
+}
+
+/** The request that would repeat this call, to copy: curl of the native API, Tencent's Node SDK (lib/rrpc/snippets.ts). */
+function RepeatCall({ call }: { call: CallJson }) {
+  const { data: session } = useSession();
+  const { data: limits } = useLimits();
+  // Drawn only once the call has loaded, in the browser.
+  const origin = typeof window === "undefined" ? "" : window.location.origin;
+  const curl = curlCommand(call, { origin, signIn: session?.required ?? false });
+  const sdk = tencentSdkSnippet(call, { origin, defaultTimeoutMs: limits?.defaultTimeoutMs });
+  return (
+    <section aria-labelledby="repeat-title" className="space-y-2">
+      <div className="flex flex-wrap items-center gap-2">
+        <h2 id="repeat-title" className="mr-2 text-base font-semibold">
+          Repeat this call
+        </h2>
+        <CopyButton text={curl} label="Copy as curl">
+          Copy as curl
+        </CopyButton>
+        <CopyButton text={sdk} label="Copy as Tencent SDK call">
+          Copy as Tencent SDK call
+        </CopyButton>
+      </div>
+      <details className="text-sm">
+        <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">Show the code</summary>
+        <pre data-testid="repeat-curl" className="mt-2 overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900">
+          {curl}
+        </pre>
+        <pre data-testid="repeat-sdk" className="mt-2 overflow-x-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-900">
+          {sdk}
+        </pre>
+      </details>
+    </section>
   );
 }
 

@@ -1,7 +1,8 @@
 "use client";
 import { useState } from "react";
 
-export function CopyButton({ text, label }: { text: string; label: string }) {
+/** Copies `text`; shows `children` ("Copy" unless given), then "Copied". */
+export function CopyButton({ text, label, children = "Copy" }: { text: string; label: string; children?: React.ReactNode }) {
   const [done, setDone] = useState(false);
   return (
     <button
@@ -24,7 +25,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
       }}
       className="rounded border border-zinc-300 px-2 py-0.5 text-xs hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-zinc-700 dark:hover:bg-zinc-800"
     >
-      {done ? "Copied" : "Copy"}
+      {done ? "Copied" : children}
     </button>
   );
 }

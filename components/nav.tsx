@@ -12,6 +12,7 @@ const LINKS = [
   { href: "/history", label: "History" },
   { href: "/devices", label: "Devices" },
   { href: "/keys", label: "API keys" },
+  { href: "/api-docs", label: "API" },
 ];
 
 export function Nav() {

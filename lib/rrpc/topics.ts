@@ -15,9 +15,9 @@ export const PRODUCT_ID_MAX = 10;
 export const DEVICE_NAME_MAX = 48;
 
 /** Tencent: product IDs are 10 upper-case letters and digits; we allow 1..10. */
-const PRODUCT_ID_RE = /^[A-Z0-9]{1,10}$/;
+export const PRODUCT_ID_RE = /^[A-Z0-9]{1,10}$/;
 /** Tencent CreateDevice (2021-04-08): 1..48 letters, digits, ':', '_' and '-'. */
-const DEVICE_NAME_RE = /^[A-Za-z0-9:_-]{1,48}$/;
+export const DEVICE_NAME_RE = /^[A-Za-z0-9:_-]{1,48}$/;
 // MQTT 3.1.1 §4.7: '/' separates levels, '+' and '#' are wildcards, NUL is forbidden (§1.5.3).
 const TOPIC_SPECIAL_RE = /[/+#\u0000]/;
 

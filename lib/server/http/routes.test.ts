@@ -88,6 +88,9 @@ describe("every API operation through the production server", () => {
     expect(h.status).toBe(200);
     expect(h.json<Health>()).toMatchObject({ ok: true, broker: "embedded", brokerConnected: true, inFlight: 0 });
 
+    const openapi = await call("GET", "/api/openapi.json", { anonymous: true });
+    expect(openapi.json<{ openapi: string }>().openapi).toBe("3.1.0");
+
     const limits = await call("GET", "/api/limits");
     expect(limits.json<Limits>()).toEqual({
       maxPayloadBytes: 131072,

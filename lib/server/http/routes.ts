@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   batchIdParam,
   commandCallSchema,
@@ -9,14 +8,15 @@ import {
   exportTargetsSchema,
   listTargetsSchema,
   retryBatchSchema,
+  callParams,
   createCallSchema,
   createDeviceSchema,
   createKeySchema,
   deviceParams,
   countCallsSchema,
   exportCallsSchema,
+  keyParams,
   listCallsSchema,
-  processIdParam,
   signInSchema,
   updateDeviceSchema,
   statsQuerySchema,
@@ -37,6 +37,7 @@ import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
 import type { BatchList, CallCount, CommandList, DevicePresence, Limits } from "../../rrpc/api";
 import { DomainError } from "../core/errors";
+import { openApiDocument } from "./openapi";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
@@ -48,8 +49,6 @@ import { callStats, deviceStatsRanking } from "../store/stats";
 export const maxCallBodyBytes = (rt: Runtime) => Math.ceil(rt.config.maxPayloadBytes * 1.4) + 4096;
 
 const deviceOf = (params: Record<string, string>) => parse(deviceParams, params);
-const keyParams = z.object({ secretId: z.string().min(1).max(200) });
-const callParams = z.object({ processId: processIdParam });
 /** A batch's body: its targets (ids of at most 64 characters each, JSON around them) and a payload. */
 const maxBatchBodyBytes = (rt: Runtime) => MAX_BATCH_TARGETS * 200 + maxCallBodyBytes(rt);
 /** How long POST /api/batches?wait=1 waits for the end by default. */
@@ -111,6 +110,12 @@ export const ROUTES: readonly Route[] = [
       const h = health(rt);
       return json(h.ok ? 200 : 503, h);
     },
+  },
+  {
+    method: "GET",
+    path: "/api/openapi.json",
+    access: "public",
+    handle: () => json(200, openApiDocument(ROUTES)),
   },
   {
     method: "POST",

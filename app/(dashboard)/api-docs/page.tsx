@@ -1,0 +1,5 @@
+import { ApiDocs } from "@/components/api-docs";
+
+export default function ApiDocsPage() {
+  return <ApiDocs />;
+}
