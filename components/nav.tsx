@@ -10,6 +10,8 @@ const LINKS = [
   { href: "/", label: "Console" },
   { href: "/history", label: "History" },
   { href: "/devices", label: "Devices" },
+  { href: "/commands", label: "Commands" },
+  { href: "/batches", label: "Batches" },
   { href: "/keys", label: "API keys" },
 ];
 
