@@ -9,6 +9,7 @@ import { test, expect, openConsole, seriousViolations } from "./fixtures";
 import { startSimDevice, type SimDevice } from "../lib/server/simulator/simulator";
 import type { BatchJson, Command } from "../lib/rrpc/api";
 import type { CallJson } from "../lib/rrpc/types";
+import { parseRrpcTopic, replyTopic } from "../lib/rrpc/topics";
 
 const P = "FLEETE2E01";
 const COUNT = 50;
@@ -27,10 +28,10 @@ async function post<T>(path: string, body?: unknown): Promise<{ status: number; 
 }
 
 /** Registers the device, or gives it a new secret if a previous worker of this run registered it. */
-async function secretFor(deviceName: string): Promise<string> {
-  const created = await post<{ secret: string }>("/api/devices", { productId: P, deviceName });
+async function secretFor(deviceName: string, productId = P): Promise<string> {
+  const created = await post<{ secret: string }>("/api/devices", { productId, deviceName });
   if (created.status === 201) return created.body.secret;
-  const rekeyed = await post<{ secret: string }>(`/api/devices/${P}/${deviceName}/secret`);
+  const rekeyed = await post<{ secret: string }>(`/api/devices/${productId}/${deviceName}/secret`);
   expect(rekeyed.status).toBe(200);
   return rekeyed.body.secret;
 }
@@ -46,17 +47,15 @@ test.beforeAll(async () => {
   for (let i = 0; i < connected.length; i += 10) {
     sims.push(
       ...(await Promise.all(
-        connected
-          .slice(i, i + 10)
-          .map((deviceName) =>
-            startSimDevice({
-              url: process.env.E2E_MQTT_URL!,
-              productId: P,
-              deviceName,
-              secret: secrets.get(deviceName)!,
-              silent: deviceName === SILENT,
-            }),
-          ),
+        connected.slice(i, i + 10).map((deviceName) =>
+          startSimDevice({
+            url: process.env.E2E_MQTT_URL!,
+            productId: P,
+            deviceName,
+            secret: secrets.get(deviceName)!,
+            silent: deviceName === SILENT,
+          }),
+        ),
       )),
     );
   }
@@ -208,6 +207,53 @@ test("a command made on the Commands page runs on 50 devices picked on the Devic
   await expectCounts(page, { timeout: 1, offline: 1 });
   await expect(page.getByRole("link", { name: batchId })).toHaveAttribute("href", `/batches/${batchId}`);
   await expect(targets).toHaveCount(2);
+});
+
+test("Cancel stops a running batch: targets not sent end cancelled, the call in flight runs to its outcome; the page follows it live", async ({
+  page,
+  url,
+}) => {
+  // Another product, so that the 50 above stay the whole of theirs. The first device holds its
+  // reply until the test releases it: the batch is running for as long as the test needs.
+  const P2 = "FLEETE2E02";
+  const held = await startSimDevice({
+    url: process.env.E2E_MQTT_URL!,
+    productId: P2,
+    deviceName: "held",
+    secret: await secretFor("held", P2),
+    silent: true,
+  });
+  sims.push(held);
+  const requests: string[] = [];
+  held.client.on("message", (topic) => {
+    const t = parseRrpcTopic(topic);
+    if (t?.direction === "request") requests.push(t.processId);
+  });
+  for (const n of ["idle1", "idle2"]) await secretFor(n, P2);
+  const devices = ["held", "idle1", "idle2"].map((deviceName) => ({ productId: P2, deviceName }));
+  const started = await post<BatchJson>("/api/batches", { targets: { devices }, payload: "hold", timeoutMs: 60_000, concurrency: 1 });
+  expect(started.status).toBe(202);
+
+  await page.goto(url(`/batches/${started.body.batchId}`));
+  await waitLive(page);
+  const progress = page.getByRole("progressbar", { name: "Progress", exact: true });
+  await expect(progress).toHaveAttribute("aria-valuenow", "0");
+  await expect(page.getByTestId("batch-updates")).toHaveAttribute("data-live", "true");
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Cancel batch" }).click();
+  await expectCounts(page, { pending: 1, cancelled: 2, unsent: 2 });
+  await expect(page.locator("[data-batch-status]").first()).toHaveAttribute("data-batch-status", "running");
+
+  await expect.poll(() => requests.length).toBe(1);
+  held.client.publish(replyTopic(P2, "held", requests[0]!), "done");
+  await expect(page.locator("[data-batch-status]").first()).toHaveAttribute("data-batch-status", "cancelled");
+  await expectCounts(page, { success: 1, cancelled: 2, unsent: 2 });
+  await expect(progress).toHaveAttribute("aria-valuenow", "100");
+  await expect(page.getByRole("button", { name: "Cancel batch" })).toHaveCount(0);
+  await page.getByLabel("Show").selectOption("cancelled");
+  const rows = page.locator('[data-testid="batch-targets"] tbody tr[data-device]');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText("no call");
 });
 
 test("the console runs a saved command with its generated form: an out-of-range number turns Run off with the reason; a valid value sends and shows success", async ({
