@@ -300,6 +300,40 @@ test("the console runs a saved command with its generated form: an out-of-range 
   expect(call.request.payloadText).toBe('{"fan":2,"quiet":true}');
 });
 
+test("a command is edited and deleted (after a confirmation) on the Commands page", async ({ page, url }) => {
+  const name = `Reboot ${Date.now()}`;
+  const created = await post<Command>("/api/commands", {
+    name,
+    payload: '{"cmd":"reboot","delay":{{delay}}}',
+    params: [{ name: "delay", type: "integer", min: 0 }],
+  });
+  expect(created.status).toBe(201);
+  await page.goto(url("/commands"));
+  await page.getByRole("link", { name: `Edit ${name}` }).click();
+  const form = page.getByRole("form", { name: `Edit command ${name}` });
+  await expect(form.getByLabel("Payload template")).toHaveValue('{"cmd":"reboot","delay":{{delay}}}');
+  const p1 = form.getByRole("group", { name: "Parameter 1", exact: true });
+  await expect(p1.getByLabel("Type")).toHaveValue("integer");
+  await p1.getByLabel("Default").fill("1.5");
+  await expect(p1.locator("[data-field-error]", { hasText: "default must be an integer" })).toBeVisible();
+  await expect(form.getByRole("button", { name: "Save changes" })).toBeDisabled();
+  await p1.getByLabel("Default").fill("5");
+  await form.getByLabel("Description (optional)").fill("after a delay");
+  await form.getByRole("button", { name: "Save changes" }).click();
+  await expect(page).toHaveURL(/\/commands$/);
+  const row = page.locator(`[data-testid="commands"] tr[data-command-id="${created.body.id}"]`);
+  await expect(row).toContainText("after a delay");
+  await expect(row).toContainText("delay: integer 0–… = 5");
+
+  page.once("dialog", (d) => void d.dismiss());
+  await row.getByRole("button", { name: `Delete ${name}` }).click();
+  await expect(row).toBeVisible();
+  page.once("dialog", (d) => void d.accept());
+  await row.getByRole("button", { name: `Delete ${name}` }).click();
+  await expect(row).toHaveCount(0);
+  expect((await fetch(url(`/api/commands/${created.body.id}`))).status).toBe(404);
+});
+
 test("Save as command takes the console's product and payload to a new command's form", async ({ page, url }) => {
   await openConsole(page, url);
   await page.getByLabel("Product ID").fill(P);
