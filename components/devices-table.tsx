@@ -16,8 +16,10 @@ import { deviceKey } from "@/lib/hooks/live-store";
 import { OnlineDot, StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
 import { devicePage } from "./device-href";
+import { SelectDeviceCell, SelectionToolbar, useDeviceSelection } from "./device-selection";
 
 const DEVICE_COLUMNS: Column[] = [
+  { label: "Select", hidden: true },
   { label: "Device" },
   { label: "Registry" },
   { label: "Online" },
@@ -39,6 +41,7 @@ export function DevicesTable() {
   }, [snapshot.messages, mutate]);
 
   const devices = data?.devices ?? [];
+  const sel = useDeviceSelection(devices, (d) => snapshot.presence.get(deviceKey(d.productId, d.deviceName)) ?? d.online);
   const [open, setOpen] = useState<string | null>(null);
   /** The device whose action is under way, and the last action that failed (shown under its row). */
   const [busy, setBusy] = useState<string | null>(null);
@@ -69,6 +72,7 @@ export function DevicesTable() {
       </h1>
       <RegisterDevice />
       <ErrorAlert error={error} prefix="Cannot load devices" />
+      <SelectionToolbar sel={sel} />
       <DataTable columns={DEVICE_COLUMNS} stack label="Devices" data-testid="devices">
         {devices.map((d) => {
           const key = deviceKey(d.productId, d.deviceName);
@@ -77,6 +81,7 @@ export function DevicesTable() {
           return (
             <Fragment key={key}>
               <tr data-device={key} className="border-t border-zinc-100 dark:border-zinc-800">
+                <SelectDeviceCell sel={sel} device={d} />
                 <td className="min-w-40 px-2 py-1 font-medium wrap-anywhere">
                   <Link className="underline" href={devicePage(d.productId, d.deviceName)}>
                     {d.productId}/{d.deviceName}

@@ -11,6 +11,8 @@ const LINKS = [
   { href: "/overview", label: "Overview" },
   { href: "/history", label: "History" },
   { href: "/devices", label: "Devices" },
+  { href: "/commands", label: "Commands" },
+  { href: "/batches", label: "Batches" },
   { href: "/keys", label: "API keys" },
   { href: "/api-docs", label: "API" },
 ];

@@ -10,6 +10,7 @@ import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
 import { OnlineDot } from "./status-badge";
+import { SaveAsCommand } from "./save-as-command";
 
 type Mode = "text" | "json" | "base64";
 const STORAGE_KEY = "rrpc-hub.send-form";
@@ -257,6 +258,11 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
           >
             {sending ? "Sending…" : "Send command"}
           </button>
+          <SaveAsCommand
+            productId={draft.productId}
+            payload={draft.mode === "base64" ? draft.payload.trim() : draft.payload}
+            encoding={draft.mode === "base64" ? "base64" : "utf8"}
+          />
         </div>
         {problems.timeoutMs && (
           <p id={ids.timeoutHelp} className="text-xs text-rose-700 dark:text-rose-300">

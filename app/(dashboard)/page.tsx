@@ -1,5 +1,7 @@
 import { SendForm } from "@/components/send-form";
 import { Timeline } from "@/components/timeline";
+import { ConsoleModes } from "@/components/console-modes";
+import { CommandRunner } from "@/components/command-runner";
 
 export default async function ConsolePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const q = await searchParams;
@@ -10,7 +12,12 @@ export default async function ConsolePage({ searchParams }: { searchParams: Prom
     <div className="grid grid-cols-1 gap-6 xl:grid-cols-[26rem_minmax(0,1fr)] [&>*]:min-w-0">
       <div className="space-y-2">
         <h1 className="text-lg font-semibold">Send command</h1>
-        <SendForm key={initial ? `${initial.productId}/${initial.deviceName}` : "saved"} initial={initial} />
+        <ConsoleModes
+          key={q.commandId ?? "payload"}
+          initialMode={q.commandId ? "command" : "payload"}
+          payloadForm={<SendForm key={initial ? `${initial.productId}/${initial.deviceName}` : "saved"} initial={initial} />}
+          commandRunner={<CommandRunner initial={{ ...initial, commandId: q.commandId }} />}
+        />
       </div>
       <Timeline />
     </div>

@@ -7,7 +7,7 @@ import type { ApiErrorBody } from "../rrpc/api";
 import type { FieldError } from "../rrpc/topics";
 import type { CallJson } from "../rrpc/types";
 
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Codes of failures that are not the API's own answers. */
 export const NETWORK_ERROR = "network_error";

@@ -13,7 +13,14 @@ export type LiveConnection = {
   error?: string;
 };
 
-type Ctx = { store: LiveStore; subscribe: (cb: () => void) => () => void; connection: LiveConnection };
+/** Told of every message of one topic as it arrives (not throttled). */
+export type TopicListener = (payload: Uint8Array) => void;
+type Ctx = {
+  store: LiveStore;
+  subscribe: (cb: () => void) => () => void;
+  connection: LiveConnection;
+  onTopic: (topic: string, listener: TopicListener) => () => void;
+};
 const LiveContext = createContext<Ctx | null>(null);
 const RENDER_EVERY_MS = 250;
 
@@ -38,6 +45,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
   const { data: cfg, error: cfgError, mutate: refreshCfg } = useLiveConfig();
   const store = useMemo(() => new LiveStore(), []);
   const listeners = useRef(new Set<() => void>());
+  const topicListeners = useRef(new Map<string, Set<TopicListener>>());
   const [connection, setConnection] = useState<LiveConnection>({ state: "connecting", reconnects: 0 });
   /** Fresh credentials the broker refused in a row: past REFUSALS_MAX, stop and say so instead of looping. */
   const refusals = useRef(0);
@@ -47,6 +55,15 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     () => (cb: () => void) => {
       listeners.current.add(cb);
       return () => void listeners.current.delete(cb);
+    },
+    [],
+  );
+  const onTopic = useMemo(
+    () => (topic: string, listener: TopicListener) => {
+      const set = topicListeners.current.get(topic) ?? new Set<TopicListener>();
+      topicListeners.current.set(topic, set);
+      set.add(listener);
+      return () => void set.delete(listener);
     },
     [],
   );
@@ -114,6 +131,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     };
     client.on("message", (topic, payload) => {
       store.ingest(topic, payload);
+      topicListeners.current.get(topic)?.forEach((l) => l(payload));
       timer ??= setTimeout(notify, Math.max(0, last + RENDER_EVERY_MS - performance.now()));
     });
     return () => {
@@ -131,8 +149,13 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
         ? "no WebSocket endpoint for the broker (set MQTT_WS_PUBLIC_URL)"
         : null;
   const value = useMemo(
-    () => ({ store, subscribe, connection: unavailable ? ({ state: "unavailable", reconnects: 0, error: unavailable } as const) : connection }),
-    [store, subscribe, connection, unavailable],
+    () => ({
+      store,
+      subscribe,
+      onTopic,
+      connection: unavailable ? ({ state: "unavailable", reconnects: 0, error: unavailable } as const) : connection,
+    }),
+    [store, subscribe, onTopic, connection, unavailable],
   );
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
@@ -154,4 +177,18 @@ export function useLive(): { snapshot: LiveSnapshot; connection: LiveConnection;
     () => EMPTY,
   );
   return { snapshot, connection, store };
+}
+
+/**
+ * Every message of one live topic, as it arrives, on the tab's one connection; and the
+ * connection's state (a view falls back to polling while it is not `connected`).
+ */
+export function useLiveTopic(topic: string, onMessage: TopicListener): LiveConnection {
+  const { onTopic, connection } = useLiveContext();
+  const latest = useRef(onMessage);
+  useEffect(() => {
+    latest.current = onMessage;
+  });
+  useEffect(() => onTopic(topic, (payload) => latest.current(payload)), [onTopic, topic]);
+  return connection;
 }

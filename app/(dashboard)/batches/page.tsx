@@ -1,0 +1,5 @@
+import { BatchesList } from "@/components/batches-list";
+
+export default function BatchesPage() {
+  return <BatchesList />;
+}

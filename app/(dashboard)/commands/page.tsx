@@ -1,0 +1,5 @@
+import { CommandsList } from "@/components/commands-list";
+
+export default function CommandsPage() {
+  return <CommandsList />;
+}
