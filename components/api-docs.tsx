@@ -294,6 +294,20 @@ function ResponseView({ status, response }: { status: string; response: OpenApiR
 /** An object as the list of its properties; anything else as one line. */
 function SchemaView({ schema }: { schema: JsonSchema }) {
   if (schema.properties) return <Properties schema={schema} />;
+  // A body of several shapes (a call with a payload, or with a saved command): each drawn in full.
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (alternatives?.every((a) => a.properties)) {
+    return (
+      <div className="space-y-1 text-sm">
+        {alternatives.map((a, i) => (
+          <div key={i}>
+            <span className={muted}>{i === 0 ? "one of:" : "or:"}</span>
+            <Properties schema={a} />
+          </div>
+        ))}
+      </div>
+    );
+  }
   return (
     <span className="text-sm">
       <TypeLine schema={schema} />

@@ -192,7 +192,9 @@ test("history filters (kept in the URL, restored by Back) and CSV export return 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
   const csv = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString("utf8"));
   const lines = csv.trim().split("\r\n");
-  expect(lines[0]).toBe("processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText");
+  expect(lines[0]).toBe(
+    "processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText,callerKind,callerId,callerName,batchId,commandId",
+  );
   for (const [i, id] of made.entries()) {
     const line = lines.find((l) => l.startsWith(`${id},`));
     expect(line).toContain(`,success,`);

@@ -8,6 +8,28 @@ import { test, expect, seriousViolations, PRODUCT } from "./fixtures";
 import type { Page } from "@playwright/test";
 import { TERMINAL_STATUSES } from "../lib/rrpc/types";
 import type { CallStats, DeviceStatsRanking } from "../lib/rrpc/api";
+import { registerDevice, startServer } from "../lib/server/testing/servers";
+import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../lib/server/simulator/simulator";
+
+/**
+ * A hub of its own: the fleet-wide rankings must hold only this test's devices (the shared
+ * server's other specs make slow and failing calls of their own).
+ */
+async function ownHub() {
+  const s = await startServer({ RRPC_SIMULATOR: "0" });
+  const sims: SimDevice[] = [];
+  return {
+    url: (p: string) => s.url + p,
+    async device(deviceName: string, opts: Partial<SimDeviceOptions> = {}) {
+      const secret = await registerDevice(s, PRODUCT, deviceName);
+      sims.push(await startSimDevice({ url: `mqtt://127.0.0.1:${s.mqttPort}`, productId: PRODUCT, deviceName, secret, ...opts }));
+    },
+    async stop() {
+      for (const d of sims) await d.stop();
+      await s.stop();
+    },
+  };
+}
 
 /** As the dashboard shows a duration (components/call-result.tsx). */
 function formatMs(ms: number | null): string {
@@ -101,10 +123,10 @@ async function openTableViews(page: Page) {
 for (const colorScheme of ["light", "dark"] as const) {
   test(`the overview charts calls by status and round trips, and names the slowest and failing devices (${colorScheme})`, async ({
     browser,
-    url,
-    device,
   }, testInfo) => {
     test.setTimeout(90_000);
+    const hub = await ownHub();
+    const { url, device } = hub;
     const ok = `ovOk${colorScheme}`;
     const slow = `ovSlow${colorScheme}`;
     const silent = `ovSilent${colorScheme}`;
@@ -160,6 +182,7 @@ for (const colorScheme of ["light", "dark"] as const) {
     await expect(page).toHaveURL(new RegExp(`/devices/${PRODUCT}/${silent}$`));
     await expect(page.getByTestId("stat-failures")).toHaveText("3");
     await ctx.close();
+    await hub.stop();
   });
 }
 
