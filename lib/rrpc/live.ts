@@ -36,6 +36,8 @@ export type LiveCallUpdate = {
   rttMs?: number;
   request?: PayloadPreview;
   reply?: PayloadPreview;
+  /** The caller's correlation token, when it sent one (POST /api/calls `clientRef`): on every update of the call. */
+  clientRef?: string;
 };
 
 export type LivePresence = { productId: string; deviceName: string; online: boolean; at: number };

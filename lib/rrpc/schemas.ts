@@ -2,6 +2,9 @@ import { z } from "zod";
 import { base64ToBytes, isBase64, utf8Bytes } from "./payload";
 import { CALL_STATUSES, type CallStatus } from "./types";
 
+/** A client's correlation token for a call (POST /api/calls `clientRef`). */
+export const CLIENT_REF_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
  * are the hub's (one place, every entry point).
@@ -13,6 +16,11 @@ export const createCallSchema = z
     payload: z.string(),
     encoding: z.enum(["utf8", "base64"]).default("utf8"),
     timeoutMs: z.number().int().optional(),
+    /**
+     * The caller's own token for this call, echoed in the live feed's updates of it (never
+     * stored): a console learns its call's processId as soon as it is allocated, before the answer.
+     */
+    clientRef: z.string().regex(CLIENT_REF_PATTERN, "1 to 64 letters, digits, '_' or '-'").optional(),
   })
   .transform(({ payload, encoding, ...rest }, ctx) => {
     if (encoding === "base64" && !isBase64(payload)) {

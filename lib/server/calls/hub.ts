@@ -17,6 +17,8 @@ export type CallRequest = {
   payload: Uint8Array;
   timeoutMs?: number;
   source?: CallSource;
+  /** The caller's correlation token, carried to listeners (the live feed), never stored. */
+  clientRef?: string;
 };
 
 export type HubOptions = {
@@ -177,6 +179,7 @@ export class Hub {
       startedAt: this.clock.epoch(t0),
       events: [{ type: "requested", t: 0 }],
     };
+    if (req.clientRef !== undefined) call.clientRef = req.clientRef;
     this.emit(call, call.events[0]!);
 
     return new Promise<CallRecord>((resolve) => {

@@ -39,6 +39,8 @@ export type CallRecord = {
   endedAt?: number;
   rttMs?: number;
   events: StoredEvent[];
+  /** The caller's correlation token (POST /api/calls `clientRef`): in the live feed, not in the store. */
+  clientRef?: string;
 };
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -49,6 +49,7 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null): () => vo
     if (request) u.request = request;
     if (call.reply) u.reply = preview(call.reply);
     if (call.rttMs !== undefined) u.rttMs = call.rttMs;
+    if (call.clientRef !== undefined) u.clientRef = call.clientRef;
     calls.set(call.processId, u);
     schedule();
   });
