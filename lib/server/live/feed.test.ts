@@ -62,7 +62,9 @@ describe("the live feed", () => {
     mine.rttMs = 1.5;
     emit(mine, { type: "success", t: 1.5 });
     vi.advanceTimersByTime(100);
-    expect(published[1]!.updates).toEqual([expect.objectContaining({ processId: "1000000001", status: "success", clientRef: "ref-abc_1", rttMs: 1.5 })]);
+    expect(published[1]!.updates).toEqual([
+      expect.objectContaining({ processId: "1000000001", status: "success", clientRef: "ref-abc_1", rttMs: 1.5 }),
+    ]);
     stop();
   });
 });
