@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { launcher, type Launch } from "@/lib/hooks/launcher";
-import { useLive } from "@/lib/hooks/use-live";
+import { useLiveSelect } from "@/lib/hooks/use-live";
 import { findRow, type LiveRow } from "@/lib/hooks/live-store";
 import { useCall } from "@/lib/hooks/use-api";
 import type { CallEvent } from "@/lib/rrpc/types";
@@ -98,9 +98,9 @@ export function ExtraReplies({ processId, row }: { processId: string; row: LiveR
  * reply that comes after it.
  */
 export function CallCard({ launch }: { launch: Launch }) {
-  const { snapshot } = useLive();
-  const processId = launch.outcome?.call?.processId ?? snapshot.refs.get(launch.clientRef);
-  const row = processId ? findRow(snapshot.rows, processId) : undefined;
+  const allocated = useLiveSelect((s) => s.refs.get(launch.clientRef));
+  const processId = launch.outcome?.call?.processId ?? allocated;
+  const row = useLiveSelect((s) => (processId ? findRow(s.rows, processId) : undefined));
   const state = launch.outcome ? "done" : launch.cancelled ? "cancelled" : "pending";
   const now = useNow(state === "pending");
   const extra = row && processId && (row.late || row.duplicate) ? <ExtraReplies processId={processId} row={row} /> : null;

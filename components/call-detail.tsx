@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { DEFAULT_TIMEOUT_MS, TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
 import { useCall, useLimits } from "@/lib/hooks/use-api";
-import { useLive } from "@/lib/hooks/use-live";
+import { useLiveSelect } from "@/lib/hooks/use-live";
 import { findRow } from "@/lib/hooks/live-store";
 import { launcher, useLaunches } from "@/lib/hooks/launcher";
 import { draftOf, prefillHref } from "@/lib/hooks/prefill";
@@ -31,15 +31,15 @@ export function CallDetail({ processId }: { processId: string }) {
   const { data, error, mutate } = useCall(processId);
   // The previous call's data is kept while this one loads: never show it under this processId.
   const call = data?.processId === processId ? data : undefined;
-  const { snapshot } = useLive();
-  const live = findRow(snapshot.rows, processId);
+  const live = useLiveSelect((s) => findRow(s.rows, processId));
+  const refs = useLiveSelect((s) => s.refs);
   const liveKey = live ? `${live.status}|${live.late}|${live.duplicate}|${live.foreign}` : "";
   useEffect(() => {
     if (liveKey) void mutate();
   }, [liveKey, mutate]);
   // A call this tab made: its Cancel, and its elapsed time from when it was sent.
   const launches = useLaunches();
-  const launch = launches.find((l) => snapshot.refs.get(l.clientRef) === processId || l.outcome?.call?.processId === processId);
+  const launch = launches.find((l) => refs.get(l.clientRef) === processId || l.outcome?.call?.processId === processId);
   const pending = call?.status === "pending" && (!live || live.status === "pending");
   const now = useNow(pending);
 
@@ -175,12 +175,12 @@ function Trace({ events, timeoutMs }: { events: CallEvent[]; timeoutMs: number }
  */
 function SendAgain({ call }: { call: CallJson }) {
   const router = useRouter();
-  const { snapshot } = useLive();
   const { data: limits } = useLimits();
   const launches = useLaunches();
   const [ref, setRef] = useState<string | null>(null);
   const launch = ref ? launches.find((l) => l.clientRef === ref) : undefined;
-  const next = ref ? (snapshot.refs.get(ref) ?? launch?.outcome?.call?.processId) : undefined;
+  const allocated = useLiveSelect((s) => (ref ? s.refs.get(ref) : undefined));
+  const next = allocated ?? launch?.outcome?.call?.processId;
   useEffect(() => {
     if (next) router.push(`/calls/${next}`);
   }, [next, router]);

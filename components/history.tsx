@@ -6,7 +6,7 @@ import { useRouter } from "next/navigation";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
 import { callsQuery, useCallCount, useCallPages } from "@/lib/hooks/use-api";
-import { useLive } from "@/lib/hooks/use-live";
+import { useLiveSelect } from "@/lib/hooks/use-live";
 import { compareProcessIds, type LiveRow } from "@/lib/hooks/live-store";
 import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
@@ -83,10 +83,9 @@ export function History({ initial }: { initial: CallsFilter }) {
   const matchHelp = useId();
   const exportQuery = callsQuery(filter);
   // New calls arrive live; the list is not reshuffled under the operator's eyes: a bar offers them.
-  const { snapshot } = useLive();
   const newest = calls[0]?.processId;
-  // Cheap: rows are newest first, the count stops at the newest call listed.
-  const fresh = data ? countNew(snapshot.rows, newest, filter) : 0;
+  // Cheap: rows are newest first, the count stops at the newest call listed; a re-render only when it changes.
+  const fresh = useLiveSelect((s) => (data ? countNew(s.rows, newest, filter) : 0));
 
   return (
     <section aria-labelledby="history-title" className="space-y-4">

@@ -5,7 +5,7 @@ import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
 import { useDevices, useLimits } from "@/lib/hooks/use-api";
-import { useLive } from "@/lib/hooks/use-live";
+import { useLiveSelect } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { launcher, useLaunches } from "@/lib/hooks/launcher";
 import { storedDraft, type Draft, type InitialDraft, type Mode } from "@/lib/hooks/prefill";
@@ -50,7 +50,7 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
   const launches = useLaunches();
   const { data } = useDevices();
   const { data: limits } = useLimits();
-  const { snapshot } = useLive();
+  const presence = useLiveSelect((s) => s.presence);
   const ids = {
     product: useId(),
     device: useId(),
@@ -82,7 +82,7 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
 
   const devices = useMemo(() => data?.devices ?? [], [data]);
   const online = (p: string, d: string) =>
-    snapshot.presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
+    presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
   const products = useMemo(() => [...new Set(devices.map((d) => d.productId))], [devices]);
 
   const timeout = Number(draft.timeoutMs);

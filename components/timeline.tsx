@@ -76,6 +76,8 @@ export function Timeline() {
   async function older() {
     const last = rows.at(-1);
     if (more < WINDOW_ROWS && olderInStore) {
+      // What the store gives joins the live view: a paused one resumes.
+      setPaused(null);
       setLoadingOlder(true);
       try {
         await loadOlder();
@@ -124,7 +126,10 @@ export function Timeline() {
             id={ids.device}
             placeholder="Filter device"
             value={device}
-            onChange={(e) => setDevice(e.target.value)}
+            onChange={(e) => {
+              setDevice(e.target.value);
+              setAnchors([]);
+            }}
             className="w-40 rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
           />
           <label htmlFor={ids.status} className="sr-only">
@@ -133,7 +138,10 @@ export function Timeline() {
           <select
             id={ids.status}
             value={status}
-            onChange={(e) => setStatus(e.target.value as CallStatus | "")}
+            onChange={(e) => {
+              setStatus(e.target.value as CallStatus | "");
+              setAnchors([]);
+            }}
             className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
           >
             <option value="">All statuses</option>

@@ -303,6 +303,20 @@ export function useLive(): { snapshot: LiveSnapshot; connection: LiveConnection;
   return { snapshot, connection, loadOlder };
 }
 
+/**
+ * One value of the live snapshot: the component re-renders only when that value changes (a row
+ * keeps its identity until it changes), not on every message. `select` must return a primitive
+ * or something the snapshot holds.
+ */
+export function useLiveSelect<T>(select: (s: LiveSnapshot) => T): T {
+  const { store, subscribe } = useLiveContext();
+  return useSyncExternalStore(
+    subscribe,
+    () => select(store.getSnapshot()),
+    () => select(EMPTY),
+  );
+}
+
 /** For views that draw rows: the newest stored calls are merged in once the live connection is up. */
 export function useBackfill(): void {
   const { wantBackfill } = useLiveContext();
