@@ -19,7 +19,7 @@ export function useNow(active: boolean, ms = 100): number {
     const t = setInterval(() => setNow(Date.now()), ms);
     return () => clearInterval(t);
   }, [active, ms]);
-  return active ? Math.max(now, 0) : now;
+  return now;
 }
 
 const seconds = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;

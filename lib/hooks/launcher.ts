@@ -70,19 +70,21 @@ class Launcher {
     const controller = new AbortController();
     this.controllers.set(clientRef, controller);
     this.set([launch, ...this.list.filter((x) => !x.outcome && !x.cancelled)].slice(0, KEEP));
-    sendCall({ ...req, clientRef }, { signal: controller.signal }).then(
-      (call) => this.update(clientRef, { outcome: { call } }),
-      (e: unknown) => {
-        if (e instanceof ApiClientError && e.code === ABORTED) return;
-        // A failed call (timeout, offline…) still has its call: keep both.
-        this.update(
-          clientRef,
-          e instanceof ApiClientError
-            ? { outcome: { call: e.call, error: { code: e.code, message: e.message, fields: e.fields } } }
-            : { outcome: { error: { code: NETWORK_ERROR, message: errorMessage(e) } } },
-        );
-      },
-    );
+    sendCall({ ...req, clientRef }, { signal: controller.signal })
+      .finally(() => this.controllers.delete(clientRef))
+      .then(
+        (call) => this.update(clientRef, { outcome: { call } }),
+        (e: unknown) => {
+          if (e instanceof ApiClientError && e.code === ABORTED) return;
+          // A failed call (timeout, offline…) still has its call: keep both.
+          this.update(
+            clientRef,
+            e instanceof ApiClientError
+              ? { outcome: { call: e.call, error: { code: e.code, message: e.message, fields: e.fields } } }
+              : { outcome: { error: { code: NETWORK_ERROR, message: errorMessage(e) } } },
+          );
+        },
+      );
     return launch;
   }
 
