@@ -2,17 +2,19 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
-import { sendCall, useCall, useLimits, useSession } from "@/lib/hooks/use-api";
+import { DEFAULT_TIMEOUT_MS, TERMINAL_STATUSES, type CallEvent, type CallJson, type TerminalStatus } from "@/lib/rrpc/types";
+import { useCall, useLimits, useSession } from "@/lib/hooks/use-api";
 import { curlCommand, tencentSdkSnippet } from "@/lib/rrpc/snippets";
 import { CopyButton } from "./copy-button";
-import { useLive } from "@/lib/hooks/use-live";
-import { ApiClientError } from "@/lib/hooks/api-client";
+import { useLiveSelect } from "@/lib/hooks/use-live";
+import { findRow } from "@/lib/hooks/live-store";
+import { launcher, useLaunches } from "@/lib/hooks/launcher";
+import { draftOf, prefillHref } from "@/lib/hooks/prefill";
 import { ErrorAlert } from "./error-alert";
-import { useAction } from "@/lib/hooks/use-action";
 import { StatusBadge } from "./status-badge";
 import { PayloadView } from "./payload-view";
 import { formatMs, noReplyText } from "./call-result";
+import { Countdown, useNow } from "./call-card";
 
 const HOP_LABEL: Record<string, string> = {
   requested: "requested",
@@ -28,13 +30,20 @@ const isTerminal = (type: string) => TERMINAL_STATUSES.includes(type as Terminal
 
 /** The trace of one call: its hops on a time axis, the time each took, both payloads. */
 export function CallDetail({ processId }: { processId: string }) {
-  const { data: call, error, mutate } = useCall(processId);
-  const { snapshot } = useLive();
-  const live = snapshot.rows.find((r) => r.processId === processId);
+  const { data, error, mutate } = useCall(processId);
+  // The previous call's data is kept while this one loads: never show it under this processId.
+  const call = data?.processId === processId ? data : undefined;
+  const live = useLiveSelect((s) => findRow(s.rows, processId));
+  const refs = useLiveSelect((s) => s.refs);
   const liveKey = live ? `${live.status}|${live.late}|${live.duplicate}|${live.foreign}` : "";
   useEffect(() => {
     if (liveKey) void mutate();
   }, [liveKey, mutate]);
+  // A call this tab made: its Cancel, and its elapsed time from when it was sent.
+  const launches = useLaunches();
+  const launch = launches.find((l) => refs.get(l.clientRef) === processId || l.outcome?.call?.processId === processId);
+  const pending = call?.status === "pending" && (!live || live.status === "pending");
+  const now = useNow(pending);
 
   if (error) {
     return error.status === 404 ? (
@@ -58,8 +67,27 @@ export function CallDetail({ processId }: { processId: string }) {
           {call.productId}/{call.deviceName} · {new Date(call.startedAt).toLocaleString()} · timeout {call.timeoutMs} ms · RTT{" "}
           <span data-testid="detail-rtt">{formatMs(call.rttMs)}</span>
         </span>
-        <SendAgain call={call} />
+        <SendAgain key={call.processId} call={call} />
       </header>
+      {pending && (
+        <section aria-label="Pending" className="space-y-2 rounded-lg border border-sky-200 p-3 dark:border-sky-900" data-testid="detail-pending">
+          <Countdown startedAt={launch?.sentAt ?? Date.parse(call.startedAt)} timeoutMs={call.timeoutMs} now={now} />
+          {launch && !launch.cancelled && !launch.outcome && (
+            <button
+              type="button"
+              onClick={() => launcher.cancel(launch.clientRef)}
+              className="rounded border border-zinc-300 px-3 py-1 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            >
+              Cancel
+            </button>
+          )}
+          {launch?.cancelled && (
+            <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="cancelled-note">
+              You stopped waiting. The call itself goes on at the hub until its outcome, which is recorded here.
+            </p>
+          )}
+        </section>
+      )}
       <Trace events={call.events} timeoutMs={call.timeoutMs} />
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <PayloadView payload={call.request} label="Request" />
@@ -267,39 +295,60 @@ function TraceAxis({ events, end, deadline }: { events: CallEvent[]; end: number
   );
 }
 
+/**
+ * Send again: a new call with this one's request, whose page opens as soon as the hub has given it
+ * a processId (it shows pending there). Edit & resend: the console with this request in its form.
+ */
 function SendAgain({ call }: { call: CallJson }) {
   const router = useRouter();
-  const {
-    run,
-    busy,
-    error: problem,
-  } = useAction(
-    async () => {
-      const next = await sendCall({
-        productId: call.productId,
-        deviceName: call.deviceName,
-        payload: call.request.payloadBase64,
-        encoding: "base64",
-        timeoutMs: call.timeoutMs,
-      });
-      router.push(`/calls/${next.processId}`);
-    },
-    // A call that was made but failed (timeout, offline…) has its own page: show it there.
-    (e) => e instanceof ApiClientError && e.call !== undefined && (router.push(`/calls/${e.call.processId}`), true),
-  );
+  const { data: limits } = useLimits();
+  const launches = useLaunches();
+  const [ref, setRef] = useState<string | null>(null);
+  const launch = ref ? launches.find((l) => l.clientRef === ref) : undefined;
+  const allocated = useLiveSelect((s) => (ref ? s.refs.get(ref) : undefined));
+  const next = allocated ?? launch?.outcome?.call?.processId;
+  useEffect(() => {
+    if (next) router.push(`/calls/${next}`);
+  }, [next, router]);
+  const failed = launch?.outcome && !launch.outcome.call ? launch.outcome.error : undefined;
+  const starting = ref !== null && !next && !failed;
   return (
     <div className="ml-auto flex items-center gap-2">
-      <ErrorAlert error={problem} prefix="Send again failed" />
+      {failed && (
+        <span role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          Send again failed: <span className="font-mono">{failed.code}</span>: {failed.message}
+        </span>
+      )}
       <Link href="/" className="text-sm underline">
         Console
       </Link>
       <button
         type="button"
-        disabled={busy}
-        onClick={() => void run()}
+        onClick={() => router.push(prefillHref(draftOf(call)))}
+        className="rounded border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-zinc-700 dark:hover:bg-zinc-800"
+      >
+        Edit &amp; resend
+      </button>
+      <button
+        type="button"
+        disabled={starting}
+        onClick={() =>
+          setRef(
+            launcher.launch(
+              {
+                productId: call.productId,
+                deviceName: call.deviceName,
+                payload: call.request.payloadBase64,
+                encoding: "base64",
+                timeoutMs: call.timeoutMs,
+              },
+              limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+            ).clientRef,
+          )
+        }
         className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
       >
-        {busy ? "Sending…" : "Send again"}
+        {starting ? "Starting…" : "Send again"}
       </button>
     </div>
   );

@@ -20,13 +20,19 @@ export function noReplyText(call: CallJson): string {
   return call.status === "timeout" ? `No reply within ${call.timeoutMs} ms.` : "No reply.";
 }
 
-/** The outcome of a call as the console shows it: it stays until the next call. */
-export function CallResult({ outcome }: { outcome: CallOutcome }) {
+/** The outcome of a call as the console shows it: it stays until the next call. `children` follow it (late replies…). */
+export function CallResult({
+  outcome,
+  children,
+  ...attrs
+}: { outcome: CallOutcome; children?: React.ReactNode } & Record<`data-${string}`, string | undefined>) {
   const { call, error } = outcome;
   return (
     <section
       aria-label="Call result"
       data-testid="call-result"
+      data-state="done"
+      {...attrs}
       className="min-w-0 space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
     >
       <div className="flex flex-wrap items-center gap-3">
@@ -66,6 +72,7 @@ export function CallResult({ outcome }: { outcome: CallOutcome }) {
       )}
       {call?.reply && <PayloadView payload={call.reply} label="Reply" />}
       {call && !call.reply && call.status !== "pending" && <p className="text-sm text-zinc-600 dark:text-zinc-400">{noReplyText(call)}</p>}
+      {children}
     </section>
   );
 }

@@ -6,6 +6,8 @@ import { useRouter } from "next/navigation";
 import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
 import { callsQuery, useCallCount, useCallPages } from "@/lib/hooks/use-api";
+import { useLiveSelect } from "@/lib/hooks/use-live";
+import { compareProcessIds, type LiveRow } from "@/lib/hooks/live-store";
 import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
 import { StatusBadge } from "./status-badge";
@@ -40,6 +42,28 @@ const STARTED_FORMAT: Intl.DateTimeFormatOptions = {
   fractionalSecondDigits: 3,
 };
 
+/** Whether a live row is a call the history's filter would list (the same rules as the API's). */
+function matches(r: LiveRow, f: CallsFilter): boolean {
+  const starts = (value: string, prefix: string | undefined) => !prefix || value.toLowerCase().startsWith(prefix.toLowerCase());
+  if (f.productId && r.productId !== f.productId) return false;
+  if (f.deviceName && r.deviceName !== f.deviceName) return false;
+  if (!starts(r.productId, f.productIdPrefix) || !starts(r.deviceName, f.deviceNamePrefix)) return false;
+  if (f.status && r.status !== f.status) return false;
+  if (f.from && r.at < Date.parse(f.from)) return false;
+  if (f.to && r.at > Date.parse(f.to)) return false;
+  return true;
+}
+
+/** Calls the live view saw after `newest` that match the filter: the hub's calls only (the history has no others). */
+function countNew(rows: readonly LiveRow[], newest: string | undefined, f: CallsFilter): number {
+  let n = 0;
+  for (const r of rows) {
+    if (newest !== undefined && compareProcessIds(r.processId, newest) <= 0) break;
+    if (r.viaHub && matches(r, f)) n++;
+  }
+  return n;
+}
+
 export function History({ initial }: { initial: CallsFilter }) {
   const router = useRouter();
   const [form, setForm] = useState({
@@ -58,6 +82,10 @@ export function History({ initial }: { initial: CallsFilter }) {
   const statusId = useId();
   const matchHelp = useId();
   const exportQuery = callsQuery(filter);
+  // New calls arrive live; the list is not reshuffled under the operator's eyes: a bar offers them.
+  const newest = calls[0]?.processId;
+  // Cheap: rows are newest first, the count stops at the newest call listed; a re-render only when it changes.
+  const fresh = useLiveSelect((s) => (data ? countNew(s.rows, newest, filter) : 0));
 
   return (
     <section aria-labelledby="history-title" className="space-y-4">
@@ -162,6 +190,18 @@ export function History({ initial }: { initial: CallsFilter }) {
         Product and device match the start of the id, in any case: “kit” finds Kitchen1 and kit-2.
       </p>
       <ErrorAlert error={error} prefix="Cannot load history" />
+      <div aria-live="polite">
+        {fresh > 0 && (
+          <button
+            type="button"
+            data-testid="history-new"
+            onClick={() => void Promise.all([mutate(), recount()])}
+            className="w-full rounded border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900 hover:bg-sky-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100 dark:hover:bg-sky-900"
+          >
+            {fresh} new — show
+          </button>
+        )}
+      </div>
       <DataTable columns={callColumns("Started")} label="Calls" data-testid="history">
         {calls.map((c) => (
           <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">

@@ -4,18 +4,17 @@ import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
-import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
-import { sendCall, useDevices, useLimits } from "@/lib/hooks/use-api";
-import { useLive } from "@/lib/hooks/use-live";
+import { useDevices, useLimits } from "@/lib/hooks/use-api";
+import { useLiveSelect } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
-import { CallResult, type CallOutcome } from "./call-result";
+import { launcher, useLaunches } from "@/lib/hooks/launcher";
+import { storedDraft, type Draft, type InitialDraft, type Mode } from "@/lib/hooks/prefill";
+import { CallCard } from "./call-card";
 import { OnlineDot } from "./status-badge";
 import { SaveAsCommand } from "./save-as-command";
 
-type Mode = "text" | "json" | "base64";
 const STORAGE_KEY = "rrpc-hub.send-form";
 
-type Draft = { productId: string; deviceName: string; payload: string; mode: Mode; timeoutMs: string };
 const DEFAULT_DRAFT: Draft = {
   productId: "AIRCOND001",
   deviceName: "airConditioner1",
@@ -41,14 +40,18 @@ const inputCls =
 
 const FIELD_NAMES = { productId: "Product ID", deviceName: "Device", payload: "Payload", timeoutMs: "Timeout" } as const;
 
-/** Send a command to a device; the outcome stays on screen. Ctrl/Cmd+Enter sends; Enter in a one-line field does not. */
-export function SendForm({ initial }: { initial?: Partial<Draft> }) {
-  const [draft, setDraft] = useState<Draft>({ ...DEFAULT_DRAFT, ...initial });
-  const [sending, setSending] = useState(false);
-  const [outcome, setOutcome] = useState<CallOutcome | null>(null);
+/**
+ * Send a command to a device. Each call gets its own card at once (pending, with its processId as
+ * soon as the hub allocates it); Send stays available while calls are in flight. Ctrl/Cmd+Enter
+ * sends; Enter in a one-line field does not. `initial` prefills the form (Edit & resend).
+ */
+export function SendForm({ initial }: { initial?: InitialDraft }) {
+  const { draftKey, ...fields } = initial ?? {};
+  const [draft, setDraft] = useState<Draft>({ ...DEFAULT_DRAFT, ...fields });
+  const launches = useLaunches();
   const { data } = useDevices();
   const { data: limits } = useLimits();
-  const { snapshot } = useLive();
+  const presence = useLiveSelect((s) => s.presence);
   const ids = {
     product: useId(),
     device: useId(),
@@ -62,19 +65,25 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   };
 
   useEffect(() => {
+    if (draftKey) {
+      const kept = storedDraft(draftKey);
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- a large draft (Edit & resend) waits in sessionStorage, read after hydration
+      if (kept) setDraft({ ...DEFAULT_DRAFT, ...kept });
+      return;
+    }
     if (initial) return;
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null") as Draft | null;
-      // eslint-disable-next-line react-hooks/set-state-in-effect -- restoring the operator's last draft after hydration
+      // Restoring the operator's last draft after hydration.
       if (saved) setDraft({ ...DEFAULT_DRAFT, ...saved });
     } catch {
       // ignore a broken saved draft
     }
-  }, [initial]);
+  }, [initial, draftKey]);
 
   const devices = useMemo(() => data?.devices ?? [], [data]);
   const online = (p: string, d: string) =>
-    snapshot.presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
+    presence.get(deviceKey(p, d)) ?? devices.find((x) => x.productId === p && x.deviceName === d)?.online ?? null;
   const products = useMemo(() => [...new Set(devices.map((d) => d.productId))], [devices]);
 
   const timeout = Number(draft.timeoutMs);
@@ -101,9 +110,8 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
-  async function send() {
-    if (!valid || sending) return;
-    setSending(true);
+  function send() {
+    if (!valid) return;
     localStorage.setItem(STORAGE_KEY, JSON.stringify(draft));
     const body: CallRequest = {
       productId: draft.productId,
@@ -112,18 +120,7 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
       encoding: draft.mode === "base64" ? "base64" : "utf8",
       timeoutMs: timeout,
     };
-    try {
-      setOutcome({ call: await sendCall(body) });
-    } catch (e) {
-      // A failed call (timeout, offline…) still has its call: show both.
-      setOutcome(
-        e instanceof ApiClientError
-          ? { call: e.call, error: { code: e.code, message: e.message, fields: e.fields } }
-          : { error: { code: NETWORK_ERROR, message: errorMessage(e) } },
-      );
-    } finally {
-      setSending(false);
-    }
+    launcher.launch(body, limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   return (
@@ -132,13 +129,13 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
         aria-label="Send command"
         onSubmit={(e) => {
           e.preventDefault();
-          void send();
+          send();
         }}
         onKeyDown={(e) => {
           if (e.key !== "Enter") return;
           if (e.ctrlKey || e.metaKey) {
             e.preventDefault();
-            void send();
+            send();
           } else if ((e.target as HTMLElement).tagName === "INPUT") {
             // Enter in Product ID or Device picks a suggestion; it does not send a command.
             e.preventDefault();
@@ -252,11 +249,11 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
           </div>
           <button
             type="submit"
-            disabled={!valid || sending}
+            disabled={!valid}
             aria-describedby={why.length > 0 ? ids.why : undefined}
             className="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
           >
-            {sending ? "Sending…" : "Send command"}
+            Send command
           </button>
           <SaveAsCommand
             productId={draft.productId}
@@ -275,7 +272,13 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
           </p>
         )}
       </form>
-      {outcome && <CallResult outcome={outcome} />}
+      {launches.length > 0 && (
+        <div className="space-y-3" data-testid="call-cards">
+          {launches.map((l) => (
+            <CallCard key={l.clientRef} launch={l} />
+          ))}
+        </div>
+      )}
     </div>
   );
 }

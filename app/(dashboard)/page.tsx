@@ -2,10 +2,11 @@ import { SendForm } from "@/components/send-form";
 import { Timeline } from "@/components/timeline";
 import { ConsoleModes } from "@/components/console-modes";
 import { CommandRunner } from "@/components/command-runner";
+import { draftFromQuery } from "@/lib/hooks/prefill";
 
 export default async function ConsolePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const q = await searchParams;
-  const initial = q.productId && q.deviceName ? { productId: q.productId, deviceName: q.deviceName } : undefined;
+  const initial = draftFromQuery(q);
   return (
     // minmax(0, …) and min-w-0: a column is never widened by what it holds (the timeline's table
     // scrolls in its own frame, a long payload wraps in its box).
@@ -15,8 +16,8 @@ export default async function ConsolePage({ searchParams }: { searchParams: Prom
         <ConsoleModes
           key={q.commandId ?? "payload"}
           initialMode={q.commandId ? "command" : "payload"}
-          payloadForm={<SendForm key={initial ? `${initial.productId}/${initial.deviceName}` : "saved"} initial={initial} />}
-          commandRunner={<CommandRunner initial={{ ...initial, commandId: q.commandId }} />}
+          payloadForm={<SendForm key={initial ? JSON.stringify(initial) : "saved"} initial={initial} />}
+          commandRunner={<CommandRunner initial={{ productId: initial?.productId, deviceName: initial?.deviceName, commandId: q.commandId }} />}
         />
       </div>
       <Timeline />

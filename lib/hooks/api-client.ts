@@ -13,6 +13,8 @@ export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export const NETWORK_ERROR = "network_error";
 export const HTTP_ERROR = "http_error";
 export const INVALID_RESPONSE = "invalid_response";
+/** The caller stopped waiting (RequestOptions.signal). */
+export const ABORTED = "aborted";
 
 /**
  * A request that did not succeed. `status` is 0 when no answer came (network failure); `body`
@@ -59,6 +61,8 @@ export type RequestOptions = {
    * turns it off: there a 401 means a wrong password.
    */
   redirectOnUnauthorized?: boolean;
+  /** Stops waiting for the answer (the request may still have its effect on the server). */
+  signal?: AbortSignal;
 };
 
 /**
@@ -75,8 +79,10 @@ export async function api<T>(method: Method, path: string, body?: unknown, opts:
       credentials: "same-origin",
       headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: opts.signal,
     });
   } catch (e) {
+    if (opts.signal?.aborted) throw new ApiClientError(0, ABORTED, "stopped waiting for the answer");
     throw new ApiClientError(0, NETWORK_ERROR, `cannot reach the hub: ${errorMessage(e)}`);
   }
 
@@ -84,6 +90,7 @@ export async function api<T>(method: Method, path: string, body?: unknown, opts:
   try {
     text = await r.text();
   } catch (e) {
+    if (opts.signal?.aborted) throw new ApiClientError(0, ABORTED, "stopped waiting for the answer");
     throw new ApiClientError(r.status, NETWORK_ERROR, `the answer was cut off: ${errorMessage(e)}`);
   }
   let parsed: unknown = undefined;

@@ -134,9 +134,9 @@ export function useLiveConfig() {
  * Calls a device and waits for the outcome. A call that was made but failed (timeout, offline…)
  * throws too: its ApiClientError has the call.
  */
-export async function sendCall(body: CallRequest): Promise<CallJson> {
+export async function sendCall(body: CallRequest, opts: { signal?: AbortSignal } = {}): Promise<CallJson> {
   try {
-    return await api<CallJson>("POST", "/api/calls", body);
+    return await api<CallJson>("POST", "/api/calls", body, opts);
   } finally {
     // The device's stats (and last call) changed, or it may have been deleted meanwhile.
     void mutate(KEYS.devices);

@@ -1,4 +1,4 @@
-import { bytesToBase64, strictUtf8 } from "./payload";
+import { base64ToBytes, bytesToBase64, strictUtf8 } from "./payload";
 import type { CallCaller, CallEventType, CallStatus } from "./types";
 
 /**
@@ -40,19 +40,31 @@ export type LiveCallUpdate = {
   reply?: PayloadPreview;
   caller?: CallCaller;
   batchId?: string;
+  /** The caller's correlation token, when it sent one (POST /api/calls `clientRef`): on every update of the call. */
+  clientRef?: string;
 };
 
 export type LivePresence = { productId: string; deviceName: string; online: boolean; at: number };
 
-export function preview(bytes: Uint8Array): PayloadPreview {
+/** `total`: the payload's size when `bytes` is only its start (previewBase64). */
+export function preview(bytes: Uint8Array, total = bytes.byteLength): PayloadPreview {
   const head = bytes.subarray(0, PREVIEW_BYTES);
-  const truncated = bytes.byteLength > PREVIEW_BYTES;
+  const truncated = total > PREVIEW_BYTES;
   // A cut can split a multi-byte character: drop up to 3 trailing bytes before giving up on text.
   for (let cut = 0; cut <= (truncated ? 3 : 0); cut++) {
     const text = strictUtf8(head.subarray(0, head.byteLength - cut));
-    if (text !== undefined) return { bytes: bytes.byteLength, text, truncated: truncated || cut > 0 };
+    if (text !== undefined) return { bytes: total, text, truncated: truncated || cut > 0 };
   }
-  return { bytes: bytes.byteLength, base64: bytesToBase64(head), truncated };
+  return { bytes: total, base64: bytesToBase64(head), truncated };
+}
+
+/** The preview of a payload given as base64 (a stored call), decoding only its start. */
+export function previewBase64(b64: string): PayloadPreview {
+  const padding = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  const total = (b64.length / 4) * 3 - padding;
+  // 4 base64 characters are 3 bytes: a few bytes past the preview, cut on a 4-character boundary.
+  const head = base64ToBytes(b64.slice(0, Math.ceil((PREVIEW_BYTES + 3) / 3) * 4));
+  return preview(head, total);
 }
 
 export function previewLabel(p: PayloadPreview | undefined): string {

@@ -10,6 +10,9 @@ import { DEFAULT_STATS_RANGE_MS, MAX_STATS_BUCKETS, defaultBucketSeconds } from 
 const productIdDoc = { pattern: PRODUCT_ID_RE.source, description: "1–10 upper-case letters or digits (an MQTT topic level)" };
 const deviceNameDoc = { pattern: DEVICE_NAME_RE.source, description: "1–48 letters, digits, ':', '_' or '-' (an MQTT topic level)" };
 
+/** A client's correlation token for a call (POST /api/calls `clientRef`). */
+export const CLIENT_REF_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * POST /api/calls; parsing also decodes the payload to its bytes. Topic-level and size rules
  * are the hub's (one place, every entry point).
@@ -25,6 +28,11 @@ export const createCallSchema = z
       .int()
       .meta({ minimum: MIN_TIMEOUT_MS, maximum: MAX_TIMEOUT_MS, description: "default RRPC_DEFAULT_TIMEOUT_MS (4000)" })
       .optional(),
+    /**
+     * The caller's own token for this call, echoed in the live feed's updates of it (never
+     * stored): a console learns its call's processId as soon as it is allocated, before the answer.
+     */
+    clientRef: z.string().regex(CLIENT_REF_PATTERN, "1 to 64 letters, digits, '_' or '-'").optional(),
   })
   .transform(({ payload, encoding, ...rest }, ctx) => {
     if (encoding === "base64" && !isBase64(payload)) {

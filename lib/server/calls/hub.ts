@@ -28,6 +28,8 @@ export type CallRequest = {
   batchId?: string;
   commandId?: string;
   caller?: CallCaller;
+  /** The caller's correlation token, carried to listeners (the live feed), never stored. */
+  clientRef?: string;
 };
 
 export type HubOptions = {
@@ -196,6 +198,7 @@ export class Hub {
     if (req.batchId !== undefined) call.batchId = req.batchId;
     if (req.commandId !== undefined) call.commandId = req.commandId;
     if (req.caller !== undefined) call.caller = req.caller;
+    if (req.clientRef !== undefined) call.clientRef = req.clientRef;
     this.emit(call, call.events[0]!);
 
     return new Promise<CallRecord>((resolve) => {

@@ -45,6 +45,8 @@ export type CallRecord = {
   commandId?: string;
   /** Who made the call (absent on calls recorded before callers were). */
   caller?: CallCaller;
+  /** The caller's correlation token (POST /api/calls `clientRef`): in the live feed, not in the store. */
+  clientRef?: string;
 };
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

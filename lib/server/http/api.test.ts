@@ -63,6 +63,13 @@ describe("HTTP API on the embedded broker", () => {
     expect(one.body).toEqual(call);
   });
 
+  it("200: an optional clientRef is taken and not echoed in the answer (the answer's shape is unchanged)", async () => {
+    const r = await post(s, { productId: PRODUCT, deviceName: DEVICE, payload: "closed", clientRef: "console-1_a" });
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe("success");
+    expect(r.body).not.toHaveProperty("clientRef");
+  });
+
   it("200: base64 payloads go out as bytes and binary replies come back as base64 only", async () => {
     const r = await post(s, { productId: PRODUCT, deviceName: "echo1", payload: "AP+ACg==", encoding: "base64" });
     expect(r.status).toBe(200);
@@ -82,6 +89,9 @@ describe("HTTP API on the embedded broker", () => {
       [{ productId: PRODUCT, deviceName: DEVICE, payload: "not base64!", encoding: "base64" }, ["payload"]],
       [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", timeoutMs: 50 }, ["timeoutMs"]],
       [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", encoding: "hex" }, ["encoding"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", clientRef: "no spaces" }, ["clientRef"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", clientRef: "" }, ["clientRef"]],
+      [{ productId: PRODUCT, deviceName: DEVICE, payload: "x", clientRef: "a".repeat(65) }, ["clientRef"]],
     ];
     for (const [body, fields] of cases) {
       const r = await post(s, body);

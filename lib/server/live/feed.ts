@@ -58,6 +58,7 @@ export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null, batches?:
     if (call.rttMs !== undefined) u.rttMs = call.rttMs;
     if (call.caller) u.caller = call.caller;
     if (call.batchId) u.batchId = call.batchId;
+    if (call.clientRef !== undefined) u.clientRef = call.clientRef;
     calls.set(call.processId, u);
     schedule();
   });
