@@ -79,7 +79,31 @@ export type LiveConfig = {
 };
 
 /** GET /api/limits: what a call may carry, as this hub is configured. */
-export type Limits = { maxPayloadBytes: number; maxReplyBytes: number; minTimeoutMs: number; maxTimeoutMs: number; defaultTimeoutMs: number };
+export type Limits = {
+  maxPayloadBytes: number;
+  maxReplyBytes: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  defaultTimeoutMs: number;
+  /** Request-size limits of the products that have one (PUT /api/products/{productId}), by product id. */
+  productLimits: Record<string, number>;
+};
+
+/** A product's settings (GET /api/products/{productId}). */
+export type ProductInfo = {
+  productId: string;
+  /** Registered devices of the product. */
+  devices: number;
+  /** The product's request-size limit in bytes; null when only RRPC_MAX_PAYLOAD applies. */
+  maxRequestBytes: number | null;
+  /** What a call to the product may carry: the lower of maxRequestBytes and RRPC_MAX_PAYLOAD. */
+  effectiveMaxRequestBytes: number;
+  /** When the settings last changed; null when they never have. */
+  updatedAt: string | null;
+};
+
+/** GET /api/products: every product with registered devices or settings. */
+export type ProductList = { products: ProductInfo[] };
 
 /** A saved command (GET /api/commands/{id}): a payload template with typed parameters. */
 export type Command = {
