@@ -10,6 +10,7 @@ import type {
   createCallSchema,
   createDeviceSchema,
   createKeySchema,
+  productSettingsSchema,
   signInSchema,
   updateDeviceSchema,
 } from "./schemas";
@@ -166,6 +167,8 @@ export type BatchRequest = z.input<typeof createBatchSchema>;
 export type NewDeviceRequest = z.input<typeof createDeviceSchema>;
 /** PATCH /api/devices/{productId}/{deviceName} */
 export type DeviceUpdate = z.input<typeof updateDeviceSchema>;
+/** PUT /api/products/{productId} */
+export type ProductSettingsRequest = z.input<typeof productSettingsSchema>;
 /** POST /api/keys */
 export type NewApiKeyRequest = z.input<typeof createKeySchema>;
 /** POST /api/session */

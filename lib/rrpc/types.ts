@@ -72,6 +72,17 @@ export function effectiveRequestLimit(maxPayloadBytes: number, productLimit: num
   return productLimit != null && productLimit < maxPayloadBytes ? productLimit : maxPayloadBytes;
 }
 
+/** What the hub says of a payload of `bytes` for `productId` (calls/hub.ts), or undefined when it may be sent. */
+export function requestOverLimit(
+  productId: string,
+  bytes: number,
+  maxPayloadBytes: number,
+  productLimit: number | null | undefined,
+): string | undefined {
+  if (productLimit != null && productLimit < maxPayloadBytes && bytes > productLimit) return productPayloadOverLimit(productId, productLimit, bytes);
+  return bytes > maxPayloadBytes ? payloadOverLimit(maxPayloadBytes, bytes) : undefined;
+}
+
 export type ReplyOverLimit = { bytes: number; limit: number };
 
 /** For a call that ended `reply_too_large`: the reply's size and the limit it passed (its terminal event's detail). */
