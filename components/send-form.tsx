@@ -2,7 +2,7 @@
 import { useEffect, useId, useMemo, useState } from "react";
 import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "@/lib/rrpc/types";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, effectiveRequestLimit, requestOverLimit } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
 import { useDevices, useLimits } from "@/lib/hooks/use-api";
 import { useLiveSelect } from "@/lib/hooks/use-live";
@@ -93,13 +93,16 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
         ? base64ToBytes(draft.payload.trim()).byteLength
         : 0
       : utf8Bytes(draft.payload).byteLength;
-  const maxPayload = limits?.maxPayloadBytes;
+  // The product's request-size limit, when lower than RRPC_MAX_PAYLOAD, is the one that applies.
+  const productLimit = limits?.productLimits[draft.productId];
+  const maxPayload = limits && effectiveRequestLimit(limits.maxPayloadBytes, productLimit);
   const problems = {
     productId: checkProductId(draft.productId)?.message,
     deviceName: checkDeviceName(draft.deviceName)?.message,
     // The API's own message, before anything is sent.
     payload:
-      payloadProblem(draft.mode, draft.payload) ?? (maxPayload !== undefined && size > maxPayload ? payloadOverLimit(maxPayload, size) : undefined),
+      payloadProblem(draft.mode, draft.payload) ??
+      (limits ? requestOverLimit(draft.productId, size, limits.maxPayloadBytes, productLimit) : undefined),
     timeoutMs:
       Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS
         ? undefined
@@ -211,7 +214,8 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
             Payload{" "}
             <span className="font-normal text-zinc-500 dark:text-zinc-400" data-testid="payload-size">
               ({size}
-              {maxPayload !== undefined && ` of at most ${maxPayload}`} bytes)
+              {maxPayload !== undefined && ` of at most ${maxPayload}`} bytes
+              {maxPayload !== limits?.maxPayloadBytes && `, ${draft.productId}'s request limit`})
             </span>
           </label>
           <textarea

@@ -33,6 +33,8 @@ describe("response schemas and the code's types", () => {
     expectTypeOf<Out<typeof s.sessionInfoSchema>>().toEqualTypeOf<api.SessionInfo>();
     expectTypeOf<Out<typeof s.liveConfigSchema>>().toEqualTypeOf<api.LiveConfig>();
     expectTypeOf<Out<typeof s.limitsSchema>>().toEqualTypeOf<api.Limits>();
+    expectTypeOf<Out<typeof s.productInfoSchema>>().toEqualTypeOf<api.ProductInfo>();
+    expectTypeOf<Out<typeof s.productListSchema>>().toEqualTypeOf<api.ProductList>();
     expectTypeOf<Out<typeof s.healthSchema>>().toEqualTypeOf<api.Health>();
     expectTypeOf<Out<typeof s.commandSchemaOut>>().toEqualTypeOf<api.Command>();
     expectTypeOf<Out<typeof s.commandListSchema>>().toEqualTypeOf<api.CommandList>();

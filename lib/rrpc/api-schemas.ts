@@ -195,8 +195,24 @@ export const limitsSchema = named(
     minTimeoutMs: z.number().int(),
     maxTimeoutMs: z.number().int(),
     defaultTimeoutMs: z.number().int(),
+    productLimits: z
+      .record(z.string(), z.number().int())
+      .describe("request-size limits of the products that have one (PUT /api/products/{productId}), by product id"),
   }),
 );
+
+export const productInfoSchema = named(
+  "Product",
+  z.object({
+    productId: z.string(),
+    devices: z.number().int().describe("registered devices of the product"),
+    maxRequestBytes: z.number().int().nullable().describe("the product's request-size limit; null when only RRPC_MAX_PAYLOAD applies"),
+    effectiveMaxRequestBytes: z.number().int().describe("what a call to the product may carry: the lower of maxRequestBytes and RRPC_MAX_PAYLOAD"),
+    updatedAt: isoTime.nullable().describe("when the settings last changed; null when they never have"),
+  }),
+);
+
+export const productListSchema = named("ProductList", z.object({ products: z.array(productInfoSchema) }));
 
 export const healthSchema = named(
   "Health",

@@ -10,6 +10,7 @@ import type {
   createCallSchema,
   createDeviceSchema,
   createKeySchema,
+  productSettingsSchema,
   signInSchema,
   updateDeviceSchema,
 } from "./schemas";
@@ -79,7 +80,31 @@ export type LiveConfig = {
 };
 
 /** GET /api/limits: what a call may carry, as this hub is configured. */
-export type Limits = { maxPayloadBytes: number; maxReplyBytes: number; minTimeoutMs: number; maxTimeoutMs: number; defaultTimeoutMs: number };
+export type Limits = {
+  maxPayloadBytes: number;
+  maxReplyBytes: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  defaultTimeoutMs: number;
+  /** Request-size limits of the products that have one (PUT /api/products/{productId}), by product id. */
+  productLimits: Record<string, number>;
+};
+
+/** A product's settings (GET /api/products/{productId}). */
+export type ProductInfo = {
+  productId: string;
+  /** Registered devices of the product. */
+  devices: number;
+  /** The product's request-size limit in bytes; null when only RRPC_MAX_PAYLOAD applies. */
+  maxRequestBytes: number | null;
+  /** What a call to the product may carry: the lower of maxRequestBytes and RRPC_MAX_PAYLOAD. */
+  effectiveMaxRequestBytes: number;
+  /** When the settings last changed; null when they never have. */
+  updatedAt: string | null;
+};
+
+/** GET /api/products: every product with registered devices or settings. */
+export type ProductList = { products: ProductInfo[] };
 
 /** A saved command (GET /api/commands/{id}): a payload template with typed parameters. */
 export type Command = {
@@ -142,6 +167,8 @@ export type BatchRequest = z.input<typeof createBatchSchema>;
 export type NewDeviceRequest = z.input<typeof createDeviceSchema>;
 /** PATCH /api/devices/{productId}/{deviceName} */
 export type DeviceUpdate = z.input<typeof updateDeviceSchema>;
+/** PUT /api/products/{productId} */
+export type ProductSettingsRequest = z.input<typeof productSettingsSchema>;
 /** POST /api/keys */
 export type NewApiKeyRequest = z.input<typeof createKeySchema>;
 /** POST /api/session */

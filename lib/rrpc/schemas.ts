@@ -179,6 +179,16 @@ export const createDeviceSchema = z.strictObject({ productId: z.string().meta(pr
 /** PATCH /api/devices/{productId}/{deviceName} */
 export const updateDeviceSchema = z.strictObject({ disabled: z.boolean() });
 export const deviceParams = z.object({ productId: z.string().min(1), deviceName: z.string().min(1) });
+/** GET and PUT /api/products/{productId} */
+export const productParams = z.object({ productId: z.string().meta(productIdDoc) }).superRefine((p, ctx) => {
+  const bad = checkProductId(p.productId);
+  if (bad) ctx.addIssue({ code: "custom", path: ["productId"], message: bad.message });
+});
+/** PUT /api/products/{productId}: the product's request-size limit; null clears it. At most RRPC_MAX_PAYLOAD (the hub checks). */
+export const productSettingsSchema = z.strictObject({
+  maxRequestBytes: z.number().int().min(1).nullable().meta({ description: "bytes, from 1 to RRPC_MAX_PAYLOAD; null: only RRPC_MAX_PAYLOAD applies" }),
+});
+export type ProductSettingsInput = z.infer<typeof productSettingsSchema>;
 /** GET /api/calls/{processId} */
 export const callParams = z.object({ processId: processIdParam });
 /** DELETE /api/keys/{secretId} */

@@ -62,6 +62,27 @@ export function payloadOverLimit(limit: number, bytes?: number): string {
     : `the payload is ${bytes} bytes; the limit is ${limit} (RRPC_MAX_PAYLOAD)`;
 }
 
+/** A payload over its product's request-size limit (PUT /api/products/{productId}), in the API's words. */
+export function productPayloadOverLimit(productId: string, limit: number, bytes: number): string {
+  return `the payload is ${bytes} bytes; product ${productId} accepts at most ${limit} (its devices' receive buffer)`;
+}
+
+/** The largest payload a call to `productId` may carry: RRPC_MAX_PAYLOAD, or the product's limit when lower. */
+export function effectiveRequestLimit(maxPayloadBytes: number, productLimit: number | null | undefined): number {
+  return productLimit != null && productLimit < maxPayloadBytes ? productLimit : maxPayloadBytes;
+}
+
+/** What the hub says of a payload of `bytes` for `productId` (calls/hub.ts), or undefined when it may be sent. */
+export function requestOverLimit(
+  productId: string,
+  bytes: number,
+  maxPayloadBytes: number,
+  productLimit: number | null | undefined,
+): string | undefined {
+  if (productLimit != null && productLimit < maxPayloadBytes && bytes > productLimit) return productPayloadOverLimit(productId, productLimit, bytes);
+  return bytes > maxPayloadBytes ? payloadOverLimit(maxPayloadBytes, bytes) : undefined;
+}
+
 export type ReplyOverLimit = { bytes: number; limit: number };
 
 /** For a call that ended `reply_too_large`: the reply's size and the limit it passed (its terminal event's detail). */

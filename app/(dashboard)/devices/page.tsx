@@ -1,5 +1,11 @@
 import { DevicesTable } from "@/components/devices-table";
+import { ProductLimits } from "@/components/product-limits";
 
 export default function DevicesPage() {
-  return <DevicesTable />;
+  return (
+    <div className="space-y-8">
+      <DevicesTable />
+      <ProductLimits />
+    </div>
+  );
 }

@@ -9,7 +9,7 @@ import { clock as systemClock, type CallRecord, type Clock } from "../core/call"
 import { DomainError, invalidInput } from "../core/errors";
 import { log } from "../core/log";
 import type { CallRequest, CallUpdate } from "../calls/hub";
-import { payloadTooLarge } from "../calls/hub";
+import { checkPayloadSize } from "../calls/hub";
 import type { CommandRegistry } from "../commands/commands";
 import { BatchLedger, batchToJson, type BatchRow, type TargetUpdate } from "./ledger";
 
@@ -30,6 +30,8 @@ export type BatchesOptions = {
   /** Devices connected now; null when the hub cannot know (an external broker). */
   online: () => { productId: string; deviceName: string }[] | null;
   maxPayloadBytes: number;
+  /** A product's request-size limit (as the hub's): a batch whose payload passes it is refused at start. */
+  productLimit?: (productId: string) => number | null;
   defaultTimeoutMs: number;
   clock?: Clock;
 };
@@ -295,7 +297,10 @@ export class Batches {
     retryOf: string | null;
   }): BatchJson {
     if (this.stopped) throw new DomainError("batch_conflict", "the hub is stopping");
-    if (s.payload.byteLength > this.opts.maxPayloadBytes) throw payloadTooLarge(this.opts.maxPayloadBytes, s.payload.byteLength);
+    // Refused at start rather than failing every target: the global limit, then each product's.
+    const products = new Set<string>();
+    for (const t of s.targets) products.add(t.productId);
+    for (const p of products) checkPayloadSize(p, s.payload.byteLength, this.opts.maxPayloadBytes, this.opts.productLimit?.(p));
     const timeoutMs = s.timeoutMs ?? this.opts.defaultTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
       throw invalidInput([{ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` }]);

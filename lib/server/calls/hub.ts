@@ -7,6 +7,7 @@ import {
   MAX_TIMEOUT_MS,
   MIN_TIMEOUT_MS,
   payloadOverLimit,
+  productPayloadOverLimit,
   type CallCaller,
   type CallEventType,
   type TerminalStatus,
@@ -48,6 +49,8 @@ export type HubOptions = {
   mqttPassword?: string;
   /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
   deviceState?: (productId: string, deviceName: string) => DeviceState;
+  /** The product's request-size limit (devices/products.ts, from memory), null when only maxPayloadBytes applies. */
+  productLimit?: (productId: string) => number | null;
   /** Time and timers; tests pass one they drive. */
   clock?: Clock;
   /**
@@ -72,6 +75,22 @@ export const HUB_CLIENT_PREFIX = "rrpc-hub-";
 /** A payload over RRPC_MAX_PAYLOAD, its size known or not (a body already too large to read), in the API's words. */
 export function payloadTooLarge(limit: number, bytes?: number): DomainError {
   return new DomainError("payload_too_large", payloadOverLimit(limit, bytes), [{ field: "payload", message: `at most ${limit} bytes` }]);
+}
+
+/** A payload over its product's request-size limit (PUT /api/products/{productId}). */
+export function productPayloadTooLarge(productId: string, limit: number, bytes: number): DomainError {
+  return new DomainError("payload_too_large", productPayloadOverLimit(productId, limit, bytes), [
+    { field: "payload", message: `at most ${limit} bytes for product ${productId}` },
+  ]);
+}
+
+/**
+ * Refuses a payload over RRPC_MAX_PAYLOAD or over its product's limit, whichever is lower: the
+ * one size check of a call (Hub.validate) and of a batch's start (batches.ts).
+ */
+export function checkPayloadSize(productId: string, bytes: number, maxPayloadBytes: number, productLimit: number | null | undefined): void {
+  if (productLimit != null && productLimit < maxPayloadBytes && bytes > productLimit) throw productPayloadTooLarge(productId, productLimit, bytes);
+  if (bytes > maxPayloadBytes) throw payloadTooLarge(maxPayloadBytes, bytes);
 }
 
 /** Late replies larger than this are recorded by size only. */
@@ -232,9 +251,7 @@ export class Hub {
     const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
-    if (req.payload.byteLength > this.opts.maxPayloadBytes) {
-      throw payloadTooLarge(this.opts.maxPayloadBytes, req.payload.byteLength);
-    }
+    checkPayloadSize(req.productId, req.payload.byteLength, this.opts.maxPayloadBytes, this.opts.productLimit?.(req.productId));
     return timeoutMs;
   }
 

@@ -34,6 +34,8 @@ import {
   liveConfigSchema,
   newApiKeySchema,
   newDeviceSchema,
+  productInfoSchema,
+  productListSchema,
   sessionInfoSchema,
 } from "../../rrpc/api-schemas";
 import type { JsonSchema, OpenApiDocument, OpenApiOperation, OpenApiParameter, OpenApiResponse } from "../../rrpc/openapi-document";
@@ -60,6 +62,8 @@ import {
   listCallsSchema,
   signInSchema,
   updateDeviceSchema,
+  productParams,
+  productSettingsSchema,
 } from "../../rrpc/schemas";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
 import type { Route } from "./router";
@@ -117,7 +121,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   device_not_subscribed: "the device is connected but not subscribed to its request topic",
   device_disabled: "the device is disabled",
   conflict: "the device or command name already exists; the batch is still running or has already ended; nothing to retry",
-  payload_too_large: "the payload is over RRPC_MAX_PAYLOAD (a call), or the body is over its limit",
+  payload_too_large: "the payload is over RRPC_MAX_PAYLOAD or its product's request-size limit (a call, a batch), or the body is over its limit",
   misdirected_request: "on loopback, a `Host` that is neither a loopback name nor in RRPC_ALLOWED_HOSTS",
   unsupported_media_type: "the body is not application/json",
   busy: "RRPC_MAX_IN_FLIGHT calls already in flight",
@@ -413,6 +417,31 @@ export const API_DOCS: Record<string, OperationDoc> = {
     params: deviceParams,
     responses: { 200: { description: "connection settings", schema: deviceConnectInfoSchema } },
     errors: ["device_not_found"],
+  },
+  "GET /api/products": {
+    operationId: "listProducts",
+    tag: "Devices",
+    summary: "Products with registered devices or settings, with their settings",
+    responses: { 200: { description: "the products, by id", schema: productListSchema } },
+  },
+  "GET /api/products/:productId": {
+    operationId: "getProduct",
+    tag: "Devices",
+    summary: "A product's settings",
+    description: "A product without settings has the defaults: no request-size limit but RRPC_MAX_PAYLOAD.",
+    params: productParams,
+    responses: { 200: { description: "the product", schema: productInfoSchema } },
+    errors: ["invalid_request"],
+  },
+  "PUT /api/products/:productId": {
+    operationId: "updateProduct",
+    tag: "Devices",
+    summary: "Set or clear a product's request-size limit",
+    description:
+      "Calls to the product's devices (native API, Tencent's API, commands, batches) with a larger payload are refused `payload_too_large` before anything is published; a batch is refused at its start. For devices with small receive buffers: Tencent's C SDK receives into 2,048 bytes by default. `null` clears the limit.",
+    params: productParams,
+    body: productSettingsSchema,
+    responses: { 200: { description: "the product", schema: productInfoSchema } },
   },
   "GET /api/keys": {
     operationId: "listApiKeys",

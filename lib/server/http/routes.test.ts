@@ -28,6 +28,8 @@ import type {
   CallStats,
   DevicePresence,
   DeviceStatsRanking,
+  ProductInfo,
+  ProductList,
 } from "../../rrpc/api";
 import type { CallJson } from "../../rrpc/types";
 
@@ -98,6 +100,7 @@ describe("every API operation through the production server", () => {
       minTimeoutMs: 100,
       maxTimeoutMs: 300000,
       defaultTimeoutMs: 4000,
+      productLimits: {},
     });
 
     const made = await call("POST", "/api/calls", { body: { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed" } });
@@ -139,6 +142,31 @@ describe("every API operation through the production server", () => {
     const deleted = await call("DELETE", "/api/devices/ROUTES0001/d1", { route: "/api/devices/:productId/:deviceName" });
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe("");
+  });
+
+  it("products: list, read, set and clear a request-size limit", async () => {
+    const listed = await call("GET", "/api/products");
+    expect(listed.json<ProductList>().products.find((p) => p.productId === "AIRCOND001")).toEqual({
+      productId: "AIRCOND001",
+      devices: 1,
+      maxRequestBytes: null,
+      effectiveMaxRequestBytes: 131072,
+      updatedAt: null,
+    });
+    const set = await call("PUT", "/api/products/AIRCOND001", { body: { maxRequestBytes: 4 }, route: "/api/products/:productId" });
+    expect(set.json<ProductInfo>()).toMatchObject({ productId: "AIRCOND001", maxRequestBytes: 4, effectiveMaxRequestBytes: 4 });
+    const one = await call("GET", "/api/products/AIRCOND001", { route: "/api/products/:productId" });
+    expect(one.json<ProductInfo>()).toEqual(set.json<ProductInfo>());
+    expect((await call("GET", "/api/limits")).json<Limits>().productLimits).toEqual({ AIRCOND001: 4 });
+    const refused = await call("POST", "/api/calls", { body: { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "closed" } });
+    expect(refused.status).toBe(413);
+    expect(refused.json<{ error: { message: string } }>().error.message).toBe(
+      "the payload is 6 bytes; product AIRCOND001 accepts at most 4 (its devices' receive buffer)",
+    );
+    const bad = await call("PUT", "/api/products/AIRCOND001", { body: { maxRequestBytes: -1 }, route: "/api/products/:productId" });
+    expect(bad.status).toBe(400);
+    const cleared = await call("PUT", "/api/products/AIRCOND001", { body: { maxRequestBytes: null }, route: "/api/products/:productId" });
+    expect(cleared.json<ProductInfo>()).toMatchObject({ maxRequestBytes: null, effectiveMaxRequestBytes: 131072 });
   });
 
   it("commands: create, list, read, update, run, delete", async () => {

@@ -21,6 +21,8 @@ import {
   updateDeviceSchema,
   statsQuerySchema,
   deviceStatsQuerySchema,
+  productParams,
+  productSettingsSchema,
 } from "../../rrpc/schemas";
 import { SESSION_TTL_MS, callCaller, callerLabel, sessionCookie, type Caller } from "../auth/callers";
 import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
@@ -251,6 +253,7 @@ export const ROUTES: readonly Route[] = [
         minTimeoutMs: MIN_TIMEOUT_MS,
         maxTimeoutMs: MAX_TIMEOUT_MS,
         defaultTimeoutMs: rt.config.defaultTimeoutMs,
+        productLimits: rt.products.allLimits(),
       } satisfies Limits),
   },
   {
@@ -353,6 +356,28 @@ export const ROUTES: readonly Route[] = [
         200,
         rt.presence?.of(productId, deviceName) ?? ({ tracked: false, since: null, changes: [], complete: false } satisfies DevicePresence),
       );
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/products",
+    access: "caller",
+    handle: (_req, { rt }) => json(200, rt.products.list()),
+  },
+  {
+    method: "GET",
+    path: "/api/products/:productId",
+    access: "caller",
+    handle: (_req, { rt, params }) => json(200, rt.products.get(parse(productParams, params).productId)),
+  },
+  {
+    method: "PUT",
+    path: "/api/products/:productId",
+    access: "caller",
+    handle: async (req, { rt, params }) => {
+      const { productId } = parse(productParams, params);
+      const { maxRequestBytes } = parse(productSettingsSchema, await readJson(req));
+      return json(200, rt.products.setLimit(productId, maxRequestBytes));
     },
   },
   {

@@ -7,6 +7,7 @@ import { Batches } from "../batches/batches";
 import { storedKey } from "../store/secrets";
 import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
+import { ProductSettings } from "../devices/products";
 import { ApiKeys, parseBootstrapKey } from "../keys/api-keys";
 import { brokerAccess } from "../auth/broker-acl";
 import { hostAllowed, originAuthority } from "../auth/hosts";
@@ -26,6 +27,8 @@ export type Runtime = {
   config: HubConfig;
   store: Store;
   devices: DeviceRegistry;
+  /** Per-product settings: request-size limits. */
+  products: ProductSettings;
   keys: ApiKeys;
   commands: CommandRegistry;
   batches: Batches;
@@ -74,6 +77,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   const interrupted = store.interruptPending(clock.epoch(clock.now()));
   if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
   const devices = new DeviceRegistry(store.db);
+  const products = new ProductSettings(store.db, config.maxPayloadBytes);
   const keys = new ApiKeys(store.db);
   const liveTokens = new TokenSigner();
   // Sessions outlive a restart; a new operator password ends them (the key depends on its hash).
@@ -138,6 +142,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       mqttUsername: hubLogin.username,
       mqttPassword: hubLogin.password,
       deviceState: (p, d) => devices.deviceState(p, d),
+      productLimit: (p) => products.limitOf(p),
     });
     const embedded = broker;
     batches = new Batches({
@@ -147,6 +152,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       devicesOf: (productId) => devices.listDevices({ productId }),
       online: () => embedded?.onlineDevices() ?? null,
       maxPayloadBytes: config.maxPayloadBytes,
+      productLimit: (p) => products.limitOf(p),
       defaultTimeoutMs: config.defaultTimeoutMs,
     });
     const recovered = batches.recover();
@@ -188,6 +194,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     config,
     store,
     devices,
+    products,
     keys,
     commands,
     batches: batchRunner,

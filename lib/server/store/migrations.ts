@@ -113,6 +113,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (batch_id, idx)
   ) WITHOUT ROWID;
   `,
+  // 5: per-product settings: a request-size limit below RRPC_MAX_PAYLOAD for devices with small
+  // receive buffers (NULL: only RRPC_MAX_PAYLOAD applies). A product may have settings before
+  // it has devices.
+  `
+  CREATE TABLE products (
+    product_id        TEXT PRIMARY KEY,
+    max_request_bytes INTEGER,
+    updated_at        INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
