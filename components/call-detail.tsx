@@ -332,20 +332,7 @@ function SendAgain({ call }: { call: CallJson }) {
       <button
         type="button"
         disabled={starting}
-        onClick={() =>
-          setRef(
-            launcher.launch(
-              {
-                productId: call.productId,
-                deviceName: call.deviceName,
-                payload: call.request.payloadBase64,
-                encoding: "base64",
-                timeoutMs: call.timeoutMs,
-              },
-              limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-            ).clientRef,
-          )
-        }
+        onClick={() => setRef(launcher.again(call, limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS).clientRef)}
         className="rounded bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
       >
         {starting ? "Starting…" : "Send again"}

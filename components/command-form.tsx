@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useId, useMemo, useState } from "react";
 import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkProductId, type FieldError } from "@/lib/rrpc/topics";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "@/lib/rrpc/types";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, timeoutInRange } from "@/lib/rrpc/types";
 import { PARAM_TYPES, isRequired, placeholders, templateErrors, type CommandParam, type ParamType, type ParamValue } from "@/lib/rrpc/template";
 import type { Command, CommandRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage } from "@/lib/hooks/api-client";
@@ -88,7 +88,7 @@ function toRequest(f: Form, maxPayloadBytes: number | undefined): { body: Comman
       errors.push({ field: "payload", message: `the template is ${bytes} bytes; the payload limit is ${maxPayloadBytes}` });
   }
   const timeout = num(f.timeoutMs, "timeoutMs");
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < MIN_TIMEOUT_MS || timeout > MAX_TIMEOUT_MS)) {
+  if (timeout !== undefined && !timeoutInRange(timeout)) {
     errors.push({ field: "timeoutMs", message: `a whole number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` });
   }
   const params = f.params.map((r, i): CommandParam => {

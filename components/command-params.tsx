@@ -191,3 +191,18 @@ export function RenderedPreview({ rendered, encoding }: { rendered: Rendered | n
     </div>
   );
 }
+
+/** The options of a saved-command picker: none chosen, then each command (with the product it is for). */
+export function CommandOptions({ commands }: { commands: readonly Command[] }) {
+  return (
+    <>
+      <option value="">Choose a command…</option>
+      {commands.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.name}
+          {c.productId ? ` (${c.productId})` : ""}
+        </option>
+      ))}
+    </>
+  );
+}

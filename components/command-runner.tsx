@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useId, useMemo, useState } from "react";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "@/lib/rrpc/types";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, TIMEOUT_RANGE_MESSAGE, timeoutInRange } from "@/lib/rrpc/types";
 import type { CommandCallRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
 import { useDevices, useLimits } from "@/lib/hooks/use-api";
@@ -11,15 +11,12 @@ import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
 import { ErrorAlert } from "./error-alert";
 import { Field, inputCls, primaryButtonCls } from "./field";
-import { ParamFields, RenderedPreview, useParamForm } from "./command-params";
+import { CommandOptions, ParamFields, RenderedPreview, useParamForm } from "./command-params";
 
 /** A timeout field's problem: empty is fine (the command's or the hub's default applies). */
 export function timeoutProblem(text: string): string | undefined {
   if (text.trim() === "") return undefined;
-  const n = Number(text);
-  return Number.isInteger(n) && n >= MIN_TIMEOUT_MS && n <= MAX_TIMEOUT_MS
-    ? undefined
-    : `the timeout must be a whole number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
+  return timeoutInRange(Number(text)) ? undefined : TIMEOUT_RANGE_MESSAGE;
 }
 
 /**
@@ -133,13 +130,7 @@ export function CommandRunner({ initial }: { initial?: { productId?: string; dev
                 setOutcome(null);
               }}
             >
-              <option value="">Choose a command…</option>
-              {commands.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                  {c.productId ? ` (${c.productId})` : ""}
-                </option>
-              ))}
+              <CommandOptions commands={commands} />
             </select>
           )}
         </Field>

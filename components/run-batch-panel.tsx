@@ -12,7 +12,7 @@ import { startBatch } from "@/lib/hooks/use-batch";
 import { useAction } from "@/lib/hooks/use-action";
 import { ErrorAlert } from "./error-alert";
 import { Field, inputCls, primaryButtonCls, secondaryButtonCls } from "./field";
-import { ParamFields, RenderedPreview, useParamForm } from "./command-params";
+import { CommandOptions, ParamFields, RenderedPreview, useParamForm } from "./command-params";
 import { timeoutProblem } from "./command-runner";
 
 type Source = "payload" | "command";
@@ -180,13 +180,7 @@ export function RunBatchPanel({ devices, onClose }: { devices: readonly { produc
           >
             {(a11y) => (
               <select {...a11y} className={inputCls} value={commandId} onChange={(e) => changed(setCommandId)(e.target.value)}>
-                <option value="">Choose a command…</option>
-                {commands.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                    {c.productId ? ` (${c.productId})` : ""}
-                  </option>
-                ))}
+                <CommandOptions commands={commands} />
               </select>
             )}
           </Field>

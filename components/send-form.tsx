@@ -2,7 +2,15 @@
 import { useEffect, useId, useMemo, useState } from "react";
 import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, effectiveRequestLimit, requestOverLimit } from "@/lib/rrpc/types";
+import {
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
+  MIN_TIMEOUT_MS,
+  TIMEOUT_RANGE_MESSAGE,
+  effectiveRequestLimit,
+  requestOverLimit,
+  timeoutInRange,
+} from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
 import { useDevices, useLimits } from "@/lib/hooks/use-api";
 import { useLiveSelect } from "@/lib/hooks/use-live";
@@ -103,10 +111,7 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
     payload:
       payloadProblem(draft.mode, draft.payload) ??
       (limits ? requestOverLimit(draft.productId, size, limits.maxPayloadBytes, productLimit) : undefined),
-    timeoutMs:
-      Number.isInteger(timeout) && timeout >= MIN_TIMEOUT_MS && timeout <= MAX_TIMEOUT_MS
-        ? undefined
-        : `the timeout must be a whole number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+    timeoutMs: timeoutInRange(timeout) ? undefined : TIMEOUT_RANGE_MESSAGE,
   };
   const valid = !Object.values(problems).some(Boolean);
   const why = (Object.keys(problems) as (keyof typeof problems)[]).filter((k) => problems[k]).map((k) => `${FIELD_NAMES[k]}: ${problems[k]}`);

@@ -95,17 +95,7 @@ export function Timeline() {
     setProblem(null);
     try {
       const call = await api<CallJson>("GET", KEYS.call(processId));
-      if (action === "again")
-        launcher.launch(
-          {
-            productId: call.productId,
-            deviceName: call.deviceName,
-            payload: call.request.payloadBase64,
-            encoding: "base64",
-            timeoutMs: call.timeoutMs,
-          },
-          limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-        );
+      if (action === "again") launcher.again(call, limits?.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
       else router.push(prefillHref(draftOf(call)));
     } catch (e) {
       setProblem(e);

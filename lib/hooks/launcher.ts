@@ -53,6 +53,12 @@ class Launcher {
     this.set(this.list.map((x) => (x.clientRef === clientRef ? { ...x, ...patch } : x)));
   }
 
+  /** Sends a call again: the same device, request bytes and timeout. */
+  again(call: CallJson, defaultTimeoutMs: number): Launch {
+    const { productId, deviceName, timeoutMs } = call;
+    return this.launch({ productId, deviceName, payload: call.request.payloadBase64, encoding: "base64", timeoutMs }, defaultTimeoutMs);
+  }
+
   /**
    * Sends the call. Calls already over (answered or given up) leave the list: the new call takes
    * their place; calls still in flight stay, each with its own card.

@@ -52,6 +52,11 @@ export type CallJson = {
 export const DEFAULT_TIMEOUT_MS = 4000;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 300_000;
+/** Whether a timeout is one the hub takes: a whole number of ms from MIN_TIMEOUT_MS to MAX_TIMEOUT_MS. */
+export const timeoutInRange = (ms: number) => Number.isInteger(ms) && ms >= MIN_TIMEOUT_MS && ms <= MAX_TIMEOUT_MS;
+/** What the console says of a timeout out of range. */
+export const TIMEOUT_RANGE_MESSAGE = `the timeout must be a whole number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
+
 export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 

@@ -4,14 +4,9 @@
  * connected, unregistered, disabled.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { loadConfig } from "../config/config";
-import { createRuntime, type Runtime } from "../runtime/runtime";
-import { createRequestListener } from "../http/node";
-import { tempDir, waitFor } from "../testing/servers";
+import { waitFor } from "../testing/servers";
+import { apiRequest, startInProcessHub, type InProcessHub } from "../testing/hub";
 import { startSimDevice, type SimDevice, type SimDeviceOptions } from "../simulator/simulator";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { deviceCredentials } from "../auth/device-auth";
@@ -21,41 +16,12 @@ import type { CallJson } from "../../rrpc/types";
 
 const P = "FLEETPROD1";
 
-type Hub = { rt: Runtime; url: string; server: Server; stop(): Promise<void> };
+type Hub = InProcessHub;
 
-async function startHub(env: Record<string, string> = {}): Promise<Hub> {
-  const rt = await createRuntime(loadConfig({ RRPC_DB: join(tempDir(), "rrpc.db"), MQTT_PORT: "0", MQTT_WS_PORT: "0", RRPC_SIMULATOR: "0", ...env }));
-  const server = createServer(
-    createRequestListener(rt, (_req, res) => {
-      res.writeHead(404).end();
-    }),
-  );
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    rt,
-    url,
-    server,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await rt.stop();
-    },
-  };
-}
+const startHub = (env: Record<string, string> = {}) => startInProcessHub(env);
+const api = <T = Record<string, unknown>>(h: Hub, method: string, path: string, body?: unknown) => apiRequest<T>(h.url, method, path, body);
 
-async function api<T = Record<string, unknown>>(h: Hub, method: string, path: string, body?: unknown) {
-  const r = await fetch(h.url + path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  const parsed = text && r.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
-  return { status: r.status, body: parsed as T & { error?: { code: string; message: string; fields?: { field: string; message: string }[] } } };
-}
-
-const mqttUrl = (h: Hub) => `mqtt://127.0.0.1:${h.rt.broker!.tcpPort}`;
+const mqttUrl = (h: Hub) => h.mqttUrl;
 
 async function register(h: Hub, deviceName: string): Promise<string> {
   const r = await api<{ secret: string }>(h, "POST", "/api/devices", { productId: P, deviceName });

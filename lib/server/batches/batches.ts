@@ -4,12 +4,12 @@ import { MAX_BATCH_TARGETS, zeroCounts, type BatchCounts, type BatchJson, type B
 import type { CreateBatchInput } from "../../rrpc/schemas";
 import { checkDevice, checkProductId, type FieldError } from "../../rrpc/topics";
 import { base64ToBytes, utf8Bytes } from "../../rrpc/payload";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, TERMINAL_STATUSES, type CallEventType } from "../../rrpc/types";
+import { TERMINAL_STATUSES, timeoutInRange, type CallEventType } from "../../rrpc/types";
 import { clock as systemClock, type CallRecord, type Clock } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
 import { log } from "../core/log";
 import type { CallRequest, CallUpdate } from "../calls/hub";
-import { checkPayloadSize } from "../calls/hub";
+import { checkPayloadSize, timeoutOutOfRange } from "../calls/hub";
 import type { CommandRegistry } from "../commands/commands";
 import { BatchLedger, batchToJson, type BatchRow, type TargetUpdate } from "./ledger";
 
@@ -302,9 +302,7 @@ export class Batches {
     for (const t of s.targets) products.add(t.productId);
     for (const p of products) checkPayloadSize(p, s.payload.byteLength, this.opts.maxPayloadBytes, this.opts.productLimit?.(p));
     const timeoutMs = s.timeoutMs ?? this.opts.defaultTimeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-      throw invalidInput([{ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` }]);
-    }
+    if (!timeoutInRange(timeoutMs)) throw invalidInput([timeoutOutOfRange()]);
     const now = this.clock.now();
     const row: BatchRow = {
       id: "b_" + randomBytes(8).toString("hex"),

@@ -75,7 +75,8 @@ function* jsonString(s: string): Generator<string> {
   yield '"';
 }
 
-async function* chunked(parts: Iterable<string>): AsyncGenerator<string> {
+/** Small pieces joined up to CHUNK_CHARS per write. */
+export async function* chunked(parts: Iterable<string>): AsyncGenerator<string> {
   let chunk = "";
   for (const part of parts) {
     chunk += part;

@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_REPLY_BYTES,
   MAX_TIMEOUT_MS,
   MIN_TIMEOUT_MS,
+  timeoutInRange,
   payloadOverLimit,
   productPayloadOverLimit,
   type CallCaller,
@@ -72,6 +73,12 @@ type Pending = {
 };
 
 export const HUB_CLIENT_PREFIX = "rrpc-hub-";
+/** A timeout the hub does not take, in the API's words. */
+export const timeoutOutOfRange = (): FieldError => ({
+  field: "timeoutMs",
+  message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+});
+
 /** A payload over RRPC_MAX_PAYLOAD, its size known or not (a body already too large to read), in the API's words. */
 export function payloadTooLarge(limit: number, bytes?: number): DomainError {
   return new DomainError("payload_too_large", payloadOverLimit(limit, bytes), [{ field: "payload", message: `at most ${limit} bytes` }]);
@@ -244,9 +251,7 @@ export class Hub {
   private validate(req: CallRequest): number {
     const fields: FieldError[] = checkDevice(req.productId, req.deviceName);
     const timeoutMs = req.timeoutMs ?? this.opts.defaultTimeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-      fields.push({ field: "timeoutMs", message: `timeoutMs must be an integer from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}` });
-    }
+    if (!timeoutInRange(timeoutMs)) fields.push(timeoutOutOfRange());
     if (fields.length > 0) throw invalidInput(fields);
     const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);

@@ -5,15 +5,10 @@
  * and the limit outlives a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { loadConfig } from "../config/config";
-import { createRuntime, type Runtime } from "../runtime/runtime";
-import { createRequestListener } from "../http/node";
 import { tempDir } from "../testing/servers";
+import { apiRequest, publishRrpc, startInProcessHub, type InProcessHub } from "../testing/hub";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
-import { signTc3 } from "../tencent/tc3";
 import type { Command, Limits, ProductInfo, ProductList } from "../../rrpc/api";
 
 const P = "SMALLBUF1";
@@ -21,56 +16,15 @@ const OTHER = "BIGBUF1";
 const KEY = { secretId: "AKIDproductlimits000000000000000001", secretKey: "productLimitsSecretKey0000000001" };
 const LIMIT_MESSAGE = `the payload is 3000 bytes; product ${P} accepts at most 2048 (its devices' receive buffer)`;
 
-type Hub = { rt: Runtime; url: string; server: Server; stop(): Promise<void> };
-type ErrorBody = { error?: { code: string; message: string; fields?: { field: string; message: string }[] } };
+type Hub = InProcessHub;
 
-async function startHub(db: string): Promise<Hub> {
-  const rt = await createRuntime(
-    loadConfig({ RRPC_DB: db, MQTT_PORT: "0", MQTT_WS_PORT: "0", RRPC_SIMULATOR: "0", RRPC_BOOTSTRAP_KEY: `${KEY.secretId}:${KEY.secretKey}` }),
-  );
-  const server = createServer(createRequestListener(rt, (_req, res) => void res.writeHead(404).end()));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    rt,
-    url,
-    server,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await rt.stop();
-    },
-  };
-}
-
-async function api<T = Record<string, unknown>>(h: Hub, method: string, path: string, body?: unknown) {
-  const r = await fetch(h.url + path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: (text ? JSON.parse(text) : {}) as T & ErrorBody };
-}
+const startHub = (db: string) => startInProcessHub({ RRPC_DB: db, RRPC_BOOTSTRAP_KEY: `${KEY.secretId}:${KEY.secretKey}` });
+const api = <T = Record<string, unknown>>(h: Hub, method: string, path: string, body?: unknown) => apiRequest<T>(h.url, method, path, body);
 
 async function tencent(h: Hub, productId: string, deviceName: string, payload: string) {
-  const host = new URL(h.url).host;
-  const timestamp = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ ProductId: productId, DeviceName: deviceName, Payload: payload });
-  const authorization = signTc3({ method: "POST", host, contentType: "application/json", body, timestamp, service: "iotcloud", ...KEY });
-  const r = await fetch(h.url + "/", {
-    method: "POST",
-    headers: {
-      authorization,
-      "content-type": "application/json",
-      "x-tc-action": "PublishRRPCMessage",
-      "x-tc-version": "2021-04-08",
-      "x-tc-timestamp": String(timestamp),
-    },
-    body,
-  });
+  const r = await publishRrpc(h.url, KEY, { ProductId: productId, DeviceName: deviceName, Payload: payload });
   expect(r.status).toBe(200);
-  return ((await r.json()) as { Response: { PayloadBase64?: string; Error?: { Code: string; Message: string } } }).Response;
+  return r.response;
 }
 
 const bytes = (n: number) => "x".repeat(n);

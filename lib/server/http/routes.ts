@@ -28,7 +28,7 @@ import { SESSION_TTL_MS, callCaller, callerLabel, sessionCookie, type Caller } f
 import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
 import { sessionInfo } from "../auth/operator";
 import { callToJson, clock } from "../core/call";
-import { exportCalls, getCall, listCalls } from "../calls/history";
+import { chunked, exportCalls, getCall, listCalls } from "../calls/history";
 import { deviceConnectInfo } from "../devices/connect";
 import { listDevices } from "../devices/summary";
 import { liveConfig } from "../live/access";
@@ -43,7 +43,7 @@ import { openApiDocument } from "./openapi";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
-import { json, jsonStream, noContent, type HttpRequest } from "./types";
+import { attachment, json, jsonStream, noContent, type HttpRequest } from "./types";
 import { authorizeScrape } from "../metrics/access";
 import { callStats, deviceStatsRanking } from "../store/stats";
 
@@ -84,18 +84,6 @@ function* targetsJson(targets: Iterable<BatchTarget>): Generator<string> {
     sep = ",";
   }
   yield sep === "[" ? "[]" : "]";
-}
-
-async function* joined(parts: Iterable<string>): AsyncGenerator<string> {
-  let chunk = "";
-  for (const p of parts) {
-    chunk += p;
-    if (chunk.length >= 64 * 1024) {
-      yield chunk;
-      chunk = "";
-    }
-  }
-  if (chunk) yield chunk;
 }
 
 /**
@@ -215,15 +203,7 @@ export const ROUTES: readonly Route[] = [
       const { batchId } = parse(batchIdParam, params);
       const { format } = parse(exportTargetsSchema, queryObject(req), "query");
       const targets = rt.batches.allTargets(batchId);
-      return {
-        status: 200,
-        headers: {
-          "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-          "content-disposition": `attachment; filename="rrpc-batch-${batchId}.${format}"`,
-          "cache-control": "no-store",
-        },
-        body: joined(format === "csv" ? targetsCsv(targets) : targetsJson(targets)),
-      };
+      return attachment(format, `rrpc-batch-${batchId}`, chunked(format === "csv" ? targetsCsv(targets) : targetsJson(targets)));
     },
   },
   {
@@ -275,15 +255,7 @@ export const ROUTES: readonly Route[] = [
     handle: (req, { rt }) => {
       const q = parse(exportCallsSchema, queryObject(req), "query");
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-      return {
-        status: 200,
-        headers: {
-          "content-type": q.format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-          "content-disposition": `attachment; filename="rrpc-calls-${stamp}.${q.format}"`,
-          "cache-control": "no-store",
-        },
-        body: exportCalls(rt.store, q),
-      };
+      return attachment(q.format, `rrpc-calls-${stamp}`, exportCalls(rt.store, q));
     },
   },
   {

@@ -32,3 +32,16 @@ export function jsonStream(status: number, body: AsyncIterable<string>): HttpRes
 }
 
 export const noContent = (headers?: Record<string, string>): HttpResponse => ({ status: 204, headers });
+
+/** A download: CSV or JSON written piece by piece, saved by the browser as `filename`. */
+export function attachment(format: "csv" | "json", filename: string, body: AsyncIterable<string>): HttpResponse {
+  return {
+    status: 200,
+    headers: {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename}.${format}"`,
+      "cache-control": "no-store",
+    },
+    body,
+  };
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerDevice, startServer, waitFor, type ServerHandle } from "../testing/servers";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
 import { replyTopic } from "../../rrpc/topics";
-import { signTc3 } from "../tencent/tc3";
+import { publishRrpc } from "../testing/hub";
 import type { CallJson } from "../../rrpc/types";
 import type { CallStats } from "../../rrpc/api";
 
@@ -84,31 +84,8 @@ describe("metrics with sign-in off", () => {
     expect((await post(s, { productId: PRODUCT, deviceName: "nobody", payload: "x" })).status).toBe(409);
 
     // Tencent's PublishRRPCMessage counts as source "tencent".
-    const host = new URL(s.url).host;
-    const body = JSON.stringify({ ProductId: PRODUCT, DeviceName: "airConditioner1", Payload: "closed" });
-    const timestamp = Math.floor(Date.now() / 1000);
-    const authorization = signTc3({
-      method: "POST",
-      host,
-      contentType: "application/json",
-      body,
-      rawQuery: "",
-      timestamp,
-      service: "iotcloud",
-      ...KEY,
-    });
-    const tc = await fetch(`${s.url}/`, {
-      method: "POST",
-      headers: {
-        authorization,
-        "content-type": "application/json",
-        "x-tc-action": "PublishRRPCMessage",
-        "x-tc-version": "2021-04-08",
-        "x-tc-timestamp": String(timestamp),
-      },
-      body,
-    });
-    expect(((await tc.json()) as { Response: { PayloadBase64?: string } }).Response.PayloadBase64).toBe("b2s=");
+    const tc = await publishRrpc(s.url, KEY, { ProductId: PRODUCT, DeviceName: "airConditioner1", Payload: "closed" });
+    expect(tc.response.PayloadBase64).toBe("b2s=");
 
     // Every call above was answered, and answers wait for the commit: the metrics already hold them all.
     const r = await scrape(s);
