@@ -12,6 +12,7 @@ import { launcher, useLaunches } from "@/lib/hooks/launcher";
 import { draftOf, prefillHref } from "@/lib/hooks/prefill";
 import { ErrorAlert } from "./error-alert";
 import { StatusBadge } from "./status-badge";
+import { CallerText } from "./caller";
 import { PayloadView } from "./payload-view";
 import { formatMs, noReplyText } from "./call-result";
 import { Countdown, useNow } from "./call-card";
@@ -69,6 +70,7 @@ export function CallDetail({ processId }: { processId: string }) {
         </span>
         <SendAgain key={call.processId} call={call} />
       </header>
+      <MadeBy call={call} />
       {pending && (
         <section aria-label="Pending" className="space-y-2 rounded-lg border border-sky-200 p-3 dark:border-sky-900" data-testid="detail-pending">
           <Countdown startedAt={launch?.sentAt ?? Date.parse(call.startedAt)} timeoutMs={call.timeoutMs} now={now} />
@@ -110,6 +112,43 @@ export function CallDetail({ processId }: { processId: string }) {
         )}
       <RepeatCall call={call} />
     </article>
+  );
+}
+
+/** Who made the call, and the batch and saved command it came from, when it did. */
+function MadeBy({ call }: { call: CallJson }) {
+  if (!call.caller && !call.batchId && !call.commandId) return null;
+  return (
+    <dl className="flex flex-wrap gap-x-6 gap-y-1 text-sm" data-testid="made-by">
+      {call.caller && (
+        <div className="flex min-w-0 gap-2">
+          <dt className="text-zinc-600 dark:text-zinc-400">Made by</dt>
+          <dd className="min-w-0 wrap-anywhere">
+            <CallerText caller={call.caller} />
+          </dd>
+        </div>
+      )}
+      {call.batchId && (
+        <div className="flex min-w-0 gap-2">
+          <dt className="text-zinc-600 dark:text-zinc-400">Batch</dt>
+          <dd className="min-w-0 font-mono wrap-anywhere">
+            <Link className="underline" href={`/batches/${encodeURIComponent(call.batchId)}`}>
+              {call.batchId}
+            </Link>
+          </dd>
+        </div>
+      )}
+      {call.commandId && (
+        <div className="flex min-w-0 gap-2">
+          <dt className="text-zinc-600 dark:text-zinc-400">Command</dt>
+          <dd className="min-w-0 font-mono wrap-anywhere">
+            <Link className="underline" href={`/commands/${encodeURIComponent(call.commandId)}`}>
+              {call.commandId}
+            </Link>
+          </dd>
+        </div>
+      )}
+    </dl>
   );
 }
 

@@ -46,11 +46,12 @@ export function EmptyRow({ columns, children }: { columns: number; children: Rea
 }
 
 /** Columns of a call list: the live timeline and the history. */
-export function callColumns(first: string): Column[] {
+export function callColumns(first: string, { by = false }: { by?: boolean } = {}): Column[] {
   return [
     { label: first },
     { label: "processId" },
     { label: "Device" },
+    ...(by ? [{ label: "By" }] : []),
     { label: "Request" },
     { label: "Reply" },
     { label: "Status" },

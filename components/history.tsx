@@ -3,7 +3,7 @@ import { DataTable, EmptyRow, callColumns } from "./data-table";
 import Link from "next/link";
 import { useId, useState } from "react";
 import { useRouter } from "next/navigation";
-import { CALL_STATUSES, type CallStatus } from "@/lib/rrpc/types";
+import { CALLER_KINDS, CALL_STATUSES, type CallStatus, type CallerKind } from "@/lib/rrpc/types";
 import type { CallsFilter } from "@/lib/rrpc/api";
 import { callsQuery, useCallCount, useCallPages } from "@/lib/hooks/use-api";
 import { useLiveSelect } from "@/lib/hooks/use-live";
@@ -12,6 +12,7 @@ import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
 import { StatusBadge } from "./status-badge";
 import { formatMs } from "./call-result";
+import { CALLER_KIND_LABELS, CallerText } from "./caller";
 
 const field = "w-full rounded border border-zinc-300 bg-white px-2 py-1 text-sm sm:w-auto dark:border-zinc-700 dark:bg-zinc-900";
 
@@ -49,6 +50,8 @@ function matches(r: LiveRow, f: CallsFilter): boolean {
   if (f.deviceName && r.deviceName !== f.deviceName) return false;
   if (!starts(r.productId, f.productIdPrefix) || !starts(r.deviceName, f.deviceNamePrefix)) return false;
   if (f.status && r.status !== f.status) return false;
+  if (f.callerKind && r.caller?.kind !== f.callerKind) return false;
+  if (f.callerId && r.caller?.id !== f.callerId) return false;
   if (f.from && r.at < Date.parse(f.from)) return false;
   if (f.to && r.at > Date.parse(f.to)) return false;
   return true;
@@ -71,6 +74,8 @@ export function History({ initial }: { initial: CallsFilter }) {
     productId: initial.productIdPrefix ?? initial.productId ?? "",
     deviceName: initial.deviceNamePrefix ?? initial.deviceName ?? "",
     status: initial.status ?? "",
+    callerKind: initial.callerKind ?? "",
+    callerId: initial.callerId ?? "",
     from: toLocalInput(initial.from),
     to: toLocalInput(initial.to),
   });
@@ -80,6 +85,7 @@ export function History({ initial }: { initial: CallsFilter }) {
   const calls = data?.flatMap((p) => p.calls) ?? [];
   const hasMore = data ? data.at(-1)?.nextBefore !== null : false;
   const statusId = useId();
+  const callerKindId = useId();
   const matchHelp = useId();
   const exportQuery = callsQuery(filter);
   // New calls arrive live; the list is not reshuffled under the operator's eyes: a bar offers them.
@@ -101,6 +107,8 @@ export function History({ initial }: { initial: CallsFilter }) {
             productIdPrefix: form.productId.trim() || undefined,
             deviceNamePrefix: form.deviceName.trim() || undefined,
             status: (form.status || undefined) as CallStatus | undefined,
+            callerKind: (form.callerKind || undefined) as CallerKind | undefined,
+            callerId: form.callerId.trim() || undefined,
             from: toIso(form.from),
             to: toIso(form.to),
           });
@@ -139,6 +147,31 @@ export function History({ initial }: { initial: CallsFilter }) {
             ))}
           </select>
         </div>
+        <div>
+          <label htmlFor={callerKindId} className="mb-1 block text-xs font-medium">
+            Made by
+          </label>
+          <select
+            id={callerKindId}
+            className={field}
+            value={form.callerKind}
+            onChange={(e) => setForm({ ...form, callerKind: e.target.value as CallerKind | "" })}
+          >
+            <option value="">Anyone</option>
+            {CALLER_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {CALLER_KIND_LABELS[k]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <LabeledInput
+          label="Caller id"
+          className={field}
+          value={form.callerId}
+          onChange={(e) => setForm({ ...form, callerId: e.target.value })}
+          placeholder="user, key or batch id"
+        />
         <LabeledInput
           label="From"
           type="datetime-local"
@@ -202,7 +235,7 @@ export function History({ initial }: { initial: CallsFilter }) {
           </button>
         )}
       </div>
-      <DataTable columns={callColumns("Started")} label="Calls" data-testid="history">
+      <DataTable columns={callColumns("Started", { by: true })} label="Calls" data-testid="history">
         {calls.map((c) => (
           <tr key={c.processId} data-process-id={c.processId} className="border-t border-zinc-100 dark:border-zinc-800">
             <td className="whitespace-nowrap px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">
@@ -216,6 +249,9 @@ export function History({ initial }: { initial: CallsFilter }) {
             <td className="min-w-40 max-w-64 px-2 py-1 wrap-anywhere">
               {c.productId}/{c.deviceName}
             </td>
+            <td className="min-w-28 max-w-48 px-2 py-1 text-xs wrap-anywhere">
+              <CallerText caller={c.caller} />
+            </td>
             <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">{c.request.payloadText ?? `base64:${c.request.payloadBase64}`}</td>
             <td className="max-w-48 truncate px-2 py-1 font-mono text-xs">
               {c.reply ? (c.reply.payloadText ?? `base64:${c.reply.payloadBase64}`) : ""}
@@ -226,7 +262,7 @@ export function History({ initial }: { initial: CallsFilter }) {
             <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-xs">{formatMs(c.rttMs)}</td>
           </tr>
         ))}
-        {data && calls.length === 0 && <EmptyRow columns={7}>No calls match these filters.</EmptyRow>}
+        {data && calls.length === 0 && <EmptyRow columns={8}>No calls match these filters.</EmptyRow>}
       </DataTable>
       <div className="flex items-center gap-3 text-sm">
         <span className="text-zinc-500 dark:text-zinc-400" data-testid="history-count">

@@ -12,6 +12,7 @@ import { KEYS, useLimits } from "@/lib/hooks/use-api";
 import { launcher } from "@/lib/hooks/launcher";
 import { draftOf, prefillHref } from "@/lib/hooks/prefill";
 import { StatusBadge } from "./status-badge";
+import { CallerText } from "./caller";
 import { formatMs } from "./call-result";
 import { ErrorAlert } from "./error-alert";
 
@@ -257,6 +258,11 @@ const Row = memo(function Row({ r, open }: { r: LiveRow; open: boolean }) {
       </td>
       <td className="min-w-40 max-w-64 px-2 py-1 wrap-anywhere">
         {r.productId}/{r.deviceName}
+        {r.caller && (
+          <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+            by <CallerText caller={r.caller} />
+          </span>
+        )}
       </td>
       <td className="max-w-48 truncate px-2 py-1 font-mono text-xs" title={previewLabel(r.request)}>
         {previewLabel(r.request)}

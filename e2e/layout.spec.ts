@@ -152,8 +152,12 @@ test("the console holds at 390–1440 px, light and dark, with a multi-KB JSON c
   await page.getByRole("button", { name: "Send command" }).click();
   await expect(page.getByTestId("reply-payload")).toContainText('"tag": "reply"');
   // Rows in the live timeline too: calls made while the console is open.
-  await page.request.post(`${server.url}/api/calls`, { data: { productId: PRODUCT, deviceName: LONG_DEVICE, payload: UNBROKEN } });
-  await expect(page.locator('[data-testid="timeline"] tr[data-process-id]')).toHaveCount(2);
+  // (The timeline also lists the stored calls made before, from its backfill, each with its caller under the device.)
+  const made = (await (
+    await page.request.post(`${server.url}/api/calls`, { data: { productId: PRODUCT, deviceName: LONG_DEVICE, payload: UNBROKEN } })
+  ).json()) as { processId: string };
+  const row = page.locator(`[data-testid="timeline"] tr[data-process-id="${made.processId}"]`);
+  await expect(row.getByTestId("caller")).toHaveText(`operator ${USER}`);
   await holds(page, "console");
 });
 

@@ -120,6 +120,40 @@ describe("LiveStore", () => {
     expect(snap.olderBefore).toBeNull();
   });
 
+  it("carries who made a call, and its batch, from the feed and from stored pages into the rows (and through a mirror)", () => {
+    const s = new LiveStore();
+    const op = { kind: "operator" as const, id: "u1", name: "admin" };
+    const batch = { kind: "batch" as const, id: "b_1a2b3c", name: "admin" };
+    s.ingest(LIVE_CALLS_TOPIC, hub([{ processId: "1000000020", caller: op }]));
+    // A later update without a caller keeps the one already known.
+    s.ingest(LIVE_CALLS_TOPIC, hub([{ processId: "1000000020", status: "success", event: "success", t: 1, rttMs: 1 }]));
+    s.ingest(LIVE_CALLS_TOPIC, hub([{ processId: "1000000021", caller: batch, batchId: "b_1a2b3c" }]));
+    s.mergeCalls(
+      page([
+        stored("1000000022", { caller: { kind: "api_key", id: "k1", name: "ci-bot" } }),
+        stored("1000000019", { caller: batch, batchId: "b_1a2b3c" }),
+        stored("1000000018"),
+      ]),
+      "latest",
+    );
+    // A raw request seen first gets its caller when the hub's store tells it.
+    s.ingest("$rrpc/rxd/P1/d1/1000000023", enc("x"));
+    s.mergeCalls(page([stored("1000000023", { caller: { kind: "local", id: "127.0.0.1", name: "local" } })]), "latest");
+    const byId = new Map(s.getSnapshot().rows.map((r) => [r.processId, r]));
+    expect(byId.get("1000000020")).toMatchObject({ caller: op, status: "success" });
+    expect(byId.get("1000000020")?.batchId).toBeUndefined();
+    expect(byId.get("1000000021")).toMatchObject({ caller: batch, batchId: "b_1a2b3c" });
+    expect(byId.get("1000000022")).toMatchObject({ caller: { kind: "api_key", id: "k1", name: "ci-bot" } });
+    expect(byId.get("1000000019")).toMatchObject({ caller: batch, batchId: "b_1a2b3c" });
+    expect(byId.get("1000000018")?.caller).toBeUndefined();
+    expect(byId.get("1000000023")).toMatchObject({ caller: { kind: "local" }, viaHub: true });
+    expect(rowFromCall(stored("1", { caller: batch, batchId: "b_1a2b3c" }))).toMatchObject({ caller: batch, batchId: "b_1a2b3c" });
+
+    const mirror = new LiveStore();
+    mirror.applyDelta(s.takeDelta()!);
+    expect(mirror.getSnapshot().rows).toEqual(s.getSnapshot().rows);
+  });
+
   it("counts calls, not messages: a call's request, reply and hub updates are one new call", () => {
     const s = new LiveStore();
     s.ingest("$rrpc/rxd/P1/d1/1000000031", enc("x"));

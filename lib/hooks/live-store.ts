@@ -9,7 +9,7 @@ import {
 } from "../rrpc/live";
 import { parseRrpcTopic } from "../rrpc/topics";
 import type { CallsPage } from "../rrpc/api";
-import type { CallEventType, CallJson, CallStatus } from "../rrpc/types";
+import type { CallCaller, CallEventType, CallJson, CallStatus } from "../rrpc/types";
 
 export type LiveRow = {
   processId: string;
@@ -32,6 +32,10 @@ export type LiveRow = {
   viaHub: boolean;
   /** The caller's correlation token (POST /api/calls `clientRef`), when it sent one. */
   clientRef?: string;
+  /** Who made the call (the hub's feed or store), when known. */
+  caller?: CallCaller;
+  /** The batch the call belongs to, when it is one of a batch's. */
+  batchId?: string;
 };
 
 export type LiveSnapshot = {
@@ -81,6 +85,12 @@ function samePreview(a: PayloadPreview | undefined, b: PayloadPreview | undefine
   return a.bytes === b.bytes && a.text === b.text && a.base64 === b.base64 && a.truncated === b.truncated;
 }
 
+function sameCaller(a: CallCaller | undefined, b: CallCaller | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.kind === b.kind && a.id === b.id && a.name === b.name;
+}
+
 /** A stored call as the live view's row (the same row the feed would have drawn). */
 export function rowFromCall(c: CallJson): LiveRow {
   const row: LiveRow = {
@@ -96,6 +106,8 @@ export function rowFromCall(c: CallJson): LiveRow {
     foreign: c.events.some((e) => e.type === "foreign_reply"),
     viaHub: true,
   };
+  if (c.caller) row.caller = c.caller;
+  if (c.batchId) row.batchId = c.batchId;
   if (c.status !== "pending") {
     if (c.reply) row.reply = previewBase64(c.reply.payloadBase64);
     if (c.rttMs !== undefined) row.rttMs = c.rttMs;
@@ -190,6 +202,8 @@ export class LiveStore {
         reply: u.reply,
         rttMs: u.rttMs,
         clientRef: u.clientRef,
+        caller: u.caller,
+        batchId: u.batchId,
         late: u.event === "late_reply",
         duplicate: u.event === "duplicate_reply",
         foreign: u.event === "foreign_reply",
@@ -217,6 +231,14 @@ export class LiveStore {
       row.clientRef = u.clientRef;
       this.refs.set(u.clientRef, row.processId);
       this.refsDirty = changed = true;
+    }
+    if (u.caller && !sameCaller(row.caller, u.caller)) {
+      row.caller = u.caller;
+      changed = true;
+    }
+    if (u.batchId && row.batchId !== u.batchId) {
+      row.batchId = u.batchId;
+      changed = true;
     }
     // Terminal is final: a pending update that comes after it (a stored page read while the call
     // was in flight, a reordered message) changes nothing. The reply and the round trip are the

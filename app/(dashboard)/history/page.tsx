@@ -1,5 +1,5 @@
 import { History } from "@/components/history";
-import type { CallStatus } from "@/lib/rrpc/types";
+import { CALLER_KINDS, type CallStatus, type CallerKind } from "@/lib/rrpc/types";
 
 /** The filters live in the URL: a filtered view can be shared, and Back returns to the previous one. */
 export default async function HistoryPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
@@ -10,6 +10,8 @@ export default async function HistoryPage({ searchParams }: { searchParams: Prom
     productIdPrefix: q.productIdPrefix,
     deviceNamePrefix: q.deviceNamePrefix,
     status: q.status as CallStatus | undefined,
+    callerKind: CALLER_KINDS.includes(q.callerKind as CallerKind) ? (q.callerKind as CallerKind) : undefined,
+    callerId: q.callerId,
     from: q.from,
     to: q.to,
   };
