@@ -5,7 +5,8 @@ import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, payloadOverLimit } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
-import { sendCall, useDevices, useLimits } from "@/lib/hooks/use-api";
+import { sendCall, useDevices, useLimits, useRole } from "@/lib/hooks/use-api";
+import { roleAllows } from "@/lib/rrpc/roles";
 import { useLive } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
@@ -59,6 +60,7 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
     help: useId(),
     timeoutHelp: useId(),
     why: useId(),
+    roleWhy: useId(),
   };
 
   useEffect(() => {
@@ -98,11 +100,14 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
   };
   const valid = !Object.values(problems).some(Boolean);
   const why = (Object.keys(problems) as (keyof typeof problems)[]).filter((k) => problems[k]).map((k) => `${FIELD_NAMES[k]}: ${problems[k]}`);
+  // A viewer sees the console but sends nothing (the API would answer 403).
+  const role = useRole();
+  const roleWhy = role !== null && !roleAllows(role, "operator") ? `your role (${role}) cannot send calls` : null;
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
   async function send() {
-    if (!valid || sending) return;
+    if (!valid || sending || roleWhy) return;
     setSending(true);
     localStorage.setItem(STORAGE_KEY, JSON.stringify(draft));
     const body: CallRequest = {
@@ -252,8 +257,8 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
           </div>
           <button
             type="submit"
-            disabled={!valid || sending}
-            aria-describedby={why.length > 0 ? ids.why : undefined}
+            disabled={!valid || sending || roleWhy !== null}
+            aria-describedby={roleWhy ? ids.roleWhy : why.length > 0 ? ids.why : undefined}
             className="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
           >
             {sending ? "Sending…" : "Send command"}
@@ -267,6 +272,11 @@ export function SendForm({ initial }: { initial?: Partial<Draft> }) {
         {problems.timeoutMs && (
           <p id={ids.timeoutHelp} className="text-xs text-rose-700 dark:text-rose-300">
             {problems.timeoutMs}
+          </p>
+        )}
+        {roleWhy && (
+          <p id={ids.roleWhy} className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="send-role-why">
+            Send is off: {roleWhy}.
           </p>
         )}
         {why.length > 0 && (

@@ -67,5 +67,5 @@ describe("npm run keys -- user", () => {
       body: JSON.stringify({ user: "erin", password: NEW_PASSWORD }),
     });
     expect(gone.status).toBe(401);
-  });
+  }, 120_000);
 });
