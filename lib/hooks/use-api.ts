@@ -210,8 +210,8 @@ export async function deleteDevice(productId: string, deviceName: string): Promi
   }
 }
 
-export async function createApiKey(name?: string): Promise<NewApiKey> {
-  const created = await api<NewApiKey>("POST", "/api/keys", (name ? { name } : {}) satisfies NewApiKeyRequest);
+export async function createApiKey(name?: string, role?: Role): Promise<NewApiKey> {
+  const created = await api<NewApiKey>("POST", "/api/keys", { ...(name ? { name } : {}), ...(role ? { role } : {}) } satisfies NewApiKeyRequest);
   await mutate(KEYS.keys);
   return created;
 }
