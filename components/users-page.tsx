@@ -54,9 +54,9 @@ function UsersAdmin() {
         Users
       </h1>
       <p className="max-w-3xl text-sm text-zinc-600 dark:text-zinc-400">
-        A <strong>viewer</strong> sees everything and sends nothing; an <strong>operator</strong> also sends calls, runs commands and batches
-        and edits commands; an <strong>admin</strong> also manages devices, API keys and users. A new role applies at once; disabling or
-        removing a user signs them out everywhere.
+        A <strong>viewer</strong> sees everything and sends nothing; an <strong>operator</strong> also sends calls, runs commands and batches and
+        edits commands; an <strong>admin</strong> also manages devices, API keys and users. A new role applies at once; disabling or removing a user
+        signs them out everywhere.
       </p>
       <form
         aria-label="Add user"

@@ -45,7 +45,11 @@ async function newPassword(given: string | undefined): Promise<string> {
   }
 }
 
-async function userCommand(db: Database.Database, rest: string[], values: { role?: string; password?: string; json: boolean }): Promise<number | null> {
+async function userCommand(
+  db: Database.Database,
+  rest: string[],
+  values: { role?: string; password?: string; json: boolean },
+): Promise<number | null> {
   const users = new Users(db);
   const [sub, name, arg] = rest;
   const roleOf = (r: string | undefined): Role => {
@@ -67,7 +71,11 @@ async function userCommand(db: Database.Database, rest: string[], values: { role
       const list = users.list();
       if (values.json) console.log(JSON.stringify(list, null, 2));
       else if (list.length === 0) console.log("no users");
-      else printTable(["name", "role", "created", "disabled"], list.map((u) => [u.name, u.role, u.createdAt, u.disabled ? "yes" : ""]));
+      else
+        printTable(
+          ["name", "role", "created", "disabled"],
+          list.map((u) => [u.name, u.role, u.createdAt, u.disabled ? "yes" : ""]),
+        );
       return 0;
     }
     case "role": {
@@ -120,7 +128,9 @@ async function main(argv: string[]): Promise<number> {
         if (rest.length > 0) break;
         if (values.role !== undefined && !isRole(values.role)) throw new TypeError("the role must be viewer, operator or admin (--role)");
         const key = registry.createApiKey(values.name, values.role);
-        console.log(`SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\nRole:      ${values.role ?? "operator"}\n\nKeep the SecretKey now: it is not shown again.`);
+        console.log(
+          `SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\nRole:      ${values.role ?? "operator"}\n\nKeep the SecretKey now: it is not shown again.`,
+        );
         return 0;
       }
       case "list": {

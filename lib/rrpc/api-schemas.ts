@@ -183,7 +183,14 @@ export const sessionInfoSchema = named(
   }),
 );
 
-export const roleSchema = named("Role", z.enum(ROLES).describe("viewer: sees everything, sends nothing; operator: also sends calls, runs commands and batches, edits commands; admin: also devices, API keys and users"));
+export const roleSchema = named(
+  "Role",
+  z
+    .enum(ROLES)
+    .describe(
+      "viewer: sees everything, sends nothing; operator: also sends calls, runs commands and batches, edits commands; admin: also devices, API keys and users",
+    ),
+);
 
 export const userInfoSchema = named(
   "User",

@@ -182,7 +182,9 @@ export const createKeySchema = z.strictObject({
   role: z.enum(ROLES).optional().describe("what the key may do; operator by default"),
 });
 /** /api/users/:name */
-export const userParams = z.object({ name: z.string().regex(/^[A-Za-z0-9_@+-]{1,64}$/, "a user name is 1-64 letters, digits, '_', '@', '+' or '-'") });
+export const userParams = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_@+-]{1,64}$/, "a user name is 1-64 letters, digits, '_', '@', '+' or '-'"),
+});
 /** POST /api/users */
 export const createUserSchema = z.strictObject({
   name: userParams.shape.name,

@@ -117,12 +117,7 @@ describe("OperatorSignIn", () => {
     const passwordHash = hashPassword(PASSWORD);
     users.ensureAdmin("admin", passwordHash);
     let now = 0;
-    const signIn = new OperatorSignIn(
-      { user: "admin", passwordHash },
-      new TokenSigner(),
-      users,
-      new Throttle(() => now, 1, 1000, 60_000),
-    );
+    const signIn = new OperatorSignIn({ user: "admin", passwordHash }, new TokenSigner(), users, new Throttle(() => now, 1, 1000, 60_000));
     const reason = (p: Promise<unknown>) =>
       p.then(
         () => "ok",

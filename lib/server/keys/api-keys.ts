@@ -131,5 +131,12 @@ export function parseBootstrapKey(value: string): { secretId: string; secretKey:
 }
 
 function toKeyInfo(r: KeyRow): ApiKeyInfo {
-  return { secretId: r.secret_id, name: r.name, createdAt: iso(r.created_at)!, revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at), role: isRole(r.role) ? r.role : "viewer" };
+  return {
+    secretId: r.secret_id,
+    name: r.name,
+    createdAt: iso(r.created_at)!,
+    revokedAt: iso(r.revoked_at),
+    lastUsedAt: iso(r.last_used_at),
+    role: isRole(r.role) ? r.role : "viewer",
+  };
 }
