@@ -66,7 +66,7 @@ test("an admin adds a user on the Users page, and changes their role", async ({ 
   await form.getByLabel("Role").selectOption("operator");
   await form.getByLabel(/Initial password/).fill(PASSWORD);
   await form.getByRole("button", { name: "Add user" }).click();
-  await expect(page.getByRole("status")).toHaveText("Added otto (operator).");
+  await expect(page.getByRole("status").filter({ hasText: "Added" })).toHaveText("Added otto (operator).");
   const row = page.locator('tr[data-user="otto"]');
   await expect(row).toContainText("active");
   await expect(row.getByLabel("Role of otto")).toHaveValue("operator");
@@ -100,7 +100,7 @@ test("repeated wrong passwords: the sign-in form says how long to wait", async (
   await page.goto(s.url + "/login");
   await page.getByLabel("User").fill("mallory");
   await page.getByLabel("Password").fill("not the password at all");
-  const alert = page.getByRole("alert");
+  const alert = page.getByRole("form", { name: "Sign in" }).getByRole("alert");
   // The first failures are free; then each is slowed down, and the form says so.
   for (let i = 0; i < 8; i++) {
     const answered = page.waitForResponse((r) => r.url().endsWith("/api/session") && r.request().method() === "POST");
