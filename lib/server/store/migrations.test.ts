@@ -18,7 +18,19 @@ describe("schema migrations", () => {
     const db = new Database(":memory:");
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(version(db)).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(["api_keys", "batch_targets", "batches", "call_events", "calls", "commands", "devices", "meta", "secrets", "sessions", "users"]);
+    expect(tables(db)).toEqual([
+      "api_keys",
+      "batch_targets",
+      "batches",
+      "call_events",
+      "calls",
+      "commands",
+      "devices",
+      "meta",
+      "secrets",
+      "sessions",
+      "users",
+    ]);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });
