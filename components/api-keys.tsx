@@ -2,7 +2,9 @@
 import { DataTable, EmptyRow, type Column } from "./data-table";
 import { Fragment, useId, useState } from "react";
 import type { ApiKeyInfo, NewApiKey } from "@/lib/rrpc/api";
-import { createApiKey, revokeApiKey, useApiKeys } from "@/lib/hooks/use-api";
+import { createApiKey, revokeApiKey, useApiKeys, useRole } from "@/lib/hooks/use-api";
+import { ROLES, type Role } from "@/lib/rrpc/roles";
+import { AdminOnly } from "./admin-only";
 import { CopyButton } from "./copy-button";
 import { ErrorAlert } from "./error-alert";
 
@@ -12,6 +14,7 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "â€
 const KEY_COLUMNS: Column[] = [
   { label: "SecretId" },
   { label: "Name" },
+  { label: "Role" },
   { label: "Created" },
   { label: "Last used" },
   { label: "State" },
@@ -19,8 +22,15 @@ const KEY_COLUMNS: Column[] = [
 ];
 
 export function ApiKeys() {
+  const role = useRole();
+  if (role !== null && role !== "admin") return <AdminOnly title="API keys" role={role} what="manage API keys" />;
+  return <ApiKeysAdmin />;
+}
+
+function ApiKeysAdmin() {
   const { data, error } = useApiKeys();
   const [name, setName] = useState("");
+  const [keyRole, setKeyRole] = useState<Role>("operator");
   const [created, setCreated] = useState<NewApiKey | null>(null);
   const [creating, setCreating] = useState(false);
   const [problem, setProblem] = useState<unknown>(null);
@@ -42,6 +52,7 @@ export function ApiKeys() {
   }
 
   const nameId = useId();
+  const roleId = useId();
   const keys = data?.keys ?? [];
   return (
     <section aria-labelledby="keys-title" className="space-y-4">
@@ -61,7 +72,7 @@ export function ApiKeys() {
           setCreating(true);
           setProblem(null);
           try {
-            setCreated(await createApiKey(name.trim() || undefined));
+            setCreated(await createApiKey(name.trim() || undefined, keyRole));
             setName("");
           } catch (err) {
             setProblem(err);
@@ -81,6 +92,23 @@ export function ApiKeys() {
             placeholder="billing-service"
             className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
           />
+        </div>
+        <div>
+          <label htmlFor={roleId} className="mb-1 block text-xs font-medium">
+            Role
+          </label>
+          <select
+            id={roleId}
+            value={keyRole}
+            onChange={(e) => setKeyRole(e.target.value as Role)}
+            className="rounded border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
         </div>
         <button
           type="submit"
@@ -116,6 +144,9 @@ export function ApiKeys() {
               <td className="px-2 py-1 font-mono text-xs font-medium wrap-anywhere">{k.secretId}</td>
               <td data-label="Name" className="min-w-32 px-2 py-1 wrap-anywhere">
                 {k.name ?? ""}
+              </td>
+              <td data-label="Role" className="px-2 py-1 text-xs">
+                {k.role}
               </td>
               <td data-label="Created" className="px-2 py-1 text-xs">
                 {when(k.createdAt)}

@@ -8,6 +8,8 @@ import { BATCH_KEYS, cancelBatch, retryBatch, useBatch, useBatchTargets } from "
 import { useCommand } from "@/lib/hooks/use-commands";
 import { endedTargets } from "@/lib/hooks/batch-merge";
 import { useAction } from "@/lib/hooks/use-action";
+import { useRole } from "@/lib/hooks/use-api";
+import { roleAllows } from "@/lib/rrpc/roles";
 import { DataTable, EmptyRow, type Column } from "./data-table";
 import { ErrorAlert } from "./error-alert";
 import { formatMs } from "./call-result";
@@ -64,6 +66,9 @@ export function BatchDetail({ batchId }: { batchId: string }) {
     [],
   );
 
+  // Cancelling and retrying are an operator's: a viewer sees them disabled.
+  const role = useRole();
+  const mayRun = role === null || roleAllows(role, "operator");
   const cancel = useAction(async () => {
     if (window.confirm("Cancel this batch? Targets not sent yet end cancelled; calls in flight finish.")) await cancelBatch(batchId);
   });
@@ -97,12 +102,24 @@ export function BatchDetail({ batchId }: { batchId: string }) {
         </span>
         <span className="ml-auto flex flex-wrap gap-2">
           {b.status === "running" && (
-            <button type="button" className={secondaryButtonCls} disabled={cancel.busy} onClick={() => void cancel.run()}>
+            <button
+              type="button"
+              className={secondaryButtonCls}
+              disabled={cancel.busy || !mayRun}
+              title={mayRun ? undefined : `your role (${role}) cannot change batches`}
+              onClick={() => void cancel.run()}
+            >
               Cancel batch
             </button>
           )}
           {b.status !== "running" && failed > 0 && (
-            <button type="button" className={secondaryButtonCls} disabled={retry.busy} onClick={() => void retry.run()}>
+            <button
+              type="button"
+              className={secondaryButtonCls}
+              disabled={retry.busy || !mayRun}
+              title={mayRun ? undefined : `your role (${role}) cannot change batches`}
+              onClick={() => void retry.run()}
+            >
               Retry failed ({failed})
             </button>
           )}

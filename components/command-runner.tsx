@@ -5,7 +5,8 @@ import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, TIMEOUT_RANGE_MESSAGE, timeoutInRange } from "@/lib/rrpc/types";
 import type { CommandCallRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
-import { useDevices, useLimits } from "@/lib/hooks/use-api";
+import { useDevices, useLimits, useRole } from "@/lib/hooks/use-api";
+import { roleAllows } from "@/lib/rrpc/roles";
 import { runCommand, useCommands } from "@/lib/hooks/use-commands";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
@@ -58,7 +59,10 @@ export function CommandRunner({ initial }: { initial?: { productId?: string; dev
     ],
     ["Timeout", timeoutProblem(timeoutMs)],
   ];
-  const why = problems.filter(([, p]) => p).map(([k, p]) => `${k}: ${p}`);
+  // A viewer sees this but cannot do it (the API would answer 403).
+  const role = useRole();
+  const roleWhy = role !== null && !roleAllows(role, "operator") ? `your role (${role}) cannot run commands` : null;
+  const why = [...problems.filter(([, p]) => p).map(([k, p]) => `${k}: ${p}`), ...(roleWhy ? [roleWhy] : [])];
   const valid = why.length === 0;
   const productProblem = problems[1]![1] ?? problems[2]![1];
 

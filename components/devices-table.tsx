@@ -5,7 +5,7 @@ import { Fragment, useEffect, useState } from "react";
 import { checkDevice } from "@/lib/rrpc/topics";
 import type { NewDevice } from "@/lib/rrpc/api";
 import type { DeviceSummary } from "@/lib/rrpc/types";
-import { deleteDevice, registerDevice, rotateDeviceSecret, setDeviceDisabled, useDevices } from "@/lib/hooks/use-api";
+import { deleteDevice, registerDevice, rotateDeviceSecret, setDeviceDisabled, useDevices, useRole } from "@/lib/hooks/use-api";
 import { ErrorAlert } from "./error-alert";
 import { ApiClientError } from "@/lib/hooks/api-client";
 import { LabeledInput } from "./labeled-input";
@@ -41,6 +41,8 @@ export function DevicesTable() {
   }, [snapshot.messages, mutate]);
 
   const devices = data?.devices ?? [];
+  // Registering, connecting (it shows a device's password), disabling, new secrets and deleting are an admin's.
+  const admin = useRole() === "admin";
   const sel = useDeviceSelection(devices, (d) => snapshot.presence.get(deviceKey(d.productId, d.deviceName)) ?? d.online);
   const [open, setOpen] = useState<string | null>(null);
   /** The device whose action is under way, and the last action that failed (shown under its row). */
@@ -70,7 +72,7 @@ export function DevicesTable() {
       <h1 id="devices-title" className="text-lg font-semibold">
         Devices
       </h1>
-      <RegisterDevice />
+      {admin && <RegisterDevice />}
       <ErrorAlert error={error} prefix="Cannot load devices" />
       <SelectionToolbar sel={sel} />
       <DataTable columns={DEVICE_COLUMNS} stack label="Devices" data-testid="devices">
@@ -132,7 +134,7 @@ export function DevicesTable() {
                     <Link className="underline" href={`/history?${q}`}>
                       History
                     </Link>
-                    {d.registered && (
+                    {d.registered && admin && (
                       <>
                         <button
                           type="button"

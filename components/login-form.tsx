@@ -1,10 +1,17 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { safeNext } from "@/lib/hooks/api-client";
+import { ApiClientError, safeNext } from "@/lib/hooks/api-client";
 import { signIn } from "@/lib/hooks/use-api";
 import { useAction } from "@/lib/hooks/use-action";
 import { ErrorAlert } from "./error-alert";
 import { LabeledInput } from "./labeled-input";
+
+/** A throttled sign-in (429) said plainly, with the wait the hub asked for. */
+function throttled(problem: unknown): Error | null {
+  if (!(problem instanceof ApiClientError) || problem.status !== 429) return null;
+  const wait = problem.retryAfterS;
+  return new Error(`Too many failed sign-ins; try again in ${wait === null ? "a moment" : `${Math.max(1, Math.ceil(wait))} s`}`);
+}
 
 export function LoginForm() {
   const router = useRouter();
@@ -45,7 +52,7 @@ export function LoginForm() {
         required
         className="w-full rounded border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900"
       />
-      <ErrorAlert error={problem} />
+      <ErrorAlert error={throttled(problem) ?? problem} />
       <button
         type="submit"
         disabled={busy}

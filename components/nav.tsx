@@ -13,7 +13,8 @@ const LINKS = [
   { href: "/devices", label: "Devices" },
   { href: "/commands", label: "Commands" },
   { href: "/batches", label: "Batches" },
-  { href: "/keys", label: "API keys" },
+  { href: "/keys", label: "API keys", admin: true },
+  { href: "/users", label: "Users", admin: true },
   { href: "/api-docs", label: "API" },
 ];
 
@@ -21,6 +22,8 @@ export function Nav() {
   const path = usePathname();
   const { data: session } = useSession();
   const user = session?.user ?? null;
+  // API keys and users are an admin's: the others do not see those links (the API refuses them anyway).
+  const links = LINKS.filter((l) => !("admin" in l) || session?.role === "admin");
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
       {/* Phones: the name and the status on one line, the links on the next; from md, one line. */}
@@ -29,7 +32,7 @@ export function Nav() {
           rrpc-hub
         </Link>
         <ul className="order-last -mx-1 flex w-full gap-x-3 overflow-x-auto text-sm md:order-none md:mx-0 md:w-auto md:gap-x-4 md:overflow-visible">
-          {LINKS.map((l) => {
+          {links.map((l) => {
             const current = l.href === "/" ? path === "/" : path.startsWith(l.href);
             return (
               <li key={l.href}>
@@ -46,14 +49,14 @@ export function Nav() {
         </ul>
         <span className="ml-auto flex min-w-0 items-center gap-4">
           <LiveIndicator />
-          {user && <SignOut user={user} />}
+          {user && <SignOut user={user} role={session?.role ?? null} />}
         </span>
       </nav>
     </header>
   );
 }
 
-function SignOut({ user }: { user: string }) {
+function SignOut({ user, role }: { user: string; role: string | null }) {
   const router = useRouter();
   const {
     run,
@@ -71,7 +74,7 @@ function SignOut({ user }: { user: string }) {
         type="button"
         disabled={busy}
         onClick={() => void run()}
-        title={`Sign out ${user}`}
+        title={`Sign out ${user}${role ? ` (${role})` : ""}`}
         className="min-w-0 whitespace-nowrap text-sm text-zinc-600 underline hover:text-zinc-900 disabled:opacity-50 dark:text-zinc-400 dark:hover:text-zinc-100"
       >
         Sign out <span className="inline-block max-w-28 truncate align-bottom underline sm:max-w-48">{user}</span>

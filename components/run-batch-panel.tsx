@@ -6,7 +6,8 @@ import { base64ToBytes, isBase64, utf8Bytes } from "@/lib/rrpc/payload";
 import { payloadOverLimit } from "@/lib/rrpc/types";
 import { MAX_BATCH_CONCURRENCY } from "@/lib/rrpc/batch";
 import type { BatchRequest } from "@/lib/rrpc/api";
-import { useLimits } from "@/lib/hooks/use-api";
+import { useLimits, useRole } from "@/lib/hooks/use-api";
+import { roleAllows } from "@/lib/rrpc/roles";
 import { useCommands } from "@/lib/hooks/use-commands";
 import { startBatch } from "@/lib/hooks/use-batch";
 import { useAction } from "@/lib/hooks/use-action";
@@ -78,7 +79,10 @@ export function RunBatchPanel({ devices, onClose }: { devices: readonly { produc
           ],
         ];
   problems.push(["Timeout", timeoutProblem(timeoutMs)], ["Concurrency", concurrencyProblem(concurrency)]);
-  const why = problems.filter(([, p]) => p).map(([k, p]) => `${k}: ${p}`);
+  // A viewer sees this but cannot do it (the API would answer 403).
+  const role = useRole();
+  const roleWhy = role !== null && !roleAllows(role, "operator") ? `your role (${role}) cannot start batches` : null;
+  const why = [...problems.filter(([, p]) => p).map(([k, p]) => `${k}: ${p}`), ...(roleWhy ? [roleWhy] : [])];
 
   const { run, busy, error, clearError } = useAction(async () => {
     const body: BatchRequest = {

@@ -12,7 +12,8 @@ import {
   timeoutInRange,
 } from "@/lib/rrpc/types";
 import type { CallRequest } from "@/lib/rrpc/api";
-import { useDevices, useLimits } from "@/lib/hooks/use-api";
+import { useDevices, useLimits, useRole } from "@/lib/hooks/use-api";
+import { roleAllows } from "@/lib/rrpc/roles";
 import { useLiveSelect } from "@/lib/hooks/use-live";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { launcher, useLaunches } from "@/lib/hooks/launcher";
@@ -70,6 +71,7 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
     help: useId(),
     timeoutHelp: useId(),
     why: useId(),
+    roleWhy: useId(),
   };
 
   useEffect(() => {
@@ -115,11 +117,14 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
   };
   const valid = !Object.values(problems).some(Boolean);
   const why = (Object.keys(problems) as (keyof typeof problems)[]).filter((k) => problems[k]).map((k) => `${FIELD_NAMES[k]}: ${problems[k]}`);
+  // A viewer sees the console but sends nothing (the API would answer 403).
+  const role = useRole();
+  const roleWhy = role !== null && !roleAllows(role, "operator") ? `your role (${role}) cannot send calls` : null;
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
   function send() {
-    if (!valid) return;
+    if (!valid || roleWhy) return;
     localStorage.setItem(STORAGE_KEY, JSON.stringify(draft));
     const body: CallRequest = {
       productId: draft.productId,
@@ -258,8 +263,8 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
           </div>
           <button
             type="submit"
-            disabled={!valid}
-            aria-describedby={why.length > 0 ? ids.why : undefined}
+            disabled={!valid || roleWhy !== null}
+            aria-describedby={roleWhy ? ids.roleWhy : why.length > 0 ? ids.why : undefined}
             className="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-50"
           >
             Send command
@@ -273,6 +278,11 @@ export function SendForm({ initial }: { initial?: InitialDraft }) {
         {problems.timeoutMs && (
           <p id={ids.timeoutHelp} className="text-xs text-rose-700 dark:text-rose-300">
             {problems.timeoutMs}
+          </p>
+        )}
+        {roleWhy && (
+          <p id={ids.roleWhy} className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="send-role-why">
+            Send is off: {roleWhy}.
           </p>
         )}
         {why.length > 0 && (

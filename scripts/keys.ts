@@ -1,7 +1,8 @@
 /**
- * API keys for the Tencent-compatible API (PublishRRPCMessage), kept in the hub's SQLite file.
- *   npm run keys -- create [--name N] | list [--json] | revoke <SecretId> | hash-password
- * The SecretKey is printed once, by create; it cannot be shown again.
+ * API keys for the Tencent-compatible API (PublishRRPCMessage) and team accounts, kept in the hub's SQLite file.
+ *   npm run keys -- create [--name N] [--role R] | list [--json] | revoke <SecretId> | hash-password
+ *   npm run keys -- user add NAME --role R [--password P] | user list [--json] | user role NAME R | user remove NAME
+ * The SecretKey is printed once, by create; it cannot be shown again. Passwords are never printed.
  */
 import type Database from "better-sqlite3";
 import { readFileSync } from "node:fs";
@@ -10,9 +11,15 @@ import { DomainError } from "../lib/server/core/errors";
 import { ApiKeys } from "../lib/server/keys/api-keys";
 import { openDatabase } from "../lib/server/store/database";
 import { hashPassword } from "../lib/server/auth/tokens";
+import { MIN_PASSWORD_LENGTH, Users } from "../lib/server/auth/users";
+import { isRole, type Role } from "../lib/server/auth/roles";
+import { createInterface } from "node:readline/promises";
 
-const usage = `usage: npm run keys -- create [--name NAME] | list [--json] | revoke <SecretId>
+const usage = `usage: npm run keys -- create [--name NAME] [--role viewer|operator|admin] | list [--json] | revoke <SecretId>
        npm run keys -- hash-password   (reads the operator password on stdin; prints RRPC_OPERATOR_PASSWORD_HASH)
+       npm run keys -- user add NAME --role viewer|operator|admin [--password P]
+                       (or the password in RRPC_NEW_PASSWORD, or asked for; never printed)
+       npm run keys -- user list [--json] | user role NAME ROLE | user remove NAME
   database: RRPC_DB (default ./data/rrpc.db)`;
 
 function open(): { db: Database.Database; registry: ApiKeys } {
@@ -20,12 +27,81 @@ function open(): { db: Database.Database; registry: ApiKeys } {
   return { db, registry: new ApiKeys(db) };
 }
 
-function main(argv: string[]): number {
+/** A new user's password: --password, RRPC_NEW_PASSWORD, or asked for (a terminal) / read from stdin. */
+async function newPassword(given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  if (process.env.RRPC_NEW_PASSWORD) return process.env.RRPC_NEW_PASSWORD;
+  if (!process.stdin.isTTY) return readFileSync(0, "utf8").replace(/\r?\n$/, "");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Nothing typed is echoed: the answer is written over with nothing.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+    if (s.includes("Password")) process.stderr.write(s);
+  };
+  try {
+    return await rl.question(`Password (${MIN_PASSWORD_LENGTH}+ characters): `);
+  } finally {
+    rl.close();
+    process.stderr.write("\n");
+  }
+}
+
+async function userCommand(
+  db: Database.Database,
+  rest: string[],
+  values: { role?: string; password?: string; json: boolean },
+): Promise<number | null> {
+  const users = new Users(db);
+  const [sub, name, arg] = rest;
+  const roleOf = (r: string | undefined): Role => {
+    if (!isRole(r)) throw new TypeError("the role must be viewer, operator or admin (--role)");
+    return r;
+  };
+  switch (sub) {
+    case "add": {
+      if (!name || arg !== undefined) return null;
+      const role = roleOf(values.role);
+      const password = await newPassword(values.password);
+      if (password.length < MIN_PASSWORD_LENGTH) throw new TypeError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+      const u = users.add(name, role, hashPassword(password));
+      console.log(`added ${u.name} (${u.role})`);
+      return 0;
+    }
+    case "list": {
+      if (name !== undefined) return null;
+      const list = users.list();
+      if (values.json) console.log(JSON.stringify(list, null, 2));
+      else if (list.length === 0) console.log("no users");
+      else
+        printTable(
+          ["name", "role", "created", "disabled"],
+          list.map((u) => [u.name, u.role, u.createdAt, u.disabled ? "yes" : ""]),
+        );
+      return 0;
+    }
+    case "role": {
+      if (!name || !arg) return null;
+      const u = users.setRole(name, roleOf(arg));
+      console.log(`${u.name} is now ${u.role}`);
+      return 0;
+    }
+    case "remove": {
+      if (!name || arg !== undefined) return null;
+      users.remove(name);
+      console.log(`removed ${name}; their sessions ended`);
+      return 0;
+    }
+  }
+  return null;
+}
+
+async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       name: { type: "string" },
+      role: { type: "string" },
+      password: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -50,8 +126,11 @@ function main(argv: string[]): number {
     switch (command) {
       case "create": {
         if (rest.length > 0) break;
-        const key = registry.createApiKey(values.name);
-        console.log(`SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\n\nKeep the SecretKey now: it is not shown again.`);
+        if (values.role !== undefined && !isRole(values.role)) throw new TypeError("the role must be viewer, operator or admin (--role)");
+        const key = registry.createApiKey(values.name, values.role);
+        console.log(
+          `SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\nRole:      ${values.role ?? "operator"}\n\nKeep the SecretKey now: it is not shown again.`,
+        );
         return 0;
       }
       case "list": {
@@ -59,7 +138,11 @@ function main(argv: string[]): number {
         const keys = registry.listApiKeys();
         if (values.json) console.log(JSON.stringify(keys, null, 2));
         else if (keys.length === 0) console.log("no API keys");
-        else printTable(keys.map((k) => [k.secretId, k.name ?? "", k.createdAt, k.revokedAt ?? "", k.lastUsedAt ?? ""]));
+        else
+          printTable(
+            ["SecretId", "name", "role", "created", "revoked", "last used"],
+            keys.map((k) => [k.secretId, k.name ?? "", k.role, k.createdAt, k.revokedAt ?? "", k.lastUsedAt ?? ""]),
+          );
         return 0;
       }
       case "revoke": {
@@ -67,6 +150,11 @@ function main(argv: string[]): number {
         const key = registry.revokeApiKey(rest[0]!);
         console.log(`revoked ${key.secretId} at ${key.revokedAt}`);
         return 0;
+      }
+      case "user": {
+        const code = await userCommand(db, rest, values);
+        if (code !== null) return code;
+        break;
       }
     }
     console.error(usage);
@@ -76,8 +164,8 @@ function main(argv: string[]): number {
   }
 }
 
-function printTable(rows: string[][]): void {
-  const all = [["SecretId", "name", "created", "revoked", "last used"], ...rows];
+function printTable(head: string[], rows: string[][]): void {
+  const all = [head, ...rows];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   for (const r of all)
     console.log(
@@ -88,9 +176,10 @@ function printTable(rows: string[][]): void {
     );
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  console.error(err instanceof DomainError || err instanceof TypeError ? err.message : err);
-  process.exitCode = 1;
-}
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.error(err instanceof DomainError || err instanceof TypeError ? err.message : err);
+    process.exitCode = 1;
+  },
+);

@@ -23,6 +23,8 @@ export const ABORTED = "aborted";
  */
 export class ApiClientError extends Error {
   override readonly name = "ApiClientError";
+  /** Seconds to wait before trying again (a 429's Retry-After), when the answer said. */
+  retryAfterS: number | null = null;
   constructor(
     readonly status: number,
     readonly code: string,
@@ -112,6 +114,8 @@ export async function api<T>(method: Method, path: string, body?: unknown, opts:
   const err = isApiErrorBody(parsed)
     ? new ApiClientError(r.status, parsed.error.code, parsed.error.message, parsed)
     : new ApiClientError(r.status, HTTP_ERROR, `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ""}`);
+  const retryAfter = Number(r.headers.get("retry-after") ?? NaN);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) err.retryAfterS = retryAfter;
   if (r.status === 401 && err.code === "unauthorized" && opts.redirectOnUnauthorized !== false) toSignIn();
   throw err;
 }

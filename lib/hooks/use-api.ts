@@ -27,14 +27,18 @@ import type {
   CallStats,
   DevicePresence,
   DeviceStatsRanking,
+  UserInfo,
+  UserList,
 } from "../rrpc/api";
 import type { CallJson } from "../rrpc/types";
+import type { Role } from "../rrpc/roles";
 
 /** SWR keys, for whoever must refresh them. */
 export const KEYS = {
   devices: "/api/devices",
   keys: "/api/keys",
   session: "/api/session",
+  users: "/api/users",
   limits: "/api/limits",
   live: "/api/live",
   call: (processId: string) => `/api/calls/${encodeURIComponent(processId)}`,
@@ -124,6 +128,38 @@ export function useSession() {
   return useSWR<SessionInfo, ApiClientError>(KEYS.session, swrFetcher);
 }
 
+/** The signed-in user's role (admin while sign-in is off); null until known or when not signed in. */
+export function useRole(): Role | null {
+  return useSession().data?.role ?? null;
+}
+
+/** Team accounts (admins only). */
+export function useUsers() {
+  return useSWR<UserList, ApiClientError>(KEYS.users, swrFetcher);
+}
+
+export async function addUser(body: { name: string; role: Role; password: string }): Promise<UserInfo> {
+  const u = await api<UserInfo>("POST", "/api/users", body);
+  await mutate(KEYS.users);
+  return u;
+}
+
+export async function updateUser(name: string, change: { role?: Role; disabled?: boolean }): Promise<UserInfo> {
+  try {
+    return await api<UserInfo>("PATCH", `/api/users/${encodeURIComponent(name)}`, change);
+  } finally {
+    await mutate(KEYS.users);
+  }
+}
+
+export async function removeUser(name: string): Promise<void> {
+  try {
+    await api<void>("DELETE", `/api/users/${encodeURIComponent(name)}`);
+  } finally {
+    await mutate(KEYS.users);
+  }
+}
+
 export function useLiveConfig() {
   return useSWR<LiveConfig, ApiClientError>(KEYS.live, swrFetcher, { revalidateOnFocus: false });
 }
@@ -174,8 +210,8 @@ export async function deleteDevice(productId: string, deviceName: string): Promi
   }
 }
 
-export async function createApiKey(name?: string): Promise<NewApiKey> {
-  const created = await api<NewApiKey>("POST", "/api/keys", (name ? { name } : {}) satisfies NewApiKeyRequest);
+export async function createApiKey(name?: string, role?: Role): Promise<NewApiKey> {
+  const created = await api<NewApiKey>("POST", "/api/keys", { ...(name ? { name } : {}), ...(role ? { role } : {}) } satisfies NewApiKeyRequest);
   await mutate(KEYS.keys);
   return created;
 }

@@ -31,6 +31,8 @@ describe("response schemas and the code's types", () => {
     expectTypeOf<Out<typeof s.apiKeyListSchema>>().toEqualTypeOf<api.ApiKeyList>();
     expectTypeOf<Out<typeof s.newApiKeySchema>>().toEqualTypeOf<api.NewApiKey>();
     expectTypeOf<Out<typeof s.sessionInfoSchema>>().toEqualTypeOf<api.SessionInfo>();
+    expectTypeOf<Out<typeof s.userInfoSchema>>().toEqualTypeOf<api.UserInfo>();
+    expectTypeOf<Out<typeof s.userListSchema>>().toEqualTypeOf<api.UserList>();
     expectTypeOf<Out<typeof s.liveConfigSchema>>().toEqualTypeOf<api.LiveConfig>();
     expectTypeOf<Out<typeof s.limitsSchema>>().toEqualTypeOf<api.Limits>();
     expectTypeOf<Out<typeof s.productInfoSchema>>().toEqualTypeOf<api.ProductInfo>();

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { CALLER_KINDS, CALL_STATUSES, TERMINAL_STATUSES, type CallEventType, type CallStatus } from "./types";
 import { BATCH_TARGET_STATUSES, type BatchTargetStatus } from "./batch";
 import { PARAM_TYPES } from "./template";
+import { ROLES } from "./roles";
 
 /**
  * Named schemas: each is one entry of the document's `components.schemas`, referenced by
@@ -162,6 +163,7 @@ export const apiKeyInfoSchema = named(
     createdAt: isoTime,
     revokedAt: isoTime.nullable(),
     lastUsedAt: isoTime.nullable(),
+    role: z.enum(ROLES).describe("what the key may do"),
   }),
 );
 
@@ -171,8 +173,31 @@ export const newApiKeySchema = named("NewApiKey", z.object({ secretId: z.string(
 
 export const sessionInfoSchema = named(
   "Session",
-  z.object({ required: z.boolean().describe("sign-in is on"), user: z.string().nullable().describe("the signed-in operator") }),
+  z.object({
+    required: z.boolean().describe("sign-in is on"),
+    user: z.string().nullable().describe("the signed-in user"),
+    role: z
+      .enum(ROLES)
+      .nullable()
+      .describe("the signed-in user's role; admin while sign-in is off (the local caller may do everything); null when not signed in"),
+  }),
 );
+
+export const roleSchema = named(
+  "Role",
+  z
+    .enum(ROLES)
+    .describe(
+      "viewer: sees everything, sends nothing; operator: also sends calls, runs commands and batches, edits commands; admin: also devices, API keys and users",
+    ),
+);
+
+export const userInfoSchema = named(
+  "User",
+  z.object({ name: z.string(), role: roleSchema, createdAt: isoTime, disabled: z.boolean().describe("cannot sign in; sessions ended") }),
+);
+
+export const userListSchema = named("UserList", z.object({ users: z.array(userInfoSchema) }));
 
 export const liveConfigSchema = named(
   "LiveConfig",

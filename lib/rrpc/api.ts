@@ -2,6 +2,7 @@
  * The HTTP API's request and response shapes, shared by the server's handlers and the browser's
  * client (lib/hooks/api-client.ts). Types only: no I/O.
  */
+import type { Role } from "./roles";
 import type { z } from "zod";
 import type {
   commandCallSchema,
@@ -58,6 +59,8 @@ export type ApiKeyInfo = {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** What the key may do (README, "Team accounts and roles"). */
+  role: Role;
 };
 /** GET /api/keys */
 export type ApiKeyList = { keys: ApiKeyInfo[] };
@@ -65,7 +68,17 @@ export type ApiKeyList = { keys: ApiKeyInfo[] };
 export type NewApiKey = { secretId: string; secretKey: string };
 
 /** GET /api/session, POST /api/session */
-export type SessionInfo = { required: boolean; user: string | null };
+export type SessionInfo = {
+  required: boolean;
+  user: string | null;
+  /** The signed-in user's role; "admin" while sign-in is off (the local caller may do everything); null when not signed in. */
+  role: Role | null;
+};
+
+/** A team account (GET /api/users). */
+export type UserInfo = { name: string; role: Role; createdAt: string; disabled: boolean };
+/** GET /api/users */
+export type UserList = { users: UserInfo[] };
 
 /** GET /api/live: where and how a browser's live view connects. */
 export type LiveConfig = {

@@ -50,6 +50,8 @@ export type OpenApiOperation = {
   description?: string;
   tags: string[];
   security: Record<string, string[]>[];
+  /** The role a caller needs (README, "Team accounts and roles"); absent on public operations. */
+  "x-required-role"?: string;
   parameters?: OpenApiParameter[];
   requestBody?: { required: boolean; content: Record<string, OpenApiMedia> };
   responses: Record<string, OpenApiResponse>;

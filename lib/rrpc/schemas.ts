@@ -4,6 +4,7 @@ import { CALLER_KINDS, CALL_STATUSES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, type CallS
 import { DEVICE_NAME_RE, PRODUCT_ID_RE, checkProductId } from "./topics";
 import { PARAM_TYPES, templateErrors } from "./template";
 import { BATCH_TARGET_STATUSES, MAX_BATCH_CONCURRENCY, type BatchTargetStatus } from "./batch";
+import { ROLES } from "./roles";
 import { DEFAULT_STATS_RANGE_MS, MAX_STATS_BUCKETS, defaultBucketSeconds } from "./stats";
 
 // `.meta()` below documents (GET /api/openapi.json) rules that the hub checks itself, with the same values.
@@ -194,7 +195,26 @@ export const callParams = z.object({ processId: processIdParam });
 /** DELETE /api/keys/{secretId} */
 export const keyParams = z.object({ secretId: z.string().min(1).max(200) });
 /** POST /api/keys */
-export const createKeySchema = z.strictObject({ name: z.string().trim().max(100).optional() });
+export const createKeySchema = z.strictObject({
+  name: z.string().trim().max(100).optional(),
+  role: z.enum(ROLES).optional().describe("what the key may do; operator by default"),
+});
+/** /api/users/:name */
+export const userParams = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_@+-]{1,64}$/, "a user name is 1-64 letters, digits, '_', '@', '+' or '-'"),
+});
+/** POST /api/users */
+export const createUserSchema = z.strictObject({
+  name: userParams.shape.name,
+  role: z.enum(ROLES),
+  password: z.string().min(12, "the password must be at least 12 characters").max(1000),
+});
+/** PATCH /api/users/:name: any of a role, disabled, a new password. */
+export const updateUserSchema = z.strictObject({
+  role: z.enum(ROLES).optional(),
+  disabled: z.boolean().optional(),
+  password: z.string().min(12, "the password must be at least 12 characters").max(1000).optional(),
+});
 /** POST /api/session */
 export const signInSchema = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });
 

@@ -1,16 +1,26 @@
 import { DomainError } from "../core/errors";
 import type { CallCaller } from "../../rrpc/types";
 import { safeEqual, type TokenSigner } from "./tokens";
+import type { Role } from "./roles";
+import type { Users } from "./users";
 
 export const SESSION_COOKIE = "rrpc_session";
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
-export type Caller = { kind: "anonymous" } | { kind: "operator"; user: string } | { kind: "apikey"; secretId: string };
+/**
+ * Who is calling. "anonymous" is let through only while sign-in is off, and may then do
+ * everything (the local caller); a user and an API key act with their role.
+ */
+export type Caller = { kind: "anonymous" } | { kind: "operator"; user: string; role: Role } | { kind: "apikey"; secretId: string; role: Role };
 
-/** What identifying a caller needs: the API keys, the session signer and the configured operator. */
+/** What a caller may do: an anonymous caller exists only while sign-in is off, and may do everything. */
+export const roleOf = (c: Caller): Role => (c.kind === "anonymous" ? "admin" : c.role);
+
+/** What identifying a caller needs: the API keys, the session signer, the users and their sessions, and the configured operator (sign-in on). */
 export type CallerAuth = {
-  keys: { secretFor(secretId: string): string | null; markApiKeyUsed(secretId: string): void };
+  keys: { secretFor(secretId: string): string | null; roleOf(secretId: string): Role | null; markApiKeyUsed(secretId: string): void };
   sessions: TokenSigner;
+  users: Pick<Users, "sessionUser">;
   operator: { user: string } | null;
 };
 
@@ -41,10 +51,16 @@ export function readCookie(header: string | null, name: string): string | null {
   return null;
 }
 
-/** The operator a session cookie belongs to, or null. */
-export function sessionUser(auth: CallerAuth, cookieHeader: string | null): string | null {
-  const user = auth.sessions.verify(readCookie(cookieHeader, SESSION_COOKIE));
-  return user && auth.operator && user === auth.operator.user ? user : null;
+/** The id of the session a cookie carries (signed, unexpired), or null; whether it is still live is for the users table. */
+export function sessionIdOf(auth: Pick<CallerAuth, "sessions">, cookieHeader: string | null): string | null {
+  return auth.sessions.verify(readCookie(cookieHeader, SESSION_COOKIE));
+}
+
+/** The user a session cookie belongs to and their current role, or null (no cookie, signed out, user removed or disabled). */
+export function sessionUser(auth: CallerAuth, cookieHeader: string | null): { name: string; role: Role } | null {
+  if (!auth.operator) return null;
+  const id = sessionIdOf(auth, cookieHeader);
+  return id ? auth.users.sessionUser(id) : null;
 }
 
 /**
@@ -63,11 +79,12 @@ export function identifyCaller(auth: CallerAuth, header: (name: string) => strin
     if (!key || !safeEqual(decoded.slice(i + 1), key)) {
       throw new DomainError("bad_credentials", "invalid API key: send Authorization: Basic base64(SecretId:SecretKey)");
     }
+    const role = auth.keys.roleOf(secretId) ?? "viewer";
     auth.keys.markApiKeyUsed(secretId);
-    return { kind: "apikey", secretId };
+    return { kind: "apikey", secretId, role };
   }
   const user = sessionUser(auth, header("cookie"));
-  if (user) return { kind: "operator", user };
+  if (user) return { kind: "operator", user: user.name, role: user.role };
   if (!auth.operator) return { kind: "anonymous" };
   throw new DomainError("unauthenticated", "sign in, or send an API key: Authorization: Basic base64(SecretId:SecretKey)");
 }

@@ -111,12 +111,13 @@ describe("OperatorSignIn", () => {
     const { OperatorSignIn } = await import("./operator");
     const { Throttle } = await import("./throttle");
     const { TokenSigner, hashPassword } = await import("./tokens");
+    const { Users } = await import("./users");
+    const { openDatabase } = await import("../store/database");
+    const users = new Users(openDatabase(":memory:"));
+    const passwordHash = hashPassword(PASSWORD);
+    users.ensureAdmin("admin", passwordHash);
     let now = 0;
-    const signIn = new OperatorSignIn(
-      { user: "admin", passwordHash: hashPassword(PASSWORD) },
-      new TokenSigner(),
-      new Throttle(() => now, 1, 1000, 60_000),
-    );
+    const signIn = new OperatorSignIn({ user: "admin", passwordHash }, new TokenSigner(), users, new Throttle(() => now, 1, 1000, 60_000));
     const reason = (p: Promise<unknown>) =>
       p.then(
         () => "ok",

@@ -1,23 +1,35 @@
 import { DomainError } from "../core/errors";
 import { log } from "../core/log";
-import { sessionUser, SESSION_TTL_MS, type CallerAuth } from "./callers";
+import { sessionIdOf, sessionUser, SESSION_TTL_MS, type CallerAuth } from "./callers";
+import type { Role } from "./roles";
 import { Throttle } from "./throttle";
 import { verifyPassword, type TokenSigner } from "./tokens";
+import type { Users } from "./users";
 
 export type Operator = { user: string; passwordHash: string };
 
-/** Whether sign-in is required and who is signed in. */
-export function sessionInfo(auth: CallerAuth, cookieHeader: string | null) {
-  return { required: auth.operator !== null, user: sessionUser(auth, cookieHeader) };
+/** Whether sign-in is required, who is signed in and their role (admin while sign-in is off: the local caller may do everything). */
+export function sessionInfo(auth: CallerAuth, cookieHeader: string | null): { required: boolean; user: string | null; role: Role | null } {
+  if (!auth.operator) return { required: false, user: null, role: "admin" };
+  const user = sessionUser(auth, cookieHeader);
+  return { required: true, user: user?.name ?? null, role: user?.role ?? null };
+}
+
+/** Signing out: the cookie's session ends on the server, so a copy of the cookie stops working too. */
+export function signOut(auth: CallerAuth & { users: Pick<Users, "endSession"> }, cookieHeader: string | null): void {
+  const id = sessionIdOf(auth, cookieHeader);
+  if (id) auth.users.endSession(id);
 }
 
 /** Password checks at once: each holds a thread of libuv's pool (and 32 MiB) for tens of ms. */
 const MAX_CHECKS_AT_ONCE = 2;
 
 /**
- * The operator's sign-in. The password is checked with scrypt off the event loop; an unknown
- * user name costs the same hashing as a known one (no enumeration by timing); failures slow
- * down further attempts per user name and per address (Throttle); few checks run at once.
+ * Users' sign-in (table users; the configured operator is its first admin). The password is
+ * checked with scrypt off the event loop; an unknown or disabled user name costs the same
+ * hashing as a known one (no enumeration by timing); failures slow down further attempts per
+ * user name and per address (Throttle); few checks run at once. A session is a row of table
+ * sessions, its id signed into the cookie.
  */
 export class OperatorSignIn {
   private checking = 0;
@@ -25,11 +37,12 @@ export class OperatorSignIn {
   constructor(
     private readonly operator: Operator | null,
     private readonly sessions: TokenSigner,
+    private readonly users: Pick<Users, "passwordHashOf" | "startSession" | "sessionUser">,
     private readonly throttle = new Throttle(),
   ) {}
 
   /** A session token valid SESSION_TTL_MS, or a DomainError: sign_in_disabled, throttled, bad_credentials. */
-  async signIn(user: string, password: string, address: string): Promise<{ user: string; token: string }> {
+  async signIn(user: string, password: string, address: string): Promise<{ user: string; role: Role; token: string }> {
     const op = this.operator;
     if (!op) {
       throw new DomainError("sign_in_disabled", "sign-in is not enabled: this hub listens on loopback only and has no operator configured");
@@ -39,9 +52,11 @@ export class OperatorSignIn {
     if (wait > 0) throw new DomainError("throttled", "too many failed sign-ins; wait before trying again", undefined, wait);
     if (this.checking >= MAX_CHECKS_AT_ONCE) throw new DomainError("throttled", "too many sign-ins at once; try again", undefined, 1000);
     this.checking++;
+    const stored = this.users.passwordHashOf(user);
     let good: boolean;
     try {
-      good = (await verifyPassword(password, op.passwordHash)) && user === op.user;
+      // An unknown user is checked against the operator's hash: the same work, and always false.
+      good = (await verifyPassword(password, stored?.hash ?? op.passwordHash)) && stored !== null;
     } finally {
       this.checking--;
     }
@@ -51,6 +66,9 @@ export class OperatorSignIn {
       throw new DomainError("bad_credentials", "wrong user name or password");
     }
     this.throttle.succeed(keys);
-    return { user, token: this.sessions.sign(user, SESSION_TTL_MS).token };
+    const session = this.users.startSession(stored!.name, SESSION_TTL_MS);
+    const now = this.users.sessionUser(session.id);
+    if (!now) throw new DomainError("bad_credentials", "wrong user name or password");
+    return { user: now.name, role: now.role, token: this.sessions.sign(session.id, SESSION_TTL_MS).token };
   }
 }

@@ -53,6 +53,12 @@ export function hashPassword(password: string, salt = randomBytes(16)): string {
   return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
 }
 
+/** hashPassword on libuv's thread pool, for the HTTP API (adding a user, a new password). */
+export async function hashPasswordAsync(password: string, salt = randomBytes(16)): Promise<string> {
+  const hash = await new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 64, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
+  return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
+}
+
 export function isPasswordHash(s: string): boolean {
   return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/.test(s);
 }

@@ -23,7 +23,11 @@ export type DomainReason =
   | "command_exists"
   | "batch_not_found"
   | "batch_conflict"
-  | "too_many_targets";
+  | "too_many_targets"
+  | "forbidden"
+  | "user_exists"
+  | "user_not_found"
+  | "user_conflict";
 
 export class DomainError extends Error {
   override readonly name = "DomainError";

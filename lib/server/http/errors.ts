@@ -54,6 +54,10 @@ const REASON_CODES: Record<DomainReason, ErrorCode> = {
   batch_not_found: "batch_not_found",
   batch_conflict: "conflict",
   too_many_targets: "too_many_targets",
+  forbidden: "forbidden",
+  user_exists: "conflict",
+  user_not_found: "not_found",
+  user_conflict: "conflict",
 };
 
 /** How a call that did not succeed is reported. Exhaustive over the terminal statuses. */

@@ -50,7 +50,7 @@ describe("finding 10: malformed input", () => {
       const api = await fetch(`${s.url}/api/calls`, { headers: { cookie } });
       expect(api.status, cookie).toBe(401);
       const session = await fetch(`${s.url}/api/session`, { headers: { cookie } });
-      expect(await session.json()).toEqual({ required: true, user: null });
+      expect(await session.json()).toEqual({ required: true, user: null, role: null });
     }
   });
 

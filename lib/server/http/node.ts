@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { identifyCaller, sessionUser } from "../auth/callers";
+import { identifyCaller, roleOf, sessionUser } from "../auth/callers";
+import { requireRole } from "../auth/roles";
 import { hostAllowed, originAuthority } from "../auth/hosts";
 import { log } from "../core/log";
 import type { Runtime } from "../runtime/runtime";
@@ -85,7 +86,9 @@ async function answer(rt: Runtime, req: HttpRequest, match: NonNullable<ReturnTy
         allow: match.allowed.join(", "),
       });
     }
-    const caller = match.route.access === "public" ? { kind: "anonymous" as const } : identifyCaller(rt.callerAuth, req.header);
+    const access = match.route.access;
+    const caller = access === "public" ? { kind: "anonymous" as const } : identifyCaller(rt.callerAuth, req.header);
+    if (access !== "public") requireRole(roleOf(caller), access);
     return await match.route.handle(req, { rt, caller, params: match.params });
   } catch (err) {
     return responseForError(err);

@@ -37,6 +37,8 @@ import {
   productInfoSchema,
   productListSchema,
   sessionInfoSchema,
+  userInfoSchema,
+  userListSchema,
 } from "../../rrpc/api-schemas";
 import type { JsonSchema, OpenApiDocument, OpenApiOperation, OpenApiParameter, OpenApiResponse } from "../../rrpc/openapi-document";
 import {
@@ -59,6 +61,9 @@ import {
   deviceParams,
   exportCallsSchema,
   keyParams,
+  createUserSchema,
+  updateUserSchema,
+  userParams,
   listCallsSchema,
   signInSchema,
   updateDeviceSchema,
@@ -101,7 +106,8 @@ const TAGS = {
   Calls: "Calling devices and the calls' history",
   Devices: "The device registry",
   Keys: "API keys (SecretId/SecretKey)",
-  Session: "Operator sign-in",
+  Session: "Sign-in",
+  Users: "Team accounts and their roles",
   Hub: "The hub itself",
   Commands: "Saved commands: payload templates with typed parameters",
   Batches: "One payload or command to many devices",
@@ -113,7 +119,7 @@ type Tag = keyof typeof TAGS;
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "malformed JSON, a missing or unknown field, a bad id, bad base64, a value out of range (`fields` lists each)",
   unauthorized: "sign-in is on and there is no valid session or API key, a wrong API key, or (sign-in) a wrong user name or password",
-  forbidden: "a state-changing request from another `Origin`",
+  forbidden: "the caller's role is below the one the operation needs (the message names it), or a state-changing request from another `Origin`",
   not_found: "no such call, key or API path",
   device_not_found: "the device is not registered (for a call: nothing is published, no call is made)",
   method_not_allowed: "the path exists for other methods only (the `Allow` header lists them)",
@@ -465,6 +471,40 @@ export const API_DOCS: Record<string, OperationDoc> = {
     responses: { 200: { description: "the revoked key", schema: apiKeyInfoSchema } },
     errors: ["invalid_request", "not_found"],
   },
+  "GET /api/users": {
+    operationId: "listUsers",
+    tag: "Users",
+    summary: "Team accounts and their roles (never their passwords)",
+    responses: { 200: { description: "the users", schema: userListSchema } },
+  },
+  "POST /api/users": {
+    operationId: "createUser",
+    tag: "Users",
+    summary: "Add a user with a role and an initial password",
+    body: createUserSchema,
+    responses: { 201: { description: "created", schema: userInfoSchema } },
+    errors: ["conflict"],
+  },
+  "PATCH /api/users/:name": {
+    operationId: "updateUser",
+    tag: "Users",
+    summary: "Change a user's role, disable or enable them, or set a new password",
+    description:
+      "A role change applies to the user's next request; disabling a user or a new password ends their sessions. The last enabled admin cannot be demoted or disabled (conflict).",
+    params: userParams,
+    body: updateUserSchema,
+    responses: { 200: { description: "the user", schema: userInfoSchema } },
+    errors: ["not_found", "conflict"],
+  },
+  "DELETE /api/users/:name": {
+    operationId: "removeUser",
+    tag: "Users",
+    summary: "Remove a user and end their sessions",
+    description: "The last enabled admin cannot be removed (conflict).",
+    params: userParams,
+    responses: { 204: { description: "removed" } },
+    errors: ["invalid_request", "not_found", "conflict"],
+  },
   "GET /api/session": {
     operationId: "session",
     tag: "Session",
@@ -517,7 +557,11 @@ export function errorCodesOf(route: Pick<Route, "method" | "access">, doc: Opera
   const codes = new Set<ErrorCode>(doc.errors);
   if (doc.body) for (const c of ["invalid_request", "unsupported_media_type", "payload_too_large"] as const) codes.add(c);
   if (doc.query) codes.add("invalid_request");
-  if (route.access === "caller") codes.add("unauthorized");
+  // Every operation for a role: no credentials (401), or a role below the one needed (403).
+  if (route.access !== "public") {
+    codes.add("unauthorized");
+    codes.add("forbidden");
+  }
   // node.ts admission: a state-changing request from another Origin; any request for another Host.
   if (UNSAFE_METHODS.has(route.method)) codes.add("forbidden");
   codes.add("misdirected_request");
@@ -527,7 +571,7 @@ export function errorCodesOf(route: Pick<Route, "method" | "access">, doc: Opera
 
 const DESCRIPTION = `The native HTTP API of rrpc-hub: JSON in, JSON out.
 
-**Sign-in.** While the hub listens on loopback only and no operator password is set, no sign-in is needed. Otherwise every operation but the public ones (health, session, this document) needs an API key as HTTP Basic (\`SecretId:SecretKey\`) or an operator session cookie.
+**Sign-in.** While the hub listens on loopback only and no operator password is set, no sign-in is needed. Otherwise every operation but the public ones (health, session, this document) needs an API key as HTTP Basic (\`SecretId:SecretKey\`) or a user's session cookie, of at least the role the operation names (\`x-required-role\`): \`viewer\` reads, \`operator\` also sends calls, runs commands and batches and edits commands, \`admin\` also manages devices, API keys and users. A lower role is answered 403 \`forbidden\` naming the role needed.
 
 **Errors** have one shape, \`{ "error": { "code", "message", "fields"? }, "call"? }\`, with a stable \`code\`; each response lists the codes it can carry, and \`x-error-codes\` lists them all. Any other path under \`/api/\` answers 404 \`not_found\`; a known path with another method answers 405 \`method_not_allowed\` with an \`Allow\` header.
 
@@ -563,8 +607,12 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     for (const code of errorCodesOf(route, doc)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
     for (const [status, codes] of byStatus) {
       if (responses[status]) throw new Error(`${routeKey(route)}: status ${status} is both an answer and an error`);
+      const describe = (c: ErrorCode) =>
+        c === "forbidden" && route.access !== "public"
+          ? `needs role \`${route.access}\` (a caller of a lower role is refused, the message names the role), or a state-changing request from another \`Origin\``
+          : ERROR_DESCRIPTIONS[c];
       const response: OpenApiResponse = {
-        description: codes.map((c) => `\`${c}\`: ${ERROR_DESCRIPTIONS[c]}`).join("; "),
+        description: codes.map((c) => `\`${c}\`: ${describe(c)}`).join("; "),
         content: { "application/json": { schema: out.ref(errorBodyFor(codes as [ErrorCode, ...ErrorCode[]])) } },
       };
       if (codes.includes("rate_limited") || codes.includes("busy")) {
@@ -575,9 +623,12 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     const op: OpenApiOperation = {
       operationId: doc.operationId,
       summary: doc.summary,
-      ...(doc.description ? { description: doc.description } : {}),
+      ...(doc.description || route.access !== "public"
+        ? { description: [doc.description, route.access !== "public" ? `Needs role \`${route.access}\`.` : ""].filter(Boolean).join(" ") }
+        : {}),
       tags: [doc.tag],
-      security: route.access === "caller" ? [{ apiKey: [] }, { session: [] }, {}] : [],
+      security: route.access !== "public" ? [{ apiKey: [] }, { session: [] }, {}] : [],
+      ...(route.access !== "public" ? { "x-required-role": route.access } : {}),
       responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
     };
     const parameters = [...parametersOf(doc.params, "path"), ...parametersOf(doc.query, "query")];

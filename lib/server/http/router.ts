@@ -1,13 +1,16 @@
 import type { Caller } from "../auth/callers";
+import type { Access } from "../auth/roles";
 import type { Runtime } from "../runtime/runtime";
 import type { HttpRequest, HttpResponse } from "./types";
 
 /**
  * Who may use a route: "public" answers anyone (health, the session itself, Tencent's API,
- * which checks its own signatures); "caller" needs an API key or an operator session whenever
- * sign-in is on.
+ * which checks its own signatures); a role ("viewer", "operator", "admin") needs an API key or
+ * a user's session of at least that role whenever sign-in is on (401 without one, 403
+ * `forbidden` naming the role below it). With sign-in off the local caller may do everything.
+ * Each route's role is set once, in its entry of ROUTES (routes.ts): the one route→role table.
  */
-export type Access = "public" | "caller";
+export type { Access };
 
 export type RouteContext = { rt: Runtime; caller: Caller; params: Record<string, string> };
 

@@ -20,6 +20,8 @@ import type {
   CallCount,
   Limits,
   SessionInfo,
+  UserInfo,
+  UserList,
   Command,
   CommandList,
   BatchJson,
@@ -76,7 +78,7 @@ describe("every API operation through the production server", () => {
         headers: { "content-type": "application/json" },
         body: r.method === "GET" || r.method === "DELETE" ? undefined : "{}",
       });
-      if (r.access === "caller") {
+      if (r.access !== "public") {
         expect(res.status, `${r.method} ${r.path}`).toBe(401);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
       } else {
@@ -247,8 +249,25 @@ describe("every API operation through the production server", () => {
     expect(revoked.json<{ revokedAt: string | null }>().revokedAt).not.toBeNull();
   });
 
+  it("users: add, list, change role, remove", async () => {
+    const added = await call("POST", "/api/users", { body: { name: "routes-viewer", role: "viewer", password: "a routes test password" } });
+    expect(added.status).toBe(201);
+    expect(added.json<UserInfo>()).toMatchObject({ name: "routes-viewer", role: "viewer", disabled: false });
+    expect(added.text).not.toContain("password");
+    const listed = await call("GET", "/api/users");
+    expect(listed.json<UserList>().users.map((u) => [u.name, u.role])).toEqual([
+      ["admin", "admin"],
+      ["routes-viewer", "viewer"],
+    ]);
+    const changed = await call("PATCH", "/api/users/routes-viewer", { body: { role: "operator" }, route: "/api/users/:name" });
+    expect(changed.json<UserInfo>().role).toBe("operator");
+    const lastAdmin = await call("PATCH", "/api/users/admin", { body: { role: "viewer" }, route: "/api/users/:name" });
+    expect(lastAdmin.status).toBe(409);
+    expect((await call("DELETE", "/api/users/routes-viewer", { route: "/api/users/:name" })).status).toBe(204);
+  });
+
   it("session: ask, sign in, sign out; live credentials", async () => {
-    expect((await call("GET", "/api/session", { anonymous: true })).json<SessionInfo>()).toEqual({ required: true, user: null });
+    expect((await call("GET", "/api/session", { anonymous: true })).json<SessionInfo>()).toEqual({ required: true, user: null, role: null });
     const wrong = await call("POST", "/api/session", { anonymous: true, body: { user: "admin", password: "not it at all" } });
     expect(wrong.status).toBe(401);
     const ok = await call("POST", "/api/session", { anonymous: true, body: { user: "admin", password: PASSWORD } });
@@ -257,6 +276,7 @@ describe("every API operation through the production server", () => {
     expect((await call("GET", "/api/session", { anonymous: true, headers: { cookie } })).json<SessionInfo>()).toEqual({
       required: true,
       user: "admin",
+      role: "admin",
     });
     const made = await call("POST", "/api/calls", {
       anonymous: true,

@@ -23,10 +23,15 @@ import {
   deviceStatsQuerySchema,
   productParams,
   productSettingsSchema,
+  createUserSchema,
+  updateUserSchema,
+  userParams,
 } from "../../rrpc/schemas";
 import { SESSION_TTL_MS, callCaller, callerLabel, sessionCookie, type Caller } from "../auth/callers";
 import { MAX_BATCH_TARGETS, type BatchTarget } from "../../rrpc/batch";
-import { sessionInfo } from "../auth/operator";
+import { sessionInfo, signOut } from "../auth/operator";
+import { roleAllows } from "../auth/roles";
+import { hashPasswordAsync } from "../auth/tokens";
 import { callToJson, clock } from "../core/call";
 import { chunked, exportCalls, getCall, listCalls } from "../calls/history";
 import { deviceConnectInfo } from "../devices/connect";
@@ -37,7 +42,7 @@ import type { Runtime } from "../runtime/runtime";
 import { handleTencent } from "../tencent/publish-rrpc";
 import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
-import type { BatchList, CallCount, CommandList, DevicePresence, Limits } from "../../rrpc/api";
+import type { BatchList, CallCount, CommandList, DevicePresence, Limits, SessionInfo, UserList } from "../../rrpc/api";
 import { DomainError } from "../core/errors";
 import { openApiDocument } from "./openapi";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
@@ -110,7 +115,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "POST",
     path: "/api/calls",
-    access: "caller",
+    access: "operator",
     handle: async (req, { rt, caller }) => {
       // A body over its limit is a payload over RRPC_MAX_PAYLOAD: said so, not as a body size the caller never set.
       const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
@@ -122,25 +127,25 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/commands",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) => json(200, { commands: rt.commands.list() } satisfies CommandList),
   },
   {
     method: "POST",
     path: "/api/commands",
-    access: "caller",
+    access: "operator",
     handle: async (req, { rt }) => json(201, rt.commands.create(parse(commandSchema, await readJson(req, maxCallBodyBytes(rt))))),
   },
   {
     method: "GET",
     path: "/api/commands/:id",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt, params }) => json(200, rt.commands.get(parse(commandIdParam, params).id)),
   },
   {
     method: "PUT",
     path: "/api/commands/:id",
-    access: "caller",
+    access: "operator",
     handle: async (req, { rt, params }) => {
       const { id } = parse(commandIdParam, params);
       return json(200, rt.commands.update(id, parse(commandSchema, await readJson(req, maxCallBodyBytes(rt)))));
@@ -149,7 +154,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "DELETE",
     path: "/api/commands/:id",
-    access: "caller",
+    access: "operator",
     handle: (_req, { rt, params }) => {
       rt.commands.delete(parse(commandIdParam, params).id);
       return noContent();
@@ -158,7 +163,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "POST",
     path: "/api/batches",
-    access: "caller",
+    access: "operator",
     handle: async (req, { rt, caller }) => {
       const q = parse(createBatchQuery, queryObject(req), "query");
       const body = await readJson(
@@ -179,26 +184,26 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/batches",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) => json(200, { batches: rt.batches.list() } satisfies BatchList),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt, params }) => json(200, rt.batches.get(parse(batchIdParam, params).batchId)),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId/targets",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt, params }) =>
       json(200, rt.batches.targets(parse(batchIdParam, params).batchId, parse(listTargetsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId/export",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt, params }) => {
       const { batchId } = parse(batchIdParam, params);
       const { format } = parse(exportTargetsSchema, queryObject(req), "query");
@@ -209,13 +214,13 @@ export const ROUTES: readonly Route[] = [
   {
     method: "POST",
     path: "/api/batches/:batchId/cancel",
-    access: "caller",
+    access: "operator",
     handle: (_req, { rt, params }) => json(200, rt.batches.cancel(parse(batchIdParam, params).batchId)),
   },
   {
     method: "POST",
     path: "/api/batches/:batchId/retry",
-    access: "caller",
+    access: "operator",
     handle: async (req, { rt, params, caller }) => {
       const { batchId } = parse(batchIdParam, params);
       const body = req.header("content-length") === "0" || !req.header("content-type") ? {} : await readJson(req);
@@ -225,7 +230,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/limits",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) =>
       json(200, {
         maxPayloadBytes: rt.config.maxPayloadBytes,
@@ -239,19 +244,19 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/calls",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt }) => jsonStream(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/calls/count",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt }) => json(200, { total: rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
   },
   {
     method: "GET",
     path: "/api/calls/export",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt }) => {
       const q = parse(exportCallsSchema, queryObject(req), "query");
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -261,19 +266,19 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/calls/:processId",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt, params }) => json(200, getCall(rt.store, parse(callParams, params).processId)),
   },
   {
     method: "GET",
     path: "/api/devices",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) => json(200, listDevices(rt.devices, rt.store, rt.broker?.onlineDevices() ?? null)),
   },
   {
     method: "POST",
     path: "/api/devices",
-    access: "caller",
+    access: "admin",
     handle: async (req, { rt }) => {
       const { productId, deviceName } = parse(createDeviceSchema, await readJson(req));
       return json(201, rt.devices.createDevice(productId, deviceName));
@@ -282,7 +287,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "PATCH",
     path: "/api/devices/:productId/:deviceName",
-    access: "caller",
+    access: "admin",
     handle: async (req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       const { disabled } = parse(updateDeviceSchema, await readJson(req));
@@ -292,7 +297,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "DELETE",
     path: "/api/devices/:productId/:deviceName",
-    access: "caller",
+    access: "admin",
     handle: (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       rt.devices.deleteDevice(productId, deviceName);
@@ -302,7 +307,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "POST",
     path: "/api/devices/:productId/:deviceName/secret",
-    access: "caller",
+    access: "admin",
     handle: (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       return json(200, rt.devices.rotateSecret(productId, deviceName));
@@ -311,7 +316,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/devices/:productId/:deviceName/connect",
-    access: "caller",
+    access: "admin",
     handle: (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       const mqtt = rt.broker ? { host: rt.config.mqttHost, port: rt.broker.tcpPort } : null;
@@ -321,7 +326,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/devices/:productId/:deviceName/presence",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       return json(
@@ -333,19 +338,19 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/products",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) => json(200, rt.products.list()),
   },
   {
     method: "GET",
     path: "/api/products/:productId",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt, params }) => json(200, rt.products.get(parse(productParams, params).productId)),
   },
   {
     method: "PUT",
     path: "/api/products/:productId",
-    access: "caller",
+    access: "admin",
     handle: async (req, { rt, params }) => {
       const { productId } = parse(productParams, params);
       const { maxRequestBytes } = parse(productSettingsSchema, await readJson(req));
@@ -355,13 +360,13 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/stats",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt }) => json(200, callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/stats/devices",
-    access: "caller",
+    access: "viewer",
     handle: (req, { rt }) =>
       json(200, deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
@@ -380,22 +385,22 @@ export const ROUTES: readonly Route[] = [
   {
     method: "GET",
     path: "/api/keys",
-    access: "caller",
+    access: "admin",
     handle: (_req, { rt }) => json(200, { keys: rt.keys.listApiKeys() }),
   },
   {
     method: "POST",
     path: "/api/keys",
-    access: "caller",
+    access: "admin",
     handle: async (req, { rt }) => {
-      const { name } = parse(createKeySchema, await readJson(req));
-      return json(201, rt.keys.createApiKey(name));
+      const { name, role } = parse(createKeySchema, await readJson(req));
+      return json(201, rt.keys.createApiKey(name, role));
     },
   },
   {
     method: "DELETE",
     path: "/api/keys/:secretId",
-    access: "caller",
+    access: "admin",
     handle: (_req, { rt, params }) => json(200, rt.keys.revokeApiKey(parse(keyParams, params).secretId)),
   },
   {
@@ -411,19 +416,64 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt }) => {
       const { user, password } = parse(signInSchema, await readJson(req));
       const session = await rt.operatorSignIn.signIn(user, password, req.remoteAddress);
-      return json(200, { required: true, user: session.user }, { "set-cookie": sessionCookie(session.token, SESSION_TTL_MS, req.secure) });
+      return json(200, { required: true, user: session.user, role: session.role } satisfies SessionInfo, {
+        "set-cookie": sessionCookie(session.token, SESSION_TTL_MS, req.secure),
+      });
     },
   },
   {
     method: "DELETE",
     path: "/api/session",
     access: "public",
-    handle: (req) => noContent({ "set-cookie": sessionCookie("", 0, req.secure) }),
+    // Ends the session on the server too: a copy of the cookie stops working.
+    handle: (req, { rt }) => {
+      signOut(rt.callerAuth, req.header("cookie"));
+      return noContent({ "set-cookie": sessionCookie("", 0, req.secure) });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/users",
+    access: "admin",
+    handle: (_req, { rt }) => json(200, { users: rt.users.list() } satisfies UserList),
+  },
+  {
+    method: "POST",
+    path: "/api/users",
+    access: "admin",
+    handle: async (req, { rt }) => {
+      const { name, role, password } = parse(createUserSchema, await readJson(req));
+      return json(201, rt.users.add(name, role, await hashPasswordAsync(password)));
+    },
+  },
+  {
+    method: "PATCH",
+    path: "/api/users/:name",
+    access: "admin",
+    handle: async (req, { rt, params }) => {
+      const { name } = parse(userParams, params);
+      const change = parse(updateUserSchema, await readJson(req));
+      if (change.password !== undefined) rt.users.setPasswordHash(name, await hashPasswordAsync(change.password));
+      if (change.role !== undefined) rt.users.setRole(name, change.role);
+      if (change.disabled !== undefined) rt.users.setDisabled(name, change.disabled);
+      const user = rt.users.get(name);
+      if (!user) throw new DomainError("user_not_found", `no user named ${name}`);
+      return json(200, user);
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/api/users/:name",
+    access: "admin",
+    handle: (_req, { rt, params }) => {
+      rt.users.remove(parse(userParams, params).name);
+      return noContent();
+    },
   },
   {
     method: "GET",
     path: "/api/live",
-    access: "caller",
+    access: "viewer",
     handle: (_req, { rt }) =>
       json(200, liveConfig({ liveTokens: rt.liveTokens, wsPort: rt.broker?.wsPort ?? null, publicUrl: rt.config.mqttWsPublicUrl })),
   },
@@ -437,7 +487,12 @@ export const ROUTES: readonly Route[] = [
     when: isTencentRequest,
     handle: async (req, { rt }) =>
       handleTencent(req, {
-        call: (input) => rt.hub.call(input),
+        // A key sends calls only with the operator role or above (a viewer key is refused).
+        call: (input) => {
+          const role = rt.keys.roleOf(input.caller?.id ?? "") ?? "viewer";
+          if (!roleAllows(role, "operator")) throw new DomainError("forbidden", `needs role operator; this key's role is ${role}`);
+          return rt.hub.call(input);
+        },
         secretFor: (id) => rt.keys.secretFor(id),
         keyName: (id) => rt.keys.nameOf(id),
         onAuthenticated: (id) => rt.keys.markApiKeyUsed(id),

@@ -23,8 +23,12 @@ describe("ApiKeys", () => {
       createdAt: expect.any(String),
       revokedAt: null,
       lastUsedAt: null,
+      role: "operator",
     });
     expect(list.find((x) => x.secretId === k2.secretId)?.name).toBeNull();
+    const viewer = r.createApiKey("read only", "viewer");
+    expect(r.roleOf(viewer.secretId)).toBe("viewer");
+    expect(r.roleOf(k.secretId)).toBe("operator");
     expect(JSON.stringify(list)).not.toContain(k.secretKey);
     expect(JSON.stringify(list)).not.toContain(k2.secretKey);
     expect(r.secretFor(k.secretId)).toBe(k.secretKey);

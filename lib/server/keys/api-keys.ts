@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { ApiKeyInfo, NewApiKey } from "../../rrpc/api";
 import { DomainError, invalidInput } from "../core/errors";
 import { randomAlphanumeric } from "../core/random";
+import { isRole, type Role } from "../auth/roles";
 
 export type { ApiKeyInfo, NewApiKey };
 
@@ -12,6 +13,7 @@ type KeyRow = {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  role: string;
 };
 
 /** Tencent's SecretIds are "AKID" and 32 letters and digits; SecretKeys 32 letters and digits. */
@@ -37,7 +39,7 @@ export class ApiKeys {
 
   constructor(db: Database.Database) {
     this.stmts = {
-      insertKey: db.prepare(`INSERT INTO api_keys (secret_id, secret_key, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      insertKey: db.prepare(`INSERT INTO api_keys (secret_id, secret_key, name, created_at, role) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       listKeys: db.prepare<[], KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, secret_id`),
       getKey: db.prepare<[string], KeyRow>(`SELECT * FROM api_keys WHERE secret_id = ?`),
       revokeKey: db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE secret_id = ? AND revoked_at IS NULL`),
@@ -46,15 +48,16 @@ export class ApiKeys {
     };
   }
 
-  /** A new SecretId/SecretKey pair. The SecretKey is never returned again. */
-  createApiKey(name?: string): NewApiKey {
+  /** A new SecretId/SecretKey pair, acting as `role` (operator by default). The SecretKey is never returned again. */
+  createApiKey(name?: string, role: Role = "operator"): NewApiKey {
+    if (!isRole(role)) throw invalidInput([{ field: "role", message: "role must be viewer, operator or admin" }]);
     const n = name?.trim() || null;
     if (n !== null && n.length > NAME_MAX) {
       throw invalidInput([{ field: "name", message: `name is longer than ${NAME_MAX} characters` }]);
     }
     for (;;) {
       const key = { secretId: SECRET_ID_PREFIX + randomAlphanumeric(KEY_LENGTH), secretKey: randomAlphanumeric(KEY_LENGTH) };
-      if (this.stmts.insertKey.run(key.secretId, key.secretKey, n, Date.now()).changes === 1) return key;
+      if (this.stmts.insertKey.run(key.secretId, key.secretKey, n, Date.now(), role).changes === 1) return key;
     }
   }
 
@@ -80,6 +83,12 @@ export class ApiKeys {
     return this.stmts.getKey.get(secretId)?.name ?? null;
   }
 
+  /** What an active key may do; null when the SecretId is unknown or revoked. */
+  roleOf(secretId: string): Role | null {
+    const row = this.stmts.getKey.get(secretId);
+    return row && row.revoked_at === null && isRole(row.role) ? row.role : null;
+  }
+
   /** The SecretKey of an active key; null when the SecretId is unknown or revoked. */
   secretFor(secretId: string): string | null {
     const row = this.stmts.getKey.get(secretId);
@@ -97,13 +106,14 @@ export class ApiKeys {
   /**
    * Makes sure a configured key (RRPC_BOOTSTRAP_KEY=<SecretId>:<SecretKey>) exists. The
    * configuration wins over a stored SecretKey, but a key revoked by an operator stays revoked.
+   * A configured key is an admin key: whoever configures the hub may do everything.
    */
   ensureApiKey(secretId: string, secretKey: string, name = "bootstrap"): "created" | "updated" | "unchanged" | "revoked" {
     if (!SECRET_ID_RE.test(secretId)) throw new Error("the bootstrap SecretId must be 1-128 letters, digits, '_', '.' or '-'");
     if (!SECRET_KEY_RE.test(secretKey)) throw new Error("the bootstrap SecretKey must be 1-128 printable ASCII characters without spaces");
     const row = this.stmts.getKey.get(secretId);
     if (!row) {
-      this.stmts.insertKey.run(secretId, secretKey, name, Date.now());
+      this.stmts.insertKey.run(secretId, secretKey, name, Date.now(), "admin");
       return "created";
     }
     if (row.revoked_at !== null) return "revoked";
@@ -121,5 +131,12 @@ export function parseBootstrapKey(value: string): { secretId: string; secretKey:
 }
 
 function toKeyInfo(r: KeyRow): ApiKeyInfo {
-  return { secretId: r.secret_id, name: r.name, createdAt: iso(r.created_at)!, revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at) };
+  return {
+    secretId: r.secret_id,
+    name: r.name,
+    createdAt: iso(r.created_at)!,
+    revokedAt: iso(r.revoked_at),
+    lastUsedAt: iso(r.last_used_at),
+    role: isRole(r.role) ? r.role : "viewer",
+  };
 }

@@ -14,6 +14,7 @@ import { hostAllowed, originAuthority } from "../auth/hosts";
 import { TokenSigner } from "../auth/tokens";
 import type { CallerAuth } from "../auth/callers";
 import { OperatorSignIn } from "../auth/operator";
+import { Users } from "../auth/users";
 import { startSimDevice, type SimDevice } from "../simulator/simulator";
 import { startLiveFeed } from "../live/feed";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
@@ -39,8 +40,10 @@ export type Runtime = {
   liveTokens: TokenSigner;
   /** Signs operator session cookies. */
   sessions: TokenSigner;
+  /** Team accounts and their sessions. */
+  users: Users;
   /** What identifies an HTTP caller. */
-  callerAuth: CallerAuth;
+  callerAuth: CallerAuth & { users: Users };
   operatorSignIn: OperatorSignIn;
   /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
   metrics: Metrics;
@@ -80,12 +83,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   const products = new ProductSettings(store.db, config.maxPayloadBytes);
   const keys = new ApiKeys(store.db);
   const liveTokens = new TokenSigner();
-  // Sessions outlive a restart; a new operator password ends them (the key depends on its hash).
-  const sessions = new TokenSigner(
-    createHmac("sha256", storedKey(store.db, "session_key"))
-      .update(config.operator ? `${config.operator.user}\0${config.operator.passwordHash}` : "")
-      .digest(),
-  );
+  // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
+  // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
+  const sessions = new TokenSigner(createHmac("sha256", storedKey(store.db, "session_key")).update("sessions v2").digest());
+  const users = new Users(store.db);
+  // The configured operator is the first admin; the configuration wins for its password.
+  if (config.operator) users.ensureAdmin(config.operator.user, config.operator.passwordHash);
 
   let broker: EmbeddedBroker | null = null;
   const commands = new CommandRegistry(store.db, config.maxPayloadBytes);
@@ -203,8 +206,9 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     simulator,
     liveTokens,
     sessions,
-    callerAuth: { keys, sessions, operator: config.operator },
-    operatorSignIn: new OperatorSignIn(config.operator, sessions),
+    users,
+    callerAuth: { keys, sessions, users, operator: config.operator },
+    operatorSignIn: new OperatorSignIn(config.operator, sessions, users),
     metrics,
     presence,
     stop() {

@@ -29,6 +29,8 @@ describe("schema migrations", () => {
       "meta",
       "products",
       "secrets",
+      "sessions",
+      "users",
     ]);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();

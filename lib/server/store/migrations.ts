@@ -123,6 +123,27 @@ export const MIGRATIONS: readonly string[] = [
     updated_at        INTEGER NOT NULL
   );
   `,
+  // 6: team accounts (users with a role), operator sessions that sign-out revokes, and a role
+  // per API key. Keys made before roles existed could do everything: they stay admin; new keys
+  // default to operator.
+  `
+  CREATE TABLE users (
+    name          TEXT PRIMARY KEY COLLATE NOCASE,
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL COLLATE NOCASE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_user ON sessions (user_name);
+  ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'operator' CHECK (role IN ('viewer', 'operator', 'admin'));
+  UPDATE api_keys SET role = 'admin';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

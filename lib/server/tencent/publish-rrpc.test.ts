@@ -367,6 +367,10 @@ describe("handleTencent maps every outcome", () => {
       batch_not_found: "InvalidParameterValue",
       batch_conflict: "InvalidParameterValue",
       too_many_targets: "InvalidParameterValue",
+      forbidden: "UnauthorizedOperation",
+      user_exists: "InvalidParameterValue",
+      user_not_found: "InvalidParameterValue",
+      user_conflict: "InvalidParameterValue",
     };
     expect(Object.keys(REASON_CODES).sort()).toEqual(Object.keys(expected).sort());
     for (const reason of Object.keys(expected) as DomainReason[]) {

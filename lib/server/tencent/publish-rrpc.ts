@@ -90,6 +90,11 @@ export const REASON_CODES: Record<DomainReason, TencentErrorCode> = {
   batch_not_found: "InvalidParameterValue",
   batch_conflict: "InvalidParameterValue",
   too_many_targets: "InvalidParameterValue",
+  // An API key whose role cannot send calls (a viewer key).
+  forbidden: "UnauthorizedOperation",
+  user_exists: "InvalidParameterValue",
+  user_not_found: "InvalidParameterValue",
+  user_conflict: "InvalidParameterValue",
 };
 
 const FIELDS = ["ProductId", "DeviceName", "Payload"] as const;
