@@ -11,7 +11,7 @@ import { ApiClientError, errorMessage } from "@/lib/hooks/api-client";
 import { useLimits } from "@/lib/hooks/use-api";
 import { createCommand, updateCommand, useCommand } from "@/lib/hooks/use-commands";
 import { ErrorAlert } from "./error-alert";
-import { errorsByField, Field, inputCls, primaryButtonCls, secondaryButtonCls } from "./field";
+import { errorsByField, Field, inputCls, primaryButtonCls, secondaryButtonCls, TimeoutInput } from "./field";
 import { takeCommandDraft } from "./save-as-command";
 
 /** A parameter row as typed: every field is text until it is checked. */
@@ -293,19 +293,7 @@ export function CommandForm({ command, fromConsole = false }: { command?: Comman
         error={errorOf("timeoutMs")}
         hint={`empty: the call's, else the hub's default (${limits?.defaultTimeoutMs ?? "…"} ms)`}
       >
-        {(a11y) => (
-          <input
-            {...a11y}
-            type="number"
-            inputMode="numeric"
-            min={MIN_TIMEOUT_MS}
-            max={MAX_TIMEOUT_MS}
-            step={100}
-            className={`${inputCls} w-40`}
-            value={form.timeoutMs}
-            onChange={(e) => edit({ timeoutMs: e.target.value })}
-          />
-        )}
+        {(a11y) => <TimeoutInput {...a11y} className="w-40" value={form.timeoutMs} onChange={(e) => edit({ timeoutMs: e.target.value })} />}
       </Field>
 
       {serverError !== null &&

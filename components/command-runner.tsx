@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useId, useMemo, useState } from "react";
 import { checkDeviceName, checkProductId } from "@/lib/rrpc/topics";
-import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, TIMEOUT_RANGE_MESSAGE, timeoutInRange } from "@/lib/rrpc/types";
+import { TIMEOUT_RANGE_MESSAGE, timeoutInRange } from "@/lib/rrpc/types";
 import type { CommandCallRequest } from "@/lib/rrpc/api";
 import { ApiClientError, errorMessage, NETWORK_ERROR } from "@/lib/hooks/api-client";
 import { useDevices, useLimits, useRole } from "@/lib/hooks/use-api";
@@ -11,7 +11,7 @@ import { runCommand, useCommands } from "@/lib/hooks/use-commands";
 import { deviceKey } from "@/lib/hooks/live-store";
 import { CallResult, type CallOutcome } from "./call-result";
 import { ErrorAlert } from "./error-alert";
-import { Field, inputCls, primaryButtonCls } from "./field";
+import { Field, inputCls, primaryButtonCls, TimeoutInput } from "./field";
 import { CommandOptions, ParamFields, RenderedPreview, useParamForm } from "./command-params";
 
 /** A timeout field's problem: empty is fine (the command's or the hub's default applies). */
@@ -195,17 +195,12 @@ export function CommandRunner({ initial }: { initial?: { productId?: string; dev
             hint={`empty: ${command?.timeoutMs ?? limits?.defaultTimeoutMs ?? "the default"}${command?.timeoutMs ? " (the command's)" : ""}`}
           >
             {(a11y) => (
-              <input
+              <TimeoutInput
                 {...a11y}
-                type="number"
-                inputMode="numeric"
-                min={MIN_TIMEOUT_MS}
-                max={MAX_TIMEOUT_MS}
-                step={100}
                 placeholder={String(command?.timeoutMs ?? limits?.defaultTimeoutMs ?? "")}
                 value={timeoutMs}
                 onChange={(e) => setTimeoutMs(e.target.value)}
-                className={`${inputCls} w-32`}
+                className="w-32"
               />
             )}
           </Field>

@@ -1,5 +1,6 @@
 "use client";
-import { useId } from "react";
+import { useId, type InputHTMLAttributes } from "react";
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "@/lib/rrpc/types";
 
 /** Styles of the forms of commands and batches (the console's, spelled once). */
 export const inputCls =
@@ -57,4 +58,19 @@ export function errorsByField(errors: readonly { field: string; message: string 
   const m = new Map<string, string>();
   for (const e of errors) if (!m.has(e.field)) m.set(e.field, e.message);
   return m;
+}
+
+/** A timeout in ms, within the hub's range; `className` sets its width. */
+export function TimeoutInput({ className, ...props }: InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <input
+      type="number"
+      inputMode="numeric"
+      min={MIN_TIMEOUT_MS}
+      max={MAX_TIMEOUT_MS}
+      step={100}
+      className={`${inputCls} ${className ?? ""}`}
+      {...props}
+    />
+  );
 }

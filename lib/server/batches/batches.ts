@@ -124,7 +124,7 @@ export class Batches {
     let timeoutMs = input.timeoutMs;
     if (input.commandId !== undefined) {
       const cmd = this.opts.commands.prepare(input.commandId, input.params ?? {});
-      const product = this.opts.commands.get(input.commandId).productId;
+      const product = cmd.productId;
       const other = product === undefined ? -1 : targets.findIndex((t) => t.productId !== product);
       if (other >= 0)
         throw invalidInput([

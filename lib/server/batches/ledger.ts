@@ -44,6 +44,12 @@ export class BatchLedger {
       update: db.prepare(`UPDATE batch_targets SET status = ?, process_id = ? WHERE batch_id = ? AND idx = ?`),
       cancelFrom: db.prepare(`UPDATE batch_targets SET status = 'cancelled' WHERE batch_id = ? AND idx >= ? AND status = 'pending'`),
       end: db.prepare(`UPDATE batches SET status = ?, ended_at = ?, counts = ? WHERE id = ?`),
+      targetsAfter: db.prepare<[string, number, number], TargetRow>(
+        `SELECT idx, product_id, device_name, status, process_id FROM batch_targets WHERE batch_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
+      ),
+      targetsAfterWith: db.prepare<[string, number, string, number], TargetRow>(
+        `SELECT idx, product_id, device_name, status, process_id FROM batch_targets WHERE batch_id = ? AND idx > ? AND status = ? ORDER BY idx LIMIT ?`,
+      ),
       get: db.prepare<[string], BatchRow>(`SELECT * FROM batches WHERE id = ?`),
       list: db.prepare<[number], BatchRow>(`SELECT * FROM batches ORDER BY started_at DESC LIMIT ?`),
       running: db.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'running'`),
@@ -100,13 +106,8 @@ export class BatchLedger {
   }
 
   targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): BatchTarget[] {
-    const sql = `SELECT idx, product_id, device_name, status, process_id FROM batch_targets
-      WHERE batch_id = ? AND idx > ? ${q.status ? "AND status = ?" : ""} ORDER BY idx LIMIT ?`;
-    const args: (string | number)[] = q.status ? [id, q.after, q.status, q.limit] : [id, q.after, q.limit];
-    return this.db
-      .prepare<(string | number)[], TargetRow>(sql)
-      .all(...args)
-      .map(toTarget);
+    const rows = q.status ? this.stmts.targetsAfterWith.all(id, q.after, q.status, q.limit) : this.stmts.targetsAfter.all(id, q.after, q.limit);
+    return rows.map(toTarget);
   }
 
   /** Every target, in order, read a page at a time. */

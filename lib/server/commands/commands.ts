@@ -25,6 +25,8 @@ export type PreparedCommand = {
   payload: Uint8Array;
   params: Record<string, ParamValue>;
   timeoutMs?: number;
+  /** The product the command is for, when it is for one. */
+  productId?: string;
 };
 
 export function commandNotFound(id: string): DomainError {
@@ -107,6 +109,7 @@ export class CommandRegistry {
       params: r.params,
     };
     if (cmd.timeoutMs !== undefined) out.timeoutMs = cmd.timeoutMs;
+    if (cmd.productId !== undefined) out.productId = cmd.productId;
     return out;
   }
 

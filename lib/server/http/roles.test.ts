@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ROUTES } from "./routes";
 import { roleAllows, type Role } from "../auth/roles";
 import { startServer, tempDir, type ServerHandle } from "../testing/servers";
+import { publishRrpc } from "../testing/hub";
 import type { NewApiKey, SessionInfo } from "../../rrpc/api";
 
 const PASSWORD = "roles test admin password";
@@ -112,32 +113,8 @@ describe("each route × each role, as ROUTES says", () => {
     const refused = await api("POST", "/api/calls", headers, { productId: "AIRCOND001", deviceName: "airConditioner1", payload: "x" });
     expect(refused.status).toBe(403);
     expect(refused.json<{ error: { message: string } }>().error.message).toBe("needs role operator; your role is viewer");
-    const { signTc3 } = await import("../tencent/tc3");
-    const timestamp = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({ ProductId: "AIRCOND001", DeviceName: "airConditioner1", Payload: "x" });
-    const authorization = signTc3({
-      method: "POST",
-      host: new URL(s.url).host,
-      contentType: "application/json",
-      body,
-      rawQuery: "",
-      timestamp,
-      service: "iotcloud",
-      secretId: viewerKey.secretId,
-      secretKey: viewerKey.secretKey,
-    });
-    const tc = await fetch(`${s.url}/`, {
-      method: "POST",
-      headers: {
-        authorization,
-        "content-type": "application/json",
-        "x-tc-action": "PublishRRPCMessage",
-        "x-tc-version": "2021-04-08",
-        "x-tc-timestamp": String(timestamp),
-      },
-      body,
-    });
-    expect(((await tc.json()) as { Response: { Error?: { Code: string } } }).Response.Error?.Code).toBe("UnauthorizedOperation");
+    const tc = await publishRrpc(s.url, viewerKey, { ProductId: "AIRCOND001", DeviceName: "airConditioner1", Payload: "x" });
+    expect(tc.response.Error?.Code).toBe("UnauthorizedOperation");
   });
 
   it("metrics: any signed-in role, nobody refused", async () => {
