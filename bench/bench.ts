@@ -202,8 +202,12 @@ class Bench {
         // The same hub answering before the commit: what durable answers cost (README, "Durability").
         ["engine-early", () => this.engineTarget(url, true)],
       ];
-      // The production layout: the hub in the broker's own process, with its route/delivered hooks.
-      if (host) kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
+      // The production layout: the hub in the broker's own process, in-process, with its route/delivered hooks;
+      // then the same hub on an MQTT.js connection to that broker, the layout before (what the in-process transport saves).
+      if (host) {
+        kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
+        kinds.push(["colocated-mqtt", () => this.colocatedTarget(host, "mqtt")]);
+      }
       await this.sweep(broker, url, kinds, { rounds: this.mode.mqttRounds, pids: { broker: pid } });
     } finally {
       await stop();
@@ -527,8 +531,8 @@ class Bench {
     };
   }
 
-  private async colocatedTarget(brokerHost: Child<HubHostApi>): Promise<Target> {
-    await brokerHost.call("startHub", {});
+  private async colocatedTarget(brokerHost: Child<HubHostApi>, transport: "inproc" | "mqtt" = "inproc"): Promise<Target> {
+    await brokerHost.call("startHub", { transport });
     return {
       // The broker's process, already counted as "broker": merged into "broker+hub".
       pids: { hub: brokerHost.pid },
@@ -605,13 +609,15 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|ui|fanout|all] [--out FILE]");
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|engine|memory|ui|fanout|all] [--out FILE]");
     return;
   }
-  if (!["calls", "memory", "ui", "fanout", "all"].includes(values.only))
-    throw new Error(`--only ${values.only}: expected calls, memory, ui, fanout or all`);
+  if (!["calls", "engine", "memory", "ui", "fanout", "all"].includes(values.only))
+    throw new Error(`--only ${values.only}: expected calls, engine, memory, ui, fanout or all`);
   const all = values.only === "all";
   const sections = {
+    // engine: the MQTT rows of calls (floor, engine, engine-early, engine-colocated, colocated-mqtt), no HTTP rows.
+    engine: all || values.only === "calls" || values.only === "engine",
     calls: all || values.only === "calls",
     memory: all || values.only === "memory",
     ui: all || values.only === "ui",
@@ -655,10 +661,8 @@ async function main(): Promise<void> {
   const memory: MemoryResult[] = [];
   const timeouts: TimeoutRow[] = [];
   for (const broker of mode.brokers) {
-    if (sections.calls) {
-      await bench.mqttRows(broker);
-      if (mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
-    }
+    if (sections.engine) await bench.mqttRows(broker);
+    if (sections.calls && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
     if (!sections.memory) continue;
     const m = await bench.memoryAndTimeouts(broker);
     memory.push(...m.memory);

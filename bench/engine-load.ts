@@ -2,7 +2,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { EmbeddedBroker } from "../lib/server/broker/embedded";
-import { Hub } from "../lib/server/calls/hub";
+import { Hub, type HubOptions } from "../lib/server/calls/hub";
 import { Store } from "../lib/server/store/store";
 import { tempDir } from "../lib/server/testing/servers";
 import { benchPayloadText, deviceNames } from "./common";
@@ -14,7 +14,11 @@ export type BenchHub = { hub: Hub; store: Store; stop(): Promise<void> };
  * A Hub with a real Store on a temp SQLite file, connected to `url`. Pass the embedded broker
  * when it runs in this process (production layout: offline/not_subscribed and delivered hooks).
  */
-export async function startBenchHub(url: string, broker?: EmbeddedBroker, o: { answerBeforeCommit?: boolean } = {}): Promise<BenchHub> {
+export async function startBenchHub(
+  url: string,
+  broker?: EmbeddedBroker,
+  o: { answerBeforeCommit?: boolean; transport?: HubOptions["transport"] } = {},
+): Promise<BenchHub> {
   const dir = tempDir("rrpc-bench-");
   const store = new Store(join(dir, "rrpc.db"));
   const hub = new Hub({
@@ -25,6 +29,7 @@ export async function startBenchHub(url: string, broker?: EmbeddedBroker, o: { a
     maxPayloadBytes: 128 * 1024,
     defaultTimeoutMs: 4000,
     answerBeforeCommit: o.answerBeforeCommit,
+    transport: o.transport,
   });
   await hub.start();
   if (!hub.isReady) throw new Error(`the hub could not connect to ${url}`);

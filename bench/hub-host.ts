@@ -44,11 +44,14 @@ const api = {
     const m = process.memoryUsage();
     return { rss: m.rss, heap: m.heapUsed + m.external };
   },
-  /** Without `url` the hub uses this process's embedded broker, as in production (route + delivered hooks). */
-  async startHub(p: { url?: string; answerBeforeCommit?: boolean } = {}): Promise<void> {
+  /**
+   * Without `url` the hub uses this process's embedded broker, as in production (in-process,
+   * route + delivered hooks); `transport: "mqtt"` connects it to that broker with MQTT.js instead.
+   */
+  async startHub(p: { url?: string; answerBeforeCommit?: boolean; transport?: "inproc" | "mqtt" } = {}): Promise<void> {
     if (bench) throw new Error("hub already started");
     if (p.url) bench = await startBenchHub(p.url, undefined, { answerBeforeCommit: p.answerBeforeCommit });
-    else if (broker) bench = await startBenchHub(`mqtt://127.0.0.1:${broker.tcpPort}`, broker);
+    else if (broker) bench = await startBenchHub(`mqtt://127.0.0.1:${broker.tcpPort}`, broker, { transport: p.transport });
     else throw new Error("no broker to connect to");
   },
   async stopHub(): Promise<void> {

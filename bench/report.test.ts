@@ -100,6 +100,8 @@ describe("ratios", () => {
     cellOf(key("floor", 100), [round(10_000, 100)]),
     cellOf(key("engine", 100), [round(9000, 125)]),
     cellOf(key("engine-early", 100), [round(9900, 100)]),
+    cellOf(key("engine-colocated", 100), [round(9500, 110)]),
+    cellOf(key("colocated-mqtt", 100), [round(8000, 132)]),
     cellOf(key("bare-http", 100), [round(4000, 300)]),
     cellOf(key("http", 100), [round(3000, 390)]),
   ];
@@ -119,7 +121,10 @@ describe("ratios", () => {
     expect(r.earlyCpuVsEngine).toEqual([0.8, 0.8]);
     expect(r.httpCpuVsBare).toBeCloseTo(1.3);
     expect(r.tencentCpuVsBare).toBeNull();
-    expect(r.engineColocatedCpuVsFloor).toBeNull();
+    expect(r.engineColocatedCpuVsFloor).toBeCloseTo(1.1);
+    // colocated-mqtt is divided by engine-colocated, not by the floor: what the in-process transport saves.
+    expect(r.colocatedMqttCpuVsInproc![0]).toBeCloseTo(1.2);
+    expect(r.colocatedMqttCpuVsInproc![1]).toBeCloseTo(1.2);
   });
   it("gives no CPU ratio when the baseline has no CPU figure", () => {
     const t = withRatios([cellOf(key("floor"), [round(1000, null)]), cellOf(key("engine"), [round(900, 120)])]);

@@ -12,18 +12,29 @@ export type BrokerKind = "embedded" | "mosquitto";
  * floor             bare MQTT.js requester, no hub (what MQTT costs)
  * engine            Hub.call() in its own process, through the same broker and devices
  * engine-early      engine, answering each call as it ends instead of once it is committed: what durable answers cost
- * engine-colocated  Hub.call() in the embedded broker's process (the production layout)
+ * engine-colocated  Hub.call() in the embedded broker's process, in-process transport (the production layout)
+ * colocated-mqtt    engine-colocated with the hub on an MQTT.js connection to that broker (the layout before the in-process transport)
  * bare-http         node:http + Hub.call() (+ embedded broker) in one process, autocannon load
  * http              POST /api/calls on the production server, autocannon load
  * tencent           (reserved) calls through the Tencent Cloud API-compatible endpoint
  */
-export type RowKind = "floor" | "engine" | "engine-early" | "engine-colocated" | "bare-http" | "http" | "tencent";
-export const ROW_ORDER: readonly RowKind[] = ["floor", "engine", "engine-early", "engine-colocated", "bare-http", "http", "tencent"];
+export type RowKind = "floor" | "engine" | "engine-early" | "engine-colocated" | "colocated-mqtt" | "bare-http" | "http" | "tencent";
+export const ROW_ORDER: readonly RowKind[] = [
+  "floor",
+  "engine",
+  "engine-early",
+  "engine-colocated",
+  "colocated-mqtt",
+  "bare-http",
+  "http",
+  "tencent",
+];
 /** What each row is divided by, cell by cell (same broker, devices, calls in flight). */
 export const BASELINE: Partial<Record<RowKind, RowKind>> = {
   engine: "floor",
   "engine-early": "engine",
   "engine-colocated": "floor",
+  "colocated-mqtt": "engine-colocated",
   http: "bare-http",
   tencent: "bare-http",
 };
@@ -193,6 +204,8 @@ export type Ratios = {
   tencentCpuVsBare: number | null;
   /** engine-early's CPU per call ÷ engine's, lowest and highest. */
   earlyCpuVsEngine: [number, number] | null;
+  /** colocated-mqtt's CPU per call ÷ engine-colocated's, lowest and highest: what the in-process transport saves (above 1). */
+  colocatedMqttCpuVsInproc: [number, number] | null;
 };
 
 /** One command to many devices: the production server's batch (POST ?wait=1 to its answer) against the floor's same round trips, per round. */
@@ -287,6 +300,7 @@ export function ratiosOf(cells: readonly Cell[]): Ratios {
     httpCpuVsBare: maxOrNull(values("http", "cpuRatio")),
     tencentCpuVsBare: maxOrNull(values("tencent", "cpuRatio")),
     earlyCpuVsEngine: spread(values("engine-early", "cpuRatio")),
+    colocatedMqttCpuVsInproc: spread(values("colocated-mqtt", "cpuRatio")),
   };
 }
 
@@ -476,6 +490,10 @@ export function printReport(rep: Report): void {
         ["http ÷ bare-http, CPU µs/call, highest", ratioText(r.httpCpuVsBare)],
         ["tencent ÷ bare-http, CPU µs/call, highest", ratioText(r.tencentCpuVsBare)],
         ["engine-early ÷ engine, CPU µs/call, lowest – highest", rangeText(r.earlyCpuVsEngine)],
+        [
+          "colocated-mqtt ÷ engine-colocated, CPU µs/call, lowest – highest (what the in-process transport saves)",
+          rangeText(r.colocatedMqttCpuVsInproc),
+        ],
         ...Object.entries(r.byBroker).map(([b, x]) => [
           `  ${b}: CPU engine / colocated / http / tencent`,
           [x.engineCpuVsFloor, x.engineColocatedCpuVsFloor, x.httpCpuVsBare, x.tencentCpuVsBare].map(ratioText).join(" / "),

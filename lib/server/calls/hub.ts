@@ -1,6 +1,5 @@
-import type { MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
-import { checkDevice, parseRrpcTopic, ALL_REPLIES_FILTER, requestTopic, type FieldError } from "../../rrpc/topics";
+import { checkDevice, parseRrpcTopic, requestTopic, type FieldError } from "../../rrpc/topics";
 import { parseProcessId } from "../../rrpc/process-id";
 import {
   DEFAULT_MAX_REPLY_BYTES,
@@ -16,8 +15,10 @@ import {
 import { clock as systemClock, type CallRecord, type CallSource, type Clock, type StoredEvent } from "../core/call";
 import { DomainError, invalidInput } from "../core/errors";
 import { deviceNotFound, type DeviceState } from "../devices/registry";
-import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import type { EmbeddedBroker } from "../broker/embedded";
+import { inProcessTransport } from "../broker/inproc-transport";
+import { mqttTransport } from "../broker/mqtt-transport";
+import type { HubTransport } from "../broker/transport";
 import type { Store } from "../store/store";
 import { log } from "../core/log";
 
@@ -36,15 +37,22 @@ export type CallRequest = {
 
 export type HubOptions = {
   store: Store;
+  /** The broker the hub connects to with MQTT.js: an external one, or the embedded one with `transport: "mqtt"`. */
   mqttUrl: string;
   /** The embedded broker, when there is one: it decides offline / not_subscribed at once and reports deliveries. */
   broker?: EmbeddedBroker;
+  /**
+   * With an embedded broker: "inproc" (the default) publishes into it and hears replies in-process,
+   * no MQTT connection; "mqtt" connects to it on mqttUrl with MQTT.js, the former layout, which
+   * only the bench uses (the colocated-mqtt row, docs/benchmarks.md).
+   */
+  transport?: "inproc" | "mqtt";
   maxInFlight: number;
   maxPayloadBytes: number;
   /** A reply larger than this ends its call `reply_too_large`, unkept (default DEFAULT_MAX_REPLY_BYTES). */
   maxReplyBytes?: number;
   defaultTimeoutMs: number;
-  /** How long start() waits for the first connection before starting anyway (calls fail fast meanwhile). */
+  /** How long start() waits for the first MQTT.js connection before starting anyway (calls fail fast meanwhile). */
   connectWaitMs?: number;
   mqttUsername?: string;
   mqttPassword?: string;
@@ -117,13 +125,14 @@ const EXTRA_REPLY_EVENTS: ReadonlySet<CallEventType> = new Set(["late_reply", "d
 const FULL_TRACES_KEPT = 10_000;
 
 /**
- * The hub: one MQTT connection subscribed to every reply, a map of calls in flight by
+ * The hub: a transport to the broker hearing every reply (in-process into the embedded broker,
+ * or one MQTT.js connection), a map of calls in flight by
  * processId, one timer per call. Every call settles exactly once (settle() is the only way
  * out of "pending"), and every state change is saved to the store and told to listeners.
  */
 export class Hub {
   readonly clientId = HUB_CLIENT_PREFIX + randomBytes(6).toString("hex");
-  private client: MqttClient | null = null;
+  private transport: HubTransport | null = null;
   private ready = false;
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
@@ -160,43 +169,16 @@ export class Hub {
   }
 
   async start(): Promise<void> {
-    const client = connectMqtt(this.opts.mqttUrl, {
-      clientId: this.clientId,
-      username: this.opts.mqttUsername,
-      password: this.opts.mqttPassword,
-      clean: true,
-      keepalive: 30,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      resubscribe: false,
-      queueQoSZero: false,
-    });
-    this.client = client;
-    client.on("connect", () => {
-      client.subscribe(ALL_REPLIES_FILTER, { qos: 0 }, (err, granted) => {
-        if (err || granted?.[0]?.qos === 128) {
-          log.error("hub cannot subscribe to replies", { error: err?.message ?? "refused" });
-          return;
-        }
-        this.setReady(true);
-        log.info("hub connected to broker", { url: redactUrl(this.opts.mqttUrl) });
-      });
-    });
-    client.on("close", () => this.setReady(false));
-    client.on("error", (err) => log.warn("hub mqtt error", { error: err.message }));
-    client.on("message", (topic, payload) => this.onReply(topic, payload));
-
-    const waitMs = this.opts.connectWaitMs ?? 5000;
-    await new Promise<void>((resolve) => {
-      if (this.ready) return resolve();
-      const t = setTimeout(() => {
-        log.warn("hub started without a broker connection; calls fail with broker_unavailable until it connects", {
-          url: redactUrl(this.opts.mqttUrl),
-        });
-        resolve();
-      }, waitMs);
-      this.onReadyChange((r) => r && (clearTimeout(t), resolve()));
-    });
+    const events = { reply: (topic: string, payload: Buffer) => this.onReply(topic, payload), readyChange: (r: boolean) => this.setReady(r) };
+    const o = this.opts;
+    this.transport =
+      o.broker && o.transport !== "mqtt"
+        ? inProcessTransport(o.broker.aedes, events)
+        : mqttTransport(
+            { url: o.mqttUrl, clientId: this.clientId, username: o.mqttUsername, password: o.mqttPassword, connectWaitMs: o.connectWaitMs ?? 5000 },
+            events,
+          );
+    await this.transport.start();
   }
 
   /** Validates, publishes, and resolves with the call once it has reached its terminal state. */
@@ -230,7 +212,7 @@ export class Hub {
     return new Promise<CallRecord>((resolve) => {
       const p: Pending = { call, t0, deadline: t0 + timeoutMs, timer: null, resolve, deliveries: 0 };
       if (this.stopped) return this.settle(p, "interrupted");
-      if (!this.ready || !this.client) return this.settle(p, "broker_unavailable");
+      if (!this.ready || !this.transport) return this.settle(p, "broker_unavailable");
       if (this.pending.size >= this.opts.maxInFlight) return this.settle(p, "busy");
 
       const topic = requestTopic(call.productId, call.deviceName, processId);
@@ -239,12 +221,10 @@ export class Hub {
 
       this.pending.set(processId, p);
       this.arm(p);
-      // Tencent devices subscribe at QoS 0 (docs/protocol.md, "Payloads"); QoS 0 adds no ack round trip. No
-      // callback: under backpressure MQTT.js adds a 'drain' listener per publish that has one
-      // (~6% of the hub's CPU at 1,000 in flight, npm run bench). The connection was checked
-      // just above; a call lost with the connection ends as a timeout.
-      this.client.publish(topic, Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength), { qos: 0 });
-      if (call.status === "pending") this.addEvent(call, "published", this.clock.now() - t0);
+      // Before the publish: in-process, aedes delivers to the device (the `delivered` hop) within it.
+      this.addEvent(call, "published", this.clock.now() - t0);
+      // Tencent devices subscribe at QoS 0 (docs/protocol.md, "Payloads"); QoS 0 adds no ack round trip.
+      this.transport.publish(topic, Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength));
     });
   }
 
@@ -395,14 +375,13 @@ export class Hub {
   private setReady(ready: boolean): void {
     if (this.ready === ready) return;
     this.ready = ready;
-    if (!ready && !this.stopped) log.warn("hub lost its broker connection; reconnecting", { url: redactUrl(this.opts.mqttUrl) });
     for (const l of this.readyListeners) l(ready);
   }
 
-  /** Publishes on the hub's own connection (QoS 0); false when not connected. Used by the live feed. */
+  /** Publishes through the hub's transport (QoS 0); false when not connected. Used by the live feed. */
   publishRaw(topic: string, payload: string | Buffer): boolean {
-    if (!this.ready || !this.client) return false;
-    this.client.publish(topic, payload, { qos: 0 });
+    if (!this.ready || !this.transport) return false;
+    this.transport.publish(topic, typeof payload === "string" ? Buffer.from(payload) : payload);
     return true;
   }
 
@@ -420,17 +399,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.interruptAll();
     this.setReady(false);
-    if (this.client) await endMqtt(this.client, true);
-    this.client = null;
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(invalid url)";
+    await this.transport?.close();
+    this.transport = null;
   }
 }
