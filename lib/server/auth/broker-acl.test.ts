@@ -1,6 +1,6 @@
 /**
  * The embedded broker as the runtime wires it: Tencent key authentication for devices, topic
- * ACLs, the hub's internal credential and live-view tokens. Real aedes, real MQTT.js clients.
+ * ACLs and live-view tokens; the hub in-process, with no login. Real aedes, real MQTT.js clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
@@ -15,7 +15,7 @@ import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { replyTopic, requestTopic } from "../../rrpc/topics";
 import { tempDir, waitFor } from "../testing/servers";
-import { brokerAccess, HUB_USERNAME, LIVE_USERNAME, RETAINED_PAYLOAD_MAX, RETAINED_TOPICS_PER_DEVICE } from "./broker-acl";
+import { brokerAccess, LIVE_USERNAME, RETAINED_PAYLOAD_MAX, RETAINED_TOPICS_PER_DEVICE } from "./broker-acl";
 import { deviceCredentials } from "./device-auth";
 import { TokenSigner } from "./tokens";
 
@@ -30,7 +30,7 @@ const liveTokens = new TokenSigner();
 beforeAll(async () => {
   store = new Store(join(tempDir(), "acl.db"));
   registry = new DeviceRegistry(store.db);
-  const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
+  const access = brokerAccess({ registry, liveTokens, liveClientPrefix: LIVE_CLIENT_PREFIX });
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
   url = `mqtt://127.0.0.1:${broker.tcpPort}`;
   hub = new Hub({
@@ -40,8 +40,6 @@ beforeAll(async () => {
     maxInFlight: 100,
     maxPayloadBytes: 1024,
     defaultTimeoutMs: 4000,
-    mqttUsername: access.hubCredentials.username,
-    mqttPassword: access.hubCredentials.password,
     deviceState: (p, d) => registry.deviceState(p, d),
   });
   await hub.start();
@@ -151,9 +149,9 @@ describe("device key authentication", () => {
     expect(await connackCode(good.clientId, good.username, good.password)).toBe(0);
   });
 
-  it("refuses anonymous clients, a forged hub login and a dashboard client id without a valid live token", async () => {
+  it("refuses anonymous clients, a hub login (the hub has none) and a dashboard client id without a valid live token", async () => {
     expect(await connackCode("anyone")).not.toBe(0);
-    expect(await connackCode(`${HUB_CLIENT_PREFIX}fake`, HUB_USERNAME, "guess")).toBe(4);
+    expect(await connackCode(`${HUB_CLIENT_PREFIX}fake`, "rrpc-hub", "guess")).toBe(4);
     expect(await connackCode(`${LIVE_CLIENT_PREFIX}fake`, LIVE_USERNAME, "guess")).toBe(4);
     const expired = liveTokens.sign("live", -1).token;
     expect(await connackCode(`${LIVE_CLIENT_PREFIX}late`, LIVE_USERNAME, expired)).toBe(4);

@@ -1,26 +1,22 @@
 import type { AedesOptions, Client } from "aedes";
-import { randomBytes } from "node:crypto";
 import { deviceRequestFilter } from "../../rrpc/topics";
 import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
-import { safeEqual, type TokenSigner } from "./tokens";
+import type { TokenSigner } from "./tokens";
 import { log } from "../core/log";
 
 /** The registry as the broker needs it: a device's secret and whether it may log in. */
 export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
 
-export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";
 /** Where a refused PUBLISH goes: no client may subscribe here (see authorizeSubscribe). */
 const DROPPED_TOPIC = "$rrpc-hub/dropped";
 
-export type Principal = { role: "hub" } | { role: "observer" } | { role: "device"; productId: string; deviceName: string };
+export type Principal = { role: "observer" } | { role: "device"; productId: string; deviceName: string };
 
 export type BrokerAccess = {
   hooks: Pick<AedesOptions, "authenticate" | "authorizePublish" | "authorizeSubscribe">;
-  /** Clients that watch RRPC traffic without being devices: the hub and live dashboards. */
+  /** Clients that watch RRPC traffic without being devices: live dashboards. */
   isObserver(client: Client): boolean;
-  /** What the hub connects with: generated at start, never written anywhere. */
-  hubCredentials: { username: string; password: string };
   /** Whether this client logged in as that device. */
   isDevice(client: Client, productId: string, deviceName: string): boolean;
 };
@@ -59,27 +55,14 @@ class RetainedBudget {
 
 /**
  * Who may connect, subscribe and publish on the embedded broker. Devices log in with Tencent's
- * key authentication and stay inside their own topics; the hub uses an internal credential; live
- * dashboards use short-lived tokens and may only watch.
+ * key authentication and stay inside their own topics; live dashboards use short-lived tokens and
+ * may only watch. The hub has no login: it runs inside the broker (broker/inproc-transport.ts).
  */
-export function brokerAccess(opts: {
-  registry: DeviceLogins;
-  liveTokens: TokenSigner;
-  hubClientPrefix: string;
-  liveClientPrefix: string;
-}): BrokerAccess {
+export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSigner; liveClientPrefix: string }): BrokerAccess {
   const principals = new WeakMap<Client, Principal>();
-  const hubPassword = randomBytes(24).toString("base64url");
 
   const authenticate: AedesOptions["authenticate"] = (client, username, password, done) => {
     const pass = password ? password.toString("utf8") : "";
-    if (username === HUB_USERNAME) {
-      if (client.id.startsWith(opts.hubClientPrefix) && safeEqual(pass, hubPassword)) {
-        principals.set(client, { role: "hub" });
-        return done(null, true);
-      }
-      return done(refuse("bad hub credentials", 4), false);
-    }
     if (username === LIVE_USERNAME) {
       const token = opts.liveTokens.open(pass);
       if (client.id.startsWith(opts.liveClientPrefix) && token?.payload === "live") {
@@ -109,8 +92,7 @@ export function brokerAccess(opts: {
     const who = principals.get(client);
     const topic = sub.topic;
     let ok = false;
-    if (who?.role === "hub") ok = topic.startsWith("$rrpc/txd/");
-    else if (who?.role === "observer") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("$rrpc/txd/") || topic.startsWith("rrpc-hub/");
+    if (who?.role === "observer") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("$rrpc/txd/") || topic.startsWith("rrpc-hub/");
     else if (who?.role === "device") {
       ok = topic === deviceRequestFilter(who.productId, who.deviceName) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
     }
@@ -146,8 +128,7 @@ export function brokerAccess(opts: {
     // later subscriber (and stored without bound). They go through, but are never retained.
     if (packet.retain && topic.startsWith("$rrpc/")) packet.retain = false;
     let ok = false;
-    if (who?.role === "hub") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("rrpc-hub/");
-    else if (who?.role === "device") {
+    if (who?.role === "device") {
       ok = topic.startsWith(`$rrpc/txd/${who.productId}/${who.deviceName}/`) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
       if (ok && packet.retain) packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
     }
@@ -161,11 +142,7 @@ export function brokerAccess(opts: {
 
   return {
     hooks: { authenticate, authorizeSubscribe, authorizePublish },
-    isObserver: (client) => {
-      const role = principals.get(client)?.role;
-      return role === "hub" || role === "observer";
-    },
-    hubCredentials: { username: HUB_USERNAME, password: hubPassword },
+    isObserver: (client) => principals.get(client)?.role === "observer",
     isDevice: (client, productId, deviceName) => {
       const who = principals.get(client);
       return who?.role === "device" && who.productId === productId && who.deviceName === deviceName;

@@ -131,9 +131,9 @@ describe("metrics with sign-in off", () => {
     expect(value(after, "rrpc_store_pending_commits")).toBe(0);
     expect(value(after, "rrpc_store_writable")).toBe(1);
     expect(value(after, "rrpc_broker_connected")).toBe(1);
-    // airConditioner1 (the simulator), quiet and other; connected: those three and the hub.
+    // airConditioner1 (the simulator), quiet and other; connected: those three (the hub is in-process, no connection).
     expect(value(after, "rrpc_devices_online")).toBe(3);
-    expect(value(after, "rrpc_broker_connections")).toBe(4);
+    expect(value(after, "rrpc_broker_connections")).toBe(3);
     // prom-client's process metrics, in this runtime's registry.
     expect(value(after, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(after.some((x) => x.name === "nodejs_eventloop_lag_seconds")).toBe(true);

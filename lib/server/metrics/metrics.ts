@@ -110,7 +110,7 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
     });
     new Gauge({
       name: "rrpc_broker_connections",
-      help: "MQTT clients connected to the embedded broker (devices, the hub, live dashboards).",
+      help: "MQTT clients connected to the embedded broker (devices, live dashboards; the hub runs inside it).",
       registers: [registry],
       collect() {
         this.set((broker.aedes as unknown as { connectedClients: number }).connectedClients);

@@ -99,10 +99,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   let stopFeed = () => {};
   try {
     bootstrapKey(keys, config.bootstrapKey);
-    let hubLogin = { username: config.mqttUsername, password: config.mqttPassword };
     if (!config.mqttUrl) {
-      const access = brokerAccess({ registry: devices, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
-      hubLogin = access.hubCredentials;
+      const access = brokerAccess({ registry: devices, liveTokens, liveClientPrefix: LIVE_CLIENT_PREFIX });
       broker = await startEmbeddedBroker(
         {
           host: config.mqttHost,
@@ -142,8 +140,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       maxPayloadBytes: config.maxPayloadBytes,
       maxReplyBytes: config.maxReplyBytes,
       defaultTimeoutMs: config.defaultTimeoutMs,
-      mqttUsername: hubLogin.username,
-      mqttPassword: hubLogin.password,
+      mqttUsername: config.mqttUsername,
+      mqttPassword: config.mqttPassword,
       deviceState: (p, d) => devices.deviceState(p, d),
       productLimit: (p) => products.limitOf(p),
     });
