@@ -49,7 +49,10 @@ export function inProcessTransport(aedes: Aedes, events: TransportEvents): HubTr
         }
         aedes.once("closed", onClosed);
         aedes.subscribe(ALL_REPLIES_FILTER, deliver, () => {
-          if (!closing && !aedes.closed) setReady(true);
+          if (!closing && !aedes.closed) {
+            setReady(true);
+            log.info("hub attached to the embedded broker in-process");
+          }
           resolve();
         });
       });
