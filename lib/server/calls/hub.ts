@@ -125,9 +125,8 @@ const EXTRA_REPLY_EVENTS: ReadonlySet<CallEventType> = new Set(["late_reply", "d
 const FULL_TRACES_KEPT = 10_000;
 
 /**
- * The hub: a transport to the broker hearing every reply (in-process into the embedded broker,
- * or one MQTT.js connection), a map of calls in flight by
- * processId, one timer per call. Every call settles exactly once (settle() is the only way
+ * The hub: a transport to the broker that hears every reply (in-process into the embedded
+ * broker, or one MQTT.js connection), a map of calls in flight by processId, one timer per call. Every call settles exactly once (settle() is the only way
  * out of "pending"), and every state change is saved to the store and told to listeners.
  */
 export class Hub {
