@@ -126,8 +126,9 @@ const FULL_TRACES_KEPT = 10_000;
 
 /**
  * The hub: a transport to the broker that hears every reply (in-process into the embedded
- * broker, or one MQTT.js connection), a map of calls in flight by processId, one timer per call. Every call settles exactly once (settle() is the only way
- * out of "pending"), and every state change is saved to the store and told to listeners.
+ * broker, or one MQTT.js connection), a map of calls in flight by processId, one timer per call.
+ * Every call settles exactly once (settle() is the only way out of "pending"), and every state
+ * change is saved to the store and told to listeners.
  */
 export class Hub {
   readonly clientId = HUB_CLIENT_PREFIX + randomBytes(6).toString("hex");
