@@ -1,19 +1,13 @@
 import type { AedesOptions, Client } from "aedes";
 import { randomBytes } from "node:crypto";
-import { deviceRequestFilter } from "../../rrpc/topics";
-import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
-import { safeEqual, type TokenSigner } from "./tokens";
 import { log } from "../core/log";
+import { decideLogin, HUB_USERNAME, mayPublish, mayRetain, maySubscribe, type BrokerRules, type DeviceLogins, type Principal } from "./broker-rules";
+import type { TokenSigner } from "./tokens";
 
-/** The registry as the broker needs it: a device's secret and whether it may log in. */
-export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
+export { HUB_USERNAME, LIVE_USERNAME, type DeviceLogins, type Principal } from "./broker-rules";
 
-export const HUB_USERNAME = "rrpc-hub";
-export const LIVE_USERNAME = "rrpc-live";
 /** Where a refused PUBLISH goes: no client may subscribe here (see authorizeSubscribe). */
 const DROPPED_TOPIC = "$rrpc-hub/dropped";
-
-export type Principal = { role: "hub" } | { role: "observer" } | { role: "device"; productId: string; deviceName: string };
 
 export type BrokerAccess = {
   hooks: Pick<AedesOptions, "authenticate" | "authorizePublish" | "authorizeSubscribe">;
@@ -69,53 +63,23 @@ export function brokerAccess(opts: {
   liveClientPrefix: string;
 }): BrokerAccess {
   const principals = new WeakMap<Client, Principal>();
-  const hubPassword = randomBytes(24).toString("base64url");
+  const rules: BrokerRules = { ...opts, hubPassword: randomBytes(24).toString("base64url") };
 
   const authenticate: AedesOptions["authenticate"] = (client, username, password, done) => {
-    const pass = password ? password.toString("utf8") : "";
-    if (username === HUB_USERNAME) {
-      if (client.id.startsWith(opts.hubClientPrefix) && safeEqual(pass, hubPassword)) {
-        principals.set(client, { role: "hub" });
-        return done(null, true);
-      }
-      return done(refuse("bad hub credentials", 4), false);
+    const d = decideLogin(rules, { clientId: client.id, username, password }, Date.now());
+    if (!d.ok) {
+      if (d.reason !== "bad_hub_credentials" && d.reason !== "bad_live_token")
+        log.info("device login refused", { clientId: client.id, reason: d.reason });
+      return done(refuse(d.message, d.returnCode), false);
     }
-    if (username === LIVE_USERNAME) {
-      const token = opts.liveTokens.open(pass);
-      if (client.id.startsWith(opts.liveClientPrefix) && token?.payload === "live") {
-        principals.set(client, { role: "observer" });
-        // The credential's life is the connection's: at expiry the dashboard reconnects with a new one.
-        setTimeout(() => client.close(), token.expiresAt - Date.now()).unref();
-        return done(null, true);
-      }
-      return done(refuse("bad or expired live token", 4), false);
-    }
-    const r = verifyDeviceLogin({
-      clientId: client.id,
-      username,
-      password,
-      now: Date.now() / 1000,
-      secretFor: (p, d) => opts.registry.deviceAuthRecord(p, d),
-    });
-    if (!r.ok) {
-      log.info("device login refused", { clientId: client.id, reason: r.reason });
-      return done(refuse(r.message, CONNACK_RETURN_CODES[r.reason]), false);
-    }
-    principals.set(client, { role: "device", productId: r.productId, deviceName: r.deviceName });
+    principals.set(client, d.who);
+    if (d.closeAt !== null) setTimeout(() => client.close(), d.closeAt - Date.now()).unref();
     done(null, true);
   };
 
   const authorizeSubscribe: AedesOptions["authorizeSubscribe"] = (client, sub, done) => {
-    const who = principals.get(client);
-    const topic = sub.topic;
-    let ok = false;
-    if (who?.role === "hub") ok = topic.startsWith("$rrpc/txd/");
-    else if (who?.role === "observer") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("$rrpc/txd/") || topic.startsWith("rrpc-hub/");
-    else if (who?.role === "device") {
-      ok = topic === deviceRequestFilter(who.productId, who.deviceName) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
-    }
-    if (ok) return done(null, sub);
-    log.info("subscription refused", { clientId: client.id, topic });
+    if (maySubscribe(principals.get(client) ?? null, sub.topic)) return done(null, sub);
+    log.info("subscription refused", { clientId: client.id, topic: sub.topic });
     // MQTT 3.1.1 §3.9.3: return code 0x80 (failure) for this filter; the connection stays.
     done(null, null);
   };
@@ -140,16 +104,12 @@ export function brokerAccess(opts: {
 
   const authorizePublish: AedesOptions["authorizePublish"] = (client, packet, done) => {
     if (!client) return done(null); // the broker's own messages ($SYS)
-    const who = principals.get(client);
+    const who = principals.get(client) ?? null;
     const topic = packet.topic;
-    // RRPC messages are for the moment: a retained request or reply would be replayed to every
-    // later subscriber (and stored without bound). They go through, but are never retained.
-    if (packet.retain && topic.startsWith("$rrpc/")) packet.retain = false;
-    let ok = false;
-    if (who?.role === "hub") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("rrpc-hub/");
-    else if (who?.role === "device") {
-      ok = topic.startsWith(`$rrpc/txd/${who.productId}/${who.deviceName}/`) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
-      if (ok && packet.retain) packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
+    if (packet.retain && !mayRetain(topic)) packet.retain = false;
+    const ok = mayPublish(who, topic);
+    if (ok && packet.retain && who?.role === "device") {
+      packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
     }
     if (ok) return done(null);
     // MQTT 3.1.1 §3.3.5: a refused PUBLISH is acknowledged as usual or the connection closed.
@@ -165,7 +125,7 @@ export function brokerAccess(opts: {
       const role = principals.get(client)?.role;
       return role === "hub" || role === "observer";
     },
-    hubCredentials: { username: HUB_USERNAME, password: hubPassword },
+    hubCredentials: { username: HUB_USERNAME, password: rules.hubPassword },
     isDevice: (client, productId, deviceName) => {
       const who = principals.get(client);
       return who?.role === "device" && who.productId === productId && who.deviceName === deviceName;
