@@ -172,6 +172,8 @@ export class Hub {
       connectTimeout: 5000,
       resubscribe: false,
       queueQoSZero: false,
+      // A broker whose login hook cannot answer yet refuses the login: try again (docs/scale-out.md).
+      reconnectOnConnackError: true,
     });
     this.client = client;
     client.on("connect", () => {

@@ -78,6 +78,8 @@ export function startBrokerPresence(opts: {
     reconnectPeriod: 1000,
     connectTimeout: 5000,
     resubscribe: false,
+    // A broker whose login hook cannot answer yet refuses the login: try again (docs/scale-out.md).
+    reconnectOnConnackError: true,
   });
   client.on("connect", () => {
     presence.forget();
