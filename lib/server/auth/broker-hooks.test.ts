@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
 import type { LiveConfig } from "../../rrpc/api";
+import { brokerAuthnAnswerSchema, brokerAuthzAnswerSchema } from "../../rrpc/api-schemas";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { startMosquitto, waitFor, type Mosquitto } from "../testing/servers";
@@ -181,6 +182,8 @@ describe("bad requests to the hooks", () => {
     for (const [hook, body] of bodies) {
       const r = await postHook(hub.url, hook as "authn" | "authz", body, SECRET);
       expect(r, body.slice(0, 80)).toMatchObject({ status: 200, result: "deny" });
+      // The answer is what the API document says.
+      (hook === "authn" ? brokerAuthnAnswerSchema : brokerAuthzAnswerSchema).parse(JSON.parse(r.text));
     }
     // The same body, well-formed, is allowed: the denials above are the body's.
     const ok = renderTemplate(EMQX_AUTHZ_BODY, {
@@ -239,6 +242,11 @@ describe("hubs sharing the secret", () => {
     });
     const liveAnswer = await postHook(other.url, "authn", liveBody, SECRET);
     expect(liveAnswer).toMatchObject({ status: 200, result: "allow" });
+    expect(brokerAuthnAnswerSchema.parse(JSON.parse(liveAnswer.text))).toEqual({
+      result: "allow",
+      is_superuser: false,
+      expire_at: liveAnswer.expireAt,
+    });
     // EMQX (5.8+) ends the connection when the token expires.
     expect(liveAnswer.expireAt).toBe(Math.floor(live.expiresAt! / 1000));
     expect(await postHook(other.url, "authn", hubBody, SECRET)).toMatchObject({ status: 200, result: "allow" });

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import type { BrokerAuthnAnswer, BrokerAuthzAnswer } from "../../rrpc/api";
 import { log } from "../core/log";
 import { decideLogin, mayPublish, mayRetain, maySubscribe, principalOf, type BrokerRules } from "./broker-rules";
 
@@ -20,13 +21,15 @@ const optionalText = (max: number) =>
     .nullish()
     .transform((v) => (v === null || v === undefined || v === "" || v === "undefined" ? undefined : v));
 
-const authnSchema = z.object({
+/** What EMQX posts to the authenticator, with docs/scale-out.md's body template. */
+export const authnSchema = z.object({
   clientid: text(256).min(1),
   username: optionalText(1024),
   password: optionalText(4096),
 });
 
-const authzSchema = z.object({
+/** What EMQX posts to the authorizer, with docs/scale-out.md's body template. */
+export const authzSchema = z.object({
   clientid: text(256).min(1),
   username: optionalText(1024),
   topic: text(HOOK_BODY_MAX_BYTES).min(1),
@@ -35,9 +38,8 @@ const authzSchema = z.object({
   retain: z.unknown().optional(),
 });
 
-export type AuthnAnswer = { result: "allow"; is_superuser: false; expire_at?: number } | { result: "deny" };
-export type AuthzAnswer = { result: "allow" | "deny" };
-export type HookDecision = { hook: "authn" | "authz"; result: "allow" | "deny" };
+type AuthnAnswer = BrokerAuthnAnswer;
+type AuthzAnswer = BrokerAuthzAnswer;
 
 const DENY = { result: "deny" } as const;
 
