@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
 import type { LiveConfig } from "../../rrpc/api";
+import { LIVE_PRESENCE_TOPIC, type LivePresence } from "../../rrpc/live";
 import { brokerAuthnAnswerSchema, brokerAuthzAnswerSchema } from "../../rrpc/api-schemas";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
@@ -108,8 +109,22 @@ describe("an EMQX-shaped broker calling the hub's hooks", () => {
     );
     expect((await hub.rt.hub.call({ productId: P, deviceName: "fan", payload: Buffer.from("x") })).status).toBe("success");
 
+    // Live dashboards hear of it too, on the live feed's presence topic.
+    const live = (await apiRequest<LiveConfig>(hub.url, "GET", "/api/live")).body;
+    const watcher = connectMqtt(emqx.url, {
+      clientId: `${live.clientIdPrefix}p`,
+      username: live.username!,
+      password: live.password!,
+      reconnectPeriod: 0,
+    });
+    await new Promise<void>((resolve, reject) => watcher.once("connect", () => resolve()).once("error", reject));
+    expect(await grantedQos(watcher, LIVE_PRESENCE_TOPIC)).toBe(0);
+    const heard: LivePresence[] = [];
+    watcher.on("message", (_t, payload) => heard.push(...(JSON.parse(payload.toString()) as LivePresence[])));
     await d.stop();
     await waitFor(() => onlineOf("fan") === false, "the disconnected event");
+    await waitFor(() => heard.some((p) => p.deviceName === "fan" && !p.online), "the live feed's presence message");
+    await endMqtt(watcher, true);
     const offline = await hub.rt.hub.call({ productId: P, deviceName: "fan", payload: Buffer.from("x"), timeoutMs: 300_000 });
     expect(offline.status).toBe("offline");
     expect(offline.events.map((e) => e.type)).toEqual(["requested", "offline"]);

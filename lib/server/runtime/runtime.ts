@@ -192,7 +192,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     const recovered = batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
     await hub.start();
-    stopFeed = startLiveFeed(hub, broker, batches);
+    stopFeed = startLiveFeed(hub, broker ?? brokerEvents?.presence ?? null, batches);
     if (config.simulator) {
       const { productId, deviceName } = DEMO_DEVICE;
       const secret = devices.getDeviceSecret(productId, deviceName) ?? devices.createDevice(productId, deviceName).secret;
