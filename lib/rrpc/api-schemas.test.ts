@@ -34,6 +34,8 @@ describe("response schemas and the code's types", () => {
     expectTypeOf<Out<typeof s.userInfoSchema>>().toEqualTypeOf<api.UserInfo>();
     expectTypeOf<Out<typeof s.userListSchema>>().toEqualTypeOf<api.UserList>();
     expectTypeOf<Out<typeof s.liveConfigSchema>>().toEqualTypeOf<api.LiveConfig>();
+    expectTypeOf<Out<typeof s.brokerAuthnAnswerSchema>>().toEqualTypeOf<api.BrokerAuthnAnswer>();
+    expectTypeOf<Out<typeof s.brokerAuthzAnswerSchema>>().toEqualTypeOf<api.BrokerAuthzAnswer>();
     expectTypeOf<Out<typeof s.limitsSchema>>().toEqualTypeOf<api.Limits>();
     expectTypeOf<Out<typeof s.productInfoSchema>>().toEqualTypeOf<api.ProductInfo>();
     expectTypeOf<Out<typeof s.productListSchema>>().toEqualTypeOf<api.ProductList>();

@@ -199,6 +199,24 @@ export const userInfoSchema = named(
 
 export const userListSchema = named("UserList", z.object({ users: z.array(userInfoSchema) }));
 
+export const brokerAuthnAnswerSchema = named(
+  "BrokerAuthnAnswer",
+  z.union([
+    z.object({
+      result: z.literal("allow"),
+      is_superuser: z.literal(false),
+      expire_at: z
+        .number()
+        .int()
+        .optional()
+        .describe("Unix seconds: the credential's end (a live view's token); EMQX 5.8+ disconnects the client then"),
+    }),
+    z.object({ result: z.literal("deny") }),
+  ]),
+);
+
+export const brokerAuthzAnswerSchema = named("BrokerAuthzAnswer", z.object({ result: z.enum(["allow", "deny"]) }));
+
 export const liveConfigSchema = named(
   "LiveConfig",
   z.object({

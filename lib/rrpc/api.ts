@@ -92,6 +92,12 @@ export type LiveConfig = {
   expiresAt: number | null;
 };
 
+/** POST /api/broker/authn: EMQX 5's HTTP authenticator reads `result`; `expire_at` (Unix seconds, EMQX 5.8+) ends the connection then. */
+export type BrokerAuthnAnswer = { result: "allow"; is_superuser: false; expire_at?: number } | { result: "deny" };
+
+/** POST /api/broker/authz: EMQX 5's HTTP authorizer reads `result`. */
+export type BrokerAuthzAnswer = { result: "allow" | "deny" };
+
 /** GET /api/limits: what a call may carry, as this hub is configured. */
 export type Limits = {
   maxPayloadBytes: number;

@@ -1,21 +1,17 @@
 import type { AedesOptions, Client } from "aedes";
-import { deviceRequestFilter } from "../../rrpc/topics";
-import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
-import type { TokenSigner } from "./tokens";
+import { randomBytes } from "node:crypto";
 import { log } from "../core/log";
+import { decideLogin, HUB_USERNAME, mayPublish, mayRetain, maySubscribe, type BrokerRules, type DeviceLogins, type Principal } from "./broker-rules";
+import type { TokenSigner } from "./tokens";
 
-/** The registry as the broker needs it: a device's secret and whether it may log in. */
-export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
+export { HUB_USERNAME, LIVE_USERNAME, type DeviceLogins, type Principal } from "./broker-rules";
 
-export const LIVE_USERNAME = "rrpc-live";
 /** Where a refused PUBLISH goes: no client may subscribe here (see authorizeSubscribe). */
 const DROPPED_TOPIC = "$rrpc-hub/dropped";
 
-export type Principal = { role: "observer" } | { role: "device"; productId: string; deviceName: string };
-
 export type BrokerAccess = {
   hooks: Pick<AedesOptions, "authenticate" | "authorizePublish" | "authorizeSubscribe">;
-  /** Clients that watch RRPC traffic without being devices: live dashboards. */
+  /** Clients that watch RRPC traffic without being devices: the hub and live dashboards. */
   isObserver(client: Client): boolean;
   /** Whether this client logged in as that device. */
   isDevice(client: Client, productId: string, deviceName: string): boolean;
@@ -56,48 +52,35 @@ class RetainedBudget {
 /**
  * Who may connect, subscribe and publish on the embedded broker. Devices log in with Tencent's
  * key authentication and stay inside their own topics; live dashboards use short-lived tokens and
- * may only watch. The hub has no login: it runs inside the broker (broker/inproc-transport.ts).
+ * may only watch. The embedded hub needs no login (broker/inproc-transport.ts): the hub's rule is
+ * kept for the HTTP hooks of an external broker, and here its password is random and never told.
  */
-export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSigner; liveClientPrefix: string }): BrokerAccess {
+export function brokerAccess(opts: {
+  registry: DeviceLogins;
+  liveTokens: TokenSigner;
+  hubClientPrefix: string;
+  liveClientPrefix: string;
+  /** For a hub that connects over MQTT (tests, the bench's colocated-mqtt row); random otherwise. */
+  hubPassword?: string;
+}): BrokerAccess {
   const principals = new WeakMap<Client, Principal>();
+  const rules: BrokerRules = { ...opts, hubPassword: opts.hubPassword ?? randomBytes(24).toString("base64url") };
 
   const authenticate: AedesOptions["authenticate"] = (client, username, password, done) => {
-    const pass = password ? password.toString("utf8") : "";
-    if (username === LIVE_USERNAME) {
-      const token = opts.liveTokens.open(pass);
-      if (client.id.startsWith(opts.liveClientPrefix) && token?.payload === "live") {
-        principals.set(client, { role: "observer" });
-        // The credential's life is the connection's: at expiry the dashboard reconnects with a new one.
-        setTimeout(() => client.close(), token.expiresAt - Date.now()).unref();
-        return done(null, true);
-      }
-      return done(refuse("bad or expired live token", 4), false);
+    const d = decideLogin(rules, { clientId: client.id, username, password }, Date.now());
+    if (!d.ok) {
+      if (d.reason !== "bad_hub_credentials" && d.reason !== "bad_live_token")
+        log.info("device login refused", { clientId: client.id, reason: d.reason });
+      return done(refuse(d.message, d.returnCode), false);
     }
-    const r = verifyDeviceLogin({
-      clientId: client.id,
-      username,
-      password,
-      now: Date.now() / 1000,
-      secretFor: (p, d) => opts.registry.deviceAuthRecord(p, d),
-    });
-    if (!r.ok) {
-      log.info("device login refused", { clientId: client.id, reason: r.reason });
-      return done(refuse(r.message, CONNACK_RETURN_CODES[r.reason]), false);
-    }
-    principals.set(client, { role: "device", productId: r.productId, deviceName: r.deviceName });
+    principals.set(client, d.who);
+    if (d.closeAt !== null) setTimeout(() => client.close(), d.closeAt - Date.now()).unref();
     done(null, true);
   };
 
   const authorizeSubscribe: AedesOptions["authorizeSubscribe"] = (client, sub, done) => {
-    const who = principals.get(client);
-    const topic = sub.topic;
-    let ok = false;
-    if (who?.role === "observer") ok = topic.startsWith("$rrpc/rxd/") || topic.startsWith("$rrpc/txd/") || topic.startsWith("rrpc-hub/");
-    else if (who?.role === "device") {
-      ok = topic === deviceRequestFilter(who.productId, who.deviceName) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
-    }
-    if (ok) return done(null, sub);
-    log.info("subscription refused", { clientId: client.id, topic });
+    if (maySubscribe(principals.get(client) ?? null, sub.topic)) return done(null, sub);
+    log.info("subscription refused", { clientId: client.id, topic: sub.topic });
     // MQTT 3.1.1 §3.9.3: return code 0x80 (failure) for this filter; the connection stays.
     done(null, null);
   };
@@ -122,15 +105,12 @@ export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSi
 
   const authorizePublish: AedesOptions["authorizePublish"] = (client, packet, done) => {
     if (!client) return done(null); // the broker's own messages ($SYS)
-    const who = principals.get(client);
+    const who = principals.get(client) ?? null;
     const topic = packet.topic;
-    // RRPC messages are for the moment: a retained request or reply would be replayed to every
-    // later subscriber (and stored without bound). They go through, but are never retained.
-    if (packet.retain && topic.startsWith("$rrpc/")) packet.retain = false;
-    let ok = false;
-    if (who?.role === "device") {
-      ok = topic.startsWith(`$rrpc/txd/${who.productId}/${who.deviceName}/`) || topic.startsWith(`${who.productId}/${who.deviceName}/`);
-      if (ok && packet.retain) packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
+    if (packet.retain && !mayRetain(topic)) packet.retain = false;
+    const ok = mayPublish(who, topic);
+    if (ok && packet.retain && who?.role === "device") {
+      packet.retain = retained.keep(`${who.productId}/${who.deviceName}`, topic, packet.payload.length);
     }
     if (ok) return done(null);
     // MQTT 3.1.1 §3.3.5: a refused PUBLISH is acknowledged as usual or the connection closed.
@@ -142,7 +122,10 @@ export function brokerAccess(opts: { registry: DeviceLogins; liveTokens: TokenSi
 
   return {
     hooks: { authenticate, authorizeSubscribe, authorizePublish },
-    isObserver: (client) => principals.get(client)?.role === "observer",
+    isObserver: (client) => {
+      const role = principals.get(client)?.role;
+      return role === "hub" || role === "observer";
+    },
     isDevice: (client, productId, deviceName) => {
       const who = principals.get(client);
       return who?.role === "device" && who.productId === productId && who.deviceName === deviceName;

@@ -40,6 +40,8 @@ export function mqttTransport(o: MqttTransportOptions, events: TransportEvents):
         connectTimeout: 5000,
         resubscribe: false,
         queueQoSZero: false,
+        // A broker whose login hook cannot answer yet refuses the login: try again (docs/scale-out.md).
+        reconnectOnConnackError: true,
       });
       client = c;
       let connected = () => {};

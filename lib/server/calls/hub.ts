@@ -58,6 +58,8 @@ export type HubOptions = {
   mqttPassword?: string;
   /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
   deviceState?: (productId: string, deviceName: string) => DeviceState;
+  /** With an external broker: whether its client events say the device is disconnected (devices/broker-presence.ts). */
+  knownOffline?: (productId: string, deviceName: string) => boolean;
   /** The product's request-size limit (devices/products.ts, from memory), null when only maxPayloadBytes applies. */
   productLimit?: (productId: string) => number | null;
   /** Time and timers; tests pass one they drive. */
@@ -216,7 +218,9 @@ export class Hub {
       if (this.pending.size >= this.opts.maxInFlight) return this.settle(p, "busy");
 
       const topic = requestTopic(call.productId, call.deviceName, processId);
-      const route = this.opts.broker?.route(topic, call.productId, call.deviceName) ?? "deliverable";
+      const route =
+        this.opts.broker?.route(topic, call.productId, call.deviceName) ??
+        (this.opts.knownOffline?.(call.productId, call.deviceName) ? "offline" : "deliverable");
       if (route !== "deliverable") return this.settle(p, route);
 
       this.pending.set(processId, p);

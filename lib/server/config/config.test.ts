@@ -50,6 +50,17 @@ describe("configuration", () => {
     expect(loadConfig({ RRPC_MAX_REPLY: String(64 * 1024 * 1024) }).maxReplyBytes).toBe(64 * 1024 * 1024);
   });
 
+  it("takes RRPC_BROKER_HOOK_SECRET with an external broker only, 32+ characters without spaces", () => {
+    const secret = "s".repeat(32);
+    expect(loadConfig({ MQTT_URL: "mqtt://127.0.0.1:1883", RRPC_BROKER_HOOK_SECRET: secret }).brokerHookSecret).toBe(secret);
+    expect(loadConfig({ MQTT_URL: "mqtt://127.0.0.1:1883" }).brokerHookSecret).toBeUndefined();
+    expect(() => loadConfig({ RRPC_BROKER_HOOK_SECRET: secret })).toThrow(/RRPC_BROKER_HOOK_SECRET: .*set MQTT_URL too/);
+    expect(() => loadConfig({ MQTT_URL: "mqtt://127.0.0.1:1883", RRPC_BROKER_HOOK_SECRET: "short" })).toThrow(
+      /RRPC_BROKER_HOOK_SECRET: must be at least 32 characters/,
+    );
+    expect(() => loadConfig({ MQTT_URL: "mqtt://127.0.0.1:1883", RRPC_BROKER_HOOK_SECRET: `${secret} x` })).toThrow(/must not contain spaces/);
+  });
+
   it("explains every bad value at once", () => {
     expect(() => loadConfig({ PORT: "http", RRPC_MAX_PAYLOAD: "-1", RRPC_OPERATOR_PASSWORD: "short" })).toThrow(
       /PORT[\s\S]*RRPC_MAX_PAYLOAD[\s\S]*RRPC_OPERATOR_PASSWORD: must be at least 12 characters/,

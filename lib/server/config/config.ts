@@ -55,6 +55,7 @@ const schema = z.object({
   RRPC_OPERATOR_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   RRPC_OPERATOR_PASSWORD_HASH: z.string().refine(isPasswordHash, "must be scrypt$N$r$p$salt$hash (npm run keys -- hash-password)").optional(),
   RRPC_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(1000).optional(),
+  RRPC_BROKER_HOOK_SECRET: z.string().min(32, "must be at least 32 characters").max(1000).regex(/^\S+$/, "must not contain spaces").optional(),
 });
 
 export type HubConfig = {
@@ -91,6 +92,12 @@ export type HubConfig = {
   allowedHosts: string[] | null;
   /** A bearer token that may read GET /metrics (for scrapers) when sign-in is on; never logged. */
   metricsToken?: string;
+  /**
+   * Turns on the external broker's HTTP hooks (POST /api/broker/authn and /authz, called with
+   * `Authorization: Bearer <secret>`), and the hub's and live view's logins every hub sharing it
+   * accepts (docs/scale-out.md). Only with mqttUrl; never logged.
+   */
+  brokerHookSecret?: string;
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
@@ -100,6 +107,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`rrpc-hub: invalid configuration\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (e.RRPC_BROKER_HOOK_SECRET && !e.MQTT_URL) {
+    throw new Error("rrpc-hub: invalid configuration\n  RRPC_BROKER_HOOK_SECRET: the broker hooks are for an external broker: set MQTT_URL too");
+  }
   const listeners: [string, string][] = [["HOST", e.HOST]];
   if (!e.MQTT_URL) listeners.push(["MQTT_HOST", e.MQTT_HOST], ["MQTT_WS_HOST", e.MQTT_WS_HOST ?? e.MQTT_HOST]);
   const beyond = listeners.filter(([, h]) => !isLoopback(h));
@@ -145,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     exposed,
     allowedHosts: exposed ? null : (e.RRPC_ALLOWED_HOSTS?.toLowerCase().split(",") ?? []),
     metricsToken: e.RRPC_METRICS_TOKEN,
+    brokerHookSecret: e.RRPC_BROKER_HOOK_SECRET,
   };
 }
 

@@ -32,6 +32,8 @@ import {
   healthSchema,
   limitsSchema,
   liveConfigSchema,
+  brokerAuthnAnswerSchema,
+  brokerAuthzAnswerSchema,
   newApiKeySchema,
   newDeviceSchema,
   productInfoSchema,
@@ -71,6 +73,7 @@ import {
   productSettingsSchema,
 } from "../../rrpc/schemas";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
+import { authnSchema, authzSchema } from "../auth/broker-hooks";
 import type { Route } from "./router";
 import pkg from "../../../package.json";
 
@@ -93,6 +96,8 @@ export type OperationDoc = {
   query?: z.ZodObject;
   /** The JSON body, as the handler parses it (errors add invalid_request, unsupported_media_type, payload_too_large). */
   body?: z.ZodType;
+  /** A JSON body the handler never refuses (anything unreadable is an answer, not an error): the broker hooks. */
+  lenientBody?: z.ZodType;
   /** Every answer that is not an error of the table in errors.ts, by status. */
   responses: Record<number, ResponseDoc>;
   /**
@@ -112,6 +117,7 @@ const TAGS = {
   Commands: "Saved commands: payload templates with typed parameters",
   Batches: "One payload or command to many devices",
   Stats: "Calls over time, devices' presence, Prometheus metrics",
+  Broker: "Hooks an external broker calls (docs/scale-out.md)",
 } as const;
 type Tag = keyof typeof TAGS;
 
@@ -534,6 +540,26 @@ export const API_DOCS: Record<string, OperationDoc> = {
       204: { description: "the session cookie is cleared", headers: { "Set-Cookie": { description: "clears the cookie", schema: z.string() } } },
     },
   },
+  "POST /api/broker/authn": {
+    operationId: "brokerAuthn",
+    tag: "Broker",
+    summary: "An external broker asks whether a client may connect (EMQX 5 HTTP authenticator)",
+    description:
+      "Needs `Authorization: Bearer <RRPC_BROKER_HOOK_SECRET>` (401 without it, which EMQX reads as `ignore`: end its chain with deny). The rules of the embedded broker: devices with Tencent key authentication, the hubs' own login, live views' tokens. A body that cannot be read is a deny, never an error. See docs/scale-out.md.",
+    lenientBody: authnSchema,
+    responses: { 200: { description: "allow or deny", schema: brokerAuthnAnswerSchema } },
+    errors: ["unauthorized", "not_found"],
+  },
+  "POST /api/broker/authz": {
+    operationId: "brokerAuthz",
+    tag: "Broker",
+    summary: "An external broker asks whether a client may publish or subscribe (EMQX 5 HTTP authorizer)",
+    description:
+      "Needs `Authorization: Bearer <RRPC_BROKER_HOOK_SECRET>`. Devices stay in their own topics, hubs publish requests and read replies and client events, live views only read; a retained publish on `$rrpc/...` is denied. A body that cannot be read is a deny. See docs/scale-out.md.",
+    lenientBody: authzSchema,
+    responses: { 200: { description: "allow or deny", schema: brokerAuthzAnswerSchema } },
+    errors: ["unauthorized", "not_found"],
+  },
   "GET /api/live": {
     operationId: "liveConfig",
     tag: "Hub",
@@ -633,7 +659,8 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     };
     const parameters = [...parametersOf(doc.params, "path"), ...parametersOf(doc.query, "query")];
     if (parameters.length > 0) op.parameters = parameters;
-    if (doc.body) op.requestBody = { required: true, content: { "application/json": { schema: inputSchema(doc.body) } } };
+    const body = doc.body ?? doc.lenientBody;
+    if (body) op.requestBody = { required: true, content: { "application/json": { schema: inputSchema(body) } } };
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = op;
   }
   const { schemas, resolve } = out.emit();

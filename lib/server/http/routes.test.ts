@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "./routes";
-import { startServer, type ServerHandle } from "../testing/servers";
+import { registerDevice, startMosquitto, startServer, type ServerHandle } from "../testing/servers";
+import { deviceCredentials } from "../auth/device-auth";
 import { signTc3 } from "../tencent/tc3";
 import type {
   ApiKeyList,
@@ -336,6 +337,33 @@ describe("every API operation through the production server", () => {
     const calls = viaTencent.json<CallsPage>().calls;
     expect(calls.length).toBe(2);
     for (const c of calls) expect(c.caller).toEqual({ kind: "tencent_key", id: KEY.secretId, name: "bootstrap" });
+  });
+
+  it("the broker hooks: off without RRPC_BROKER_HOOK_SECRET (404); with it and MQTT_URL, the secret is the authentication", async () => {
+    for (const hook of ["authn", "authz"]) expect((await call("POST", `/api/broker/${hook}`, { anonymous: true, body: {} })).status).toBe(404);
+    const mosquitto = await startMosquitto();
+    const secret = "routes-test-broker-hook-secret-0123456789";
+    const hooked = await startServer({ MQTT_URL: mosquitto.url, RRPC_BROKER_HOOK_SECRET: secret, RRPC_SIMULATOR: "0" });
+    try {
+      const creds = deviceCredentials("ROUTES0002", "h1", await registerDevice(hooked, "ROUTES0002", "h1"));
+      const hook = async (name: string, body: unknown, bearer = secret) => {
+        const r = await fetch(`${hooked.url}/api/broker/${name}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+          body: JSON.stringify(body),
+        });
+        return { status: r.status, body: (await r.json()) as { result?: string; error?: { code: string } } };
+      };
+      const login = { clientid: creds.clientId, username: creds.username, password: creds.password };
+      expect(await hook("authn", login)).toEqual({ status: 200, body: { result: "allow", is_superuser: false } });
+      expect(await hook("authn", login, "wrong")).toMatchObject({ status: 401, body: { error: { code: "unauthorized" } } });
+      const sub = { clientid: creds.clientId, username: creds.username, topic: "$rrpc/rxd/ROUTES0002/h1/+", action: "subscribe" };
+      expect(await hook("authz", sub)).toEqual({ status: 200, body: { result: "allow" } });
+      expect(await hook("authz", { ...sub, topic: "$rrpc/rxd/ROUTES0002/h2/+" })).toEqual({ status: 200, body: { result: "deny" } });
+    } finally {
+      await hooked.stop();
+      await mosquitto.stop();
+    }
   });
 
   it("covered every route of the table", () => {

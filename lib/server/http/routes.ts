@@ -48,8 +48,10 @@ import { openApiDocument } from "./openapi";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
 import type { Route } from "./router";
-import { attachment, json, jsonStream, noContent, type HttpRequest } from "./types";
+import { attachment, json, jsonStream, noContent, type HttpRequest, type HttpResponse } from "./types";
 import { authorizeScrape } from "../metrics/access";
+import { authnHook, authzHook, HOOK_BODY_MAX_BYTES, hookSecretMatches } from "../auth/broker-hooks";
+import { HttpError } from "./errors";
 import { callStats, deviceStatsRanking } from "../store/stats";
 
 /** Room for the JSON envelope and base64 growth (4/3) around the largest payload. */
@@ -475,8 +477,24 @@ export const ROUTES: readonly Route[] = [
     path: "/api/live",
     access: "viewer",
     handle: (_req, { rt }) =>
-      json(200, liveConfig({ liveTokens: rt.liveTokens, wsPort: rt.broker?.wsPort ?? null, publicUrl: rt.config.mqttWsPublicUrl })),
+      json(
+        200,
+        liveConfig({
+          liveTokens: rt.liveTokens,
+          wsPort: rt.broker?.wsPort ?? null,
+          publicUrl: rt.config.mqttWsPublicUrl,
+          brokerHooks: rt.brokerRules !== null,
+        }),
+      ),
   },
+  ...(["authn", "authz"] as const).map((hook): Route => ({
+    // An external broker's HTTP hooks (docs/scale-out.md). Public to the role check: the hook
+    // secret is the authentication (auth/broker-hooks.ts).
+    method: "POST",
+    path: `/api/broker/${hook}`,
+    access: "public",
+    handle: (req, { rt }) => brokerHook(rt, req, hook),
+  })),
   ...(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const).map((method): Route => ({
     // Tencent Cloud API 3.0: `POST /` or `GET /?…` with X-TC-Action (docs/protocol.md,
     // "Tencent API: PublishRRPCMessage"). The signature is the authentication; any other
@@ -499,6 +517,28 @@ export const ROUTES: readonly Route[] = [
       }),
   })),
 ];
+
+/**
+ * Without the secret: 401 (EMQX reads it as "ignore": its chain must end in deny). With it,
+ * always 200 and an answer: a body that cannot be read or parsed is a deny.
+ */
+async function brokerHook(rt: Runtime, req: HttpRequest, hook: "authn" | "authz"): Promise<HttpResponse> {
+  const secret = rt.config.brokerHookSecret;
+  if (!secret || !rt.brokerRules) throw new HttpError("not_found", "the broker hooks are off: set RRPC_BROKER_HOOK_SECRET (with MQTT_URL)");
+  if (!hookSecretMatches(req.header("authorization"), secret)) {
+    throw new DomainError("bad_credentials", "send Authorization: Bearer <RRPC_BROKER_HOOK_SECRET>");
+  }
+  const raw = await req.body(HOOK_BODY_MAX_BYTES).catch(() => null);
+  let body: unknown;
+  try {
+    body = raw ? JSON.parse(raw.toString("utf8")) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const answer = hook === "authn" ? authnHook(rt.brokerRules, body, Date.now()) : authzHook(rt.brokerRules, body);
+  rt.metrics.countHookDecision(hook, answer.result === "allow" ? "allow" : "deny");
+  return json(200, answer);
+}
 
 export function isTencentRequest(req: HttpRequest): boolean {
   return req.header("x-tc-action") !== null;

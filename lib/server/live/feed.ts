@@ -13,7 +13,7 @@ const SLICE = 500;
  * per call and sent at most every FLUSH_MS, so the feed costs one publish per window, not one
  * per event.
  */
-export function startLiveFeed(hub: Hub, broker: EmbeddedBroker | null, batches?: Batches): () => void {
+export function startLiveFeed(hub: Hub, broker: Pick<EmbeddedBroker, "onPresence"> | null, batches?: Batches): () => void {
   const calls = new Map<string, LiveCallUpdate>();
   const changedBatches = new Set<string>();
   const presence: LivePresence[] = [];

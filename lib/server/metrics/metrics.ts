@@ -37,6 +37,8 @@ export type Metrics = {
   /** `rrpc_batches_total{status}`: batches of calls (fleet feature) by how they ended. */
   readonly batches: Counter<"status">;
   countBatch(status: string, n?: number): void;
+  /** `rrpc_broker_hook_decisions_total{hook,result}`: answers to an external broker's HTTP hooks (docs/scale-out.md). */
+  countHookDecision(hook: "authn" | "authz", result: "allow" | "deny"): void;
   /** The text exposition format, as scrapers read it. */
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Forgets every metric (the runtime stopped). */
@@ -149,6 +151,14 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
     registers: [registry],
   });
 
+  const hookDecisions = new Counter({
+    name: "rrpc_broker_hook_decisions_total",
+    help: "Answers to the external broker's HTTP hooks (POST /api/broker/authn and /authz), by hook and result; a request without the hook secret is not counted.",
+    labelNames: ["hook", "result"] as const,
+    registers: [registry],
+  });
+  for (const hook of ["authn", "authz"] as const) for (const result of ["allow", "deny"] as const) hookDecisions.inc({ hook, result }, 0);
+
   let stopped = false;
   hub.onUpdate(({ call, event }) => {
     // The terminal event: the one whose type is the status the call just took.
@@ -168,6 +178,9 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
     batches,
     countBatch(status, n = 1) {
       batches.inc({ status }, n);
+    },
+    countHookDecision(hook, result) {
+      hookDecisions.inc({ hook, result });
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

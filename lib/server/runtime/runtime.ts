@@ -10,6 +10,10 @@ import { DeviceRegistry } from "../devices/registry";
 import { ProductSettings } from "../devices/products";
 import { ApiKeys, parseBootstrapKey } from "../keys/api-keys";
 import { brokerAccess } from "../auth/broker-acl";
+import { HUB_USERNAME, type BrokerRules } from "../auth/broker-rules";
+import { sharedBrokerKeys } from "../auth/broker-hooks";
+import { startBrokerPresence, type BrokerPresenceClient } from "../devices/broker-presence";
+import { randomBytes } from "node:crypto";
 import { hostAllowed, originAuthority } from "../auth/hosts";
 import { TokenSigner } from "../auth/tokens";
 import type { CallerAuth } from "../auth/callers";
@@ -47,8 +51,12 @@ export type Runtime = {
   operatorSignIn: OperatorSignIn;
   /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
   metrics: Metrics;
-  /** Devices' online/offline changes since start (embedded broker only). */
+  /** Devices' online/offline changes since start (embedded broker; an external one's client events). */
   presence: PresenceLog | null;
+  /** The broker rules the HTTP hooks apply (POST /api/broker/authn|authz); null unless RRPC_BROKER_HOOK_SECRET is set. */
+  brokerRules: BrokerRules | null;
+  /** With an external broker: its client events, when it publishes them (devices/broker-presence.ts). */
+  brokerEvents: BrokerPresenceClient | null;
   /** Stops everything; calls in flight end `interrupted`. */
   stop(): Promise<void>;
   /** For process exit, where nothing asynchronous completes: ends and writes the calls in flight. */
@@ -82,7 +90,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   const devices = new DeviceRegistry(store.db);
   const products = new ProductSettings(store.db, config.maxPayloadBytes);
   const keys = new ApiKeys(store.db);
-  const liveTokens = new TokenSigner();
+  // Every hub sharing the hook secret signs and verifies the same logins: the broker's hook
+  // request may reach any of them (docs/scale-out.md).
+  const shared = config.brokerHookSecret ? sharedBrokerKeys(config.brokerHookSecret) : null;
+  const liveTokens = new TokenSigner(shared?.liveTokenKey);
   // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
   // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
   const sessions = new TokenSigner(createHmac("sha256", storedKey(store.db, "session_key")).update("sessions v2").digest());
@@ -96,11 +107,20 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
   let presence: PresenceLog | null = null;
+  let brokerEvents: BrokerPresenceClient | null = null;
+  const brokerRules: BrokerRules | null = shared
+    ? { registry: devices, liveTokens, hubPassword: shared.hubPassword, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX }
+    : null;
   let stopFeed = () => {};
   try {
     bootstrapKey(keys, config.bootstrapKey);
+    // MQTT_USERNAME wins: a broker may let the hub in by its own means (docs/scale-out.md).
+    const hubLogin =
+      shared && config.mqttUsername === undefined
+        ? { username: HUB_USERNAME, password: shared.hubPassword }
+        : { username: config.mqttUsername, password: config.mqttPassword };
     if (!config.mqttUrl) {
-      const access = brokerAccess({ registry: devices, liveTokens, liveClientPrefix: LIVE_CLIENT_PREFIX });
+      const access = brokerAccess({ registry: devices, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
       broker = await startEmbeddedBroker(
         {
           host: config.mqttHost,
@@ -132,6 +152,17 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       });
     }
     const mqttUrl = config.mqttUrl ?? `mqtt://${connectHost(config.mqttHost)}:${broker!.tcpPort}`;
+    if (config.mqttUrl) {
+      brokerEvents = startBrokerPresence({
+        url: config.mqttUrl,
+        clientId: `${HUB_CLIENT_PREFIX}events-${randomBytes(6).toString("hex")}`,
+        username: hubLogin.username,
+        password: hubLogin.password,
+        registry: devices,
+      });
+      presence = new PresenceLog(brokerEvents.presence);
+    }
+    const events = brokerEvents?.presence;
     hub = new Hub({
       store,
       mqttUrl,
@@ -140,9 +171,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       maxPayloadBytes: config.maxPayloadBytes,
       maxReplyBytes: config.maxReplyBytes,
       defaultTimeoutMs: config.defaultTimeoutMs,
-      mqttUsername: config.mqttUsername,
-      mqttPassword: config.mqttPassword,
+      mqttUsername: hubLogin.username,
+      mqttPassword: hubLogin.password,
       deviceState: (p, d) => devices.deviceState(p, d),
+      knownOffline: events ? (p, d) => events.isOffline(p, d) : undefined,
       productLimit: (p) => products.limitOf(p),
     });
     const embedded = broker;
@@ -159,7 +191,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     const recovered = batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
     await hub.start();
-    stopFeed = startLiveFeed(hub, broker, batches);
+    stopFeed = startLiveFeed(hub, broker ?? brokerEvents?.presence ?? null, batches);
     if (config.simulator) {
       const { productId, deviceName } = DEMO_DEVICE;
       const secret = devices.getDeviceSecret(productId, deviceName) ?? devices.createDevice(productId, deviceName).secret;
@@ -170,6 +202,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       if (simulator) log.info("simulated device online", DEMO_DEVICE);
     }
   } catch (err) {
+    await brokerEvents?.stop();
     await hub?.stop();
     await broker?.close();
     store.close();
@@ -209,6 +242,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     operatorSignIn: new OperatorSignIn(config.operator, sessions, users),
     metrics,
     presence,
+    brokerRules,
+    brokerEvents,
     stop() {
       stopping ??= (async () => {
         clearInterval(pruner);
@@ -217,6 +252,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         store.flush();
         batchRunner.interruptAll();
         stopFeed();
+        await brokerEvents?.stop();
         await h.stop();
         store.close();
         await broker?.close();
