@@ -1,7 +1,7 @@
 import type { AedesOptions, Client } from "aedes";
 import { randomBytes } from "node:crypto";
 import { log } from "../core/log";
-import { decideLogin, HUB_USERNAME, mayPublish, mayRetain, maySubscribe, type BrokerRules, type DeviceLogins, type Principal } from "./broker-rules";
+import { decideLogin, mayPublish, mayRetain, maySubscribe, type BrokerRules, type DeviceLogins, type Principal } from "./broker-rules";
 import type { TokenSigner } from "./tokens";
 
 export { HUB_USERNAME, LIVE_USERNAME, type DeviceLogins, type Principal } from "./broker-rules";
