@@ -600,25 +600,34 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       broker: { type: "string", default: "all" },
       only: { type: "string", default: "all" },
+      rounds: { type: "string" },
       out: { type: "string", default: join(ROOT, "bench-results.json") },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|memory|ui|fanout|all] [--out FILE]");
+    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|http|memory|ui|fanout|all] [--rounds N] [--out FILE]");
     return;
   }
-  if (!["calls", "memory", "ui", "fanout", "all"].includes(values.only))
-    throw new Error(`--only ${values.only}: expected calls, memory, ui, fanout or all`);
+  if (!["calls", "http", "memory", "ui", "fanout", "all"].includes(values.only))
+    throw new Error(`--only ${values.only}: expected calls, http, memory, ui, fanout or all`);
   const all = values.only === "all";
   const sections = {
     calls: all || values.only === "calls",
+    // The HTTP rows alone (bare-http, http, tencent): the program paths.
+    http: all || values.only === "calls" || values.only === "http",
     memory: all || values.only === "memory",
     ui: all || values.only === "ui",
     fanout: all || values.only === "fanout",
   };
   const mode = { ...MODES[values.quick ? "quick" : "full"] };
-  const built = sections.calls || sections.ui || sections.fanout;
+  if (values.rounds !== undefined) {
+    const n = Number(values.rounds);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1`);
+    // More rounds: steadier medians on a busy machine.
+    mode.mqttRounds = mode.httpRounds = n;
+  }
+  const built = sections.http || sections.ui || sections.fanout;
   if (built && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
     log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http and ui rows measure the production server.");
     process.exit(2);
@@ -655,10 +664,8 @@ async function main(): Promise<void> {
   const memory: MemoryResult[] = [];
   const timeouts: TimeoutRow[] = [];
   for (const broker of mode.brokers) {
-    if (sections.calls) {
-      await bench.mqttRows(broker);
-      if (mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
-    }
+    if (sections.calls) await bench.mqttRows(broker);
+    if (sections.http && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
     if (!sections.memory) continue;
     const m = await bench.memoryAndTimeouts(broker);
     memory.push(...m.memory);
