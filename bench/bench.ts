@@ -601,12 +601,16 @@ async function main(): Promise<void> {
       broker: { type: "string", default: "all" },
       only: { type: "string", default: "all" },
       rounds: { type: "string" },
+      seconds: { type: "string" },
+      "in-flight": { type: "string" },
       out: { type: "string", default: join(ROOT, "bench-results.json") },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|http|memory|ui|fanout|all] [--rounds N] [--out FILE]");
+    log(
+      "usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|http|memory|ui|fanout|all] [--rounds N] [--seconds S] [--in-flight 1,100,1000] [--out FILE]",
+    );
     return;
   }
   if (!["calls", "http", "memory", "ui", "fanout", "all"].includes(values.only))
@@ -626,6 +630,19 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1`);
     // More rounds: steadier medians on a busy machine.
     mode.mqttRounds = mode.httpRounds = n;
+  }
+  if (values.seconds !== undefined) {
+    const s = Number(values.seconds);
+    if (!(s > 0)) throw new Error(`--seconds ${values.seconds}: expected a number of seconds above 0`);
+    // A longer measured period: more calls per CPU reading (the clock tick is 10 ms).
+    mode.durationMs = s * 1000;
+  }
+  if (values["in-flight"] !== undefined) {
+    const list = values["in-flight"].split(",").map(Number);
+    if (list.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(`--in-flight ${values["in-flight"]}: expected whole numbers from 1, comma-separated`);
+    // Fewer cells per row: the rows alternate more often, so a change in the machine's other load hits them alike.
+    mode.concurrencies = list;
   }
   const built = sections.http || sections.ui || sections.fanout;
   if (built && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
