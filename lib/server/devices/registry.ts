@@ -64,7 +64,6 @@ export class DeviceRegistry {
     if (fields.length > 0) throw invalidInput(fields);
     const secret = randomBytes(16).toString("base64");
     const inserted = this.stmts.insertDevice.run(productId, deviceName, secret, Date.now()).changes === 1;
-    this.forget(productId, deviceName);
     if (!inserted) {
       throw new DomainError("device_exists", `device ${productId}/${deviceName} already exists`);
     }
