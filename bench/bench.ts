@@ -604,27 +604,53 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       broker: { type: "string", default: "all" },
       only: { type: "string", default: "all" },
+      rounds: { type: "string" },
+      seconds: { type: "string" },
+      "in-flight": { type: "string" },
       out: { type: "string", default: join(ROOT, "bench-results.json") },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    log("usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|engine|memory|ui|fanout|all] [--out FILE]");
+    log(
+      "usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|engine|http|memory|ui|fanout|all] [--rounds N] [--seconds S] [--in-flight 1,100,1000] [--out FILE]",
+    );
     return;
   }
-  if (!["calls", "engine", "memory", "ui", "fanout", "all"].includes(values.only))
-    throw new Error(`--only ${values.only}: expected calls, engine, memory, ui, fanout or all`);
+  if (!["calls", "engine", "http", "memory", "ui", "fanout", "all"].includes(values.only))
+    throw new Error(`--only ${values.only}: expected calls, engine, http, memory, ui, fanout or all`);
   const all = values.only === "all";
   const sections = {
     // engine: the MQTT rows of calls (floor, engine, engine-early, engine-colocated, colocated-mqtt), no HTTP rows.
     engine: all || values.only === "calls" || values.only === "engine",
     calls: all || values.only === "calls",
+    // The HTTP rows alone (bare-http, http, tencent): the program paths.
+    http: all || values.only === "calls" || values.only === "http",
     memory: all || values.only === "memory",
     ui: all || values.only === "ui",
     fanout: all || values.only === "fanout",
   };
   const mode = { ...MODES[values.quick ? "quick" : "full"] };
-  const built = sections.calls || sections.ui || sections.fanout;
+  if (values.rounds !== undefined) {
+    const n = Number(values.rounds);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds ${values.rounds}: expected a whole number from 1`);
+    // More rounds: steadier medians on a busy machine.
+    mode.mqttRounds = mode.httpRounds = n;
+  }
+  if (values.seconds !== undefined) {
+    const s = Number(values.seconds);
+    if (!(s > 0)) throw new Error(`--seconds ${values.seconds}: expected a number of seconds above 0`);
+    // A longer measured period: more calls per CPU reading (the clock tick is 10 ms).
+    mode.durationMs = s * 1000;
+  }
+  if (values["in-flight"] !== undefined) {
+    const list = values["in-flight"].split(",").map(Number);
+    if (list.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(`--in-flight ${values["in-flight"]}: expected whole numbers from 1, comma-separated`);
+    // Fewer cells per row: the rows alternate more often, so a change in the machine's other load hits them alike.
+    mode.concurrencies = list;
+  }
+  const built = sections.http || sections.ui || sections.fanout;
   if (built && !existsSync(join(ROOT, ".next", "BUILD_ID"))) {
     log("bench: no production build (.next/BUILD_ID is missing). Run `npm run build` first: the http and ui rows measure the production server.");
     process.exit(2);
@@ -662,7 +688,7 @@ async function main(): Promise<void> {
   const timeouts: TimeoutRow[] = [];
   for (const broker of mode.brokers) {
     if (sections.engine) await bench.mqttRows(broker);
-    if (sections.calls && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
+    if (sections.http && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
     if (!sections.memory) continue;
     const m = await bench.memoryAndTimeouts(broker);
     memory.push(...m.memory);

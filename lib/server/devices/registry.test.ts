@@ -68,6 +68,32 @@ describe("DeviceRegistry", () => {
     // A re-created device gets a new secret.
     expect(r.createDevice("AIRCOND001", "kitchen").secret).not.toBe(d.secret);
   });
+
+  it("answers deviceState from memory, changed by its own changes at once; a device another process registers is found", () => {
+    const db = testDatabase();
+    const r = new DeviceRegistry(db);
+    // Another process's registry on the same file (`npm run device` registers devices while the hub runs).
+    const other = new DeviceRegistry(db);
+    r.createDevice("AIRCOND001", "kitchen");
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    // Kept: a change behind the registry's back is not seen (only the registry disables and deletes devices).
+    db.prepare(`UPDATE devices SET disabled = 1 WHERE device_name = 'kitchen'`).run();
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    r.setDisabled("AIRCOND001", "kitchen", true);
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("disabled");
+    r.setDisabled("AIRCOND001", "kitchen", false);
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    r.deleteDevice("AIRCOND001", "kitchen");
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("not_found");
+    expect(r.deviceState("AIRCOND001", "hall")).toBe("not_found");
+    other.createDevice("AIRCOND001", "hall");
+    other.createDevice("AIRCOND001", "kitchen");
+    expect(r.deviceState("AIRCOND001", "hall")).toBe("ok");
+    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    // A refused change leaves the state right too.
+    expect(domainErrorOf(() => r.setDisabled("AIRCOND001", "nobody", true)).reason).toBe("device_not_found");
+    expect(r.deviceState("AIRCOND001", "nobody")).toBe("not_found");
+  });
 });
 
 describe("one SQLite file", () => {

@@ -10,6 +10,9 @@ export type DeviceState = "ok" | "not_found" | "disabled";
 
 type DeviceRow = { product_id: string; device_name: string; secret: string; disabled: number; created_at: number };
 
+/** Device states kept in memory at most; past it the copy starts again empty. */
+const STATE_CACHE_MAX = 100_000;
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -20,6 +23,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export class DeviceRegistry {
   private readonly stmts;
   private readonly revokedListeners: ((productId: string, deviceName: string) => void)[] = [];
+  /**
+   * deviceState's answers, by device: every call asks (calls/hub.ts), and a SQLite read on the
+   * hot path costs more than the rest of the check (the store's writer thread commits all the
+   * time, so the read finds its page cache stale). This registry is the only one that disables
+   * or deletes devices, and each of its changes drops the device's entry. "not_found" is never
+   * kept: another process may register the device meanwhile (`npm run device`).
+   */
+  private readonly states = new Map<string, DeviceState>();
 
   constructor(db: Database.Database) {
     this.stmts = {
@@ -81,18 +92,33 @@ export class DeviceRegistry {
   }
 
   deviceState(productId: string, deviceName: string): DeviceState {
+    const key = stateKey(productId, deviceName);
+    const known = this.states.get(key);
+    if (known !== undefined) return known;
     const row = this.stmts.getDevice.get(productId, deviceName);
-    return !row ? "not_found" : row.disabled !== 0 ? "disabled" : "ok";
+    if (!row) return "not_found";
+    const state = row.disabled !== 0 ? "disabled" : "ok";
+    if (this.states.size >= STATE_CACHE_MAX) this.states.clear();
+    this.states.set(key, state);
+    return state;
+  }
+
+  private forget(productId: string, deviceName: string): void {
+    this.states.delete(stateKey(productId, deviceName));
   }
 
   setDisabled(productId: string, deviceName: string, disabled: boolean): DeviceInfo {
-    if (this.stmts.setDisabled.run(disabled ? 1 : 0, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    const changed = this.stmts.setDisabled.run(disabled ? 1 : 0, productId, deviceName).changes;
+    this.forget(productId, deviceName);
+    if (changed === 0) throw deviceNotFound(productId, deviceName);
     if (disabled) this.revoked(productId, deviceName);
     return this.getDevice(productId, deviceName)!;
   }
 
   deleteDevice(productId: string, deviceName: string): void {
-    if (this.stmts.deleteDevice.run(productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    const changed = this.stmts.deleteDevice.run(productId, deviceName).changes;
+    this.forget(productId, deviceName);
+    if (changed === 0) throw deviceNotFound(productId, deviceName);
     this.revoked(productId, deviceName);
   }
 
@@ -104,6 +130,9 @@ export class DeviceRegistry {
     return { productId, deviceName, secret };
   }
 }
+
+/** Ids never hold a NUL (lib/rrpc/topics.ts), so product and device cannot run into each other. */
+const stateKey = (productId: string, deviceName: string) => `${productId}\0${deviceName}`;
 
 export function deviceNotFound(productId: string, deviceName: string): DomainError {
   return new DomainError("device_not_found", `device ${productId}/${deviceName} does not exist`);

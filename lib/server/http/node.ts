@@ -102,11 +102,15 @@ export function fromNode(req: IncomingMessage): HttpRequest {
     const v = req.headers[name];
     return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
   };
+  let query: URLSearchParams | undefined;
   return {
     method: req.method ?? "GET",
     url,
     path: q < 0 ? url : url.slice(0, q),
-    query: new URLSearchParams(q < 0 ? "" : url.slice(q + 1)),
+    // Parsed when a handler asks: POST /api/calls never does.
+    get query() {
+      return (query ??= new URLSearchParams(q < 0 ? "" : url.slice(q + 1)));
+    },
     header,
     body: (maxBytes) => readBody(req, maxBytes),
     secure: (req.socket as { encrypted?: boolean }).encrypted === true || header("x-forwarded-proto") === "https",

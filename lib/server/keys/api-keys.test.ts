@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ApiKeys, parseBootstrapKey } from "./api-keys";
+import { ApiKeys, KEY_CACHE_MS, parseBootstrapKey } from "./api-keys";
 import { tempDir } from "../testing/servers";
 import { domainErrorOf, testDatabase } from "../testing/db";
 
@@ -43,6 +43,36 @@ describe("ApiKeys", () => {
     expect(r.secretFor(k.secretId)).toBeNull();
     expect(r.revokeApiKey(k.secretId).revokedAt).toBe(revoked.revokedAt);
     expect(domainErrorOf(() => r.revokeApiKey("AKIDnope")).reason).toBe("key_not_found");
+  });
+
+  it("answers from memory: its own revoke at once, another process's within KEY_CACHE_MS; unknown ids are not kept", () => {
+    const db = testDatabase();
+    let now = 0;
+    const r = new ApiKeys(db, { now: () => now });
+    // Another process on the same file (`npm run keys -- create|revoke` while the hub runs).
+    const cli = new ApiKeys(db);
+    const a = r.createApiKey("a");
+    const b = r.createApiKey("b", "viewer");
+    expect(r.secretFor(a.secretId)).toBe(a.secretKey);
+    expect(r.roleOf(b.secretId)).toBe("viewer");
+    expect(r.nameOf(b.secretId)).toBe("b");
+    r.revokeApiKey(a.secretId);
+    expect(r.secretFor(a.secretId)).toBeNull();
+    expect(r.roleOf(a.secretId)).toBeNull();
+
+    cli.revokeApiKey(b.secretId);
+    now += KEY_CACHE_MS - 1;
+    expect(r.secretFor(b.secretId)).not.toBeNull();
+    now += 1;
+    expect(r.secretFor(b.secretId)).toBeNull();
+    expect(r.roleOf(b.secretId)).toBeNull();
+
+    expect(r.secretFor("AKIDlater")).toBeNull();
+    cli.ensureApiKey("AKIDlater", "laterlaterlater");
+    expect(r.secretFor("AKIDlater")).toBe("laterlaterlater");
+    // A new bootstrap SecretKey applies at once in the process that set it.
+    expect(r.ensureApiKey("AKIDlater", "newnewnewnew")).toBe("updated");
+    expect(r.secretFor("AKIDlater")).toBe("newnewnewnew");
   });
 
   it("records last use at most once a minute", () => {

@@ -25,6 +25,14 @@ const SECRET_KEY_RE = /^[\x21-\x7e]{1,128}$/;
 const NAME_MAX = 100;
 /** lastUsedAt is written at most this often per key, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * How long a key's row is answered from memory. This process's own changes (revoke, a new
+ * bootstrap SecretKey) apply at once; another process's (`npm run keys -- revoke` while the hub
+ * runs) within this time.
+ */
+export const KEY_CACHE_MS = 1000;
+/** Keys kept in memory at most (only SecretIds that exist are kept: unknown ones cannot fill it). */
+const KEY_CACHE_MAX = 10_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -36,8 +44,17 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export class ApiKeys {
   private readonly stmts;
   private readonly lastUsedWritten = new Map<string, number>();
+  /**
+   * Rows read by secretFor/roleOf/nameOf, with when they were read: every API request asks up to
+   * three of them, and a SQLite read on the hot path costs more than the rest of the request's
+   * checks (the store's writer thread commits all the time, so the read finds its page cache stale).
+   */
+  private readonly rows = new Map<string, { row: KeyRow; at: number }>();
+  private readonly now: () => number;
 
-  constructor(db: Database.Database) {
+  /** `now`: monotonic milliseconds, for how long a row is kept (tests drive it). */
+  constructor(db: Database.Database, opts: { now?: () => number } = {}) {
+    this.now = opts.now ?? (() => performance.now());
     this.stmts = {
       insertKey: db.prepare(`INSERT INTO api_keys (secret_id, secret_key, name, created_at, role) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       listKeys: db.prepare<[], KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, secret_id`),
@@ -75,24 +92,40 @@ export class ApiKeys {
     const row = this.stmts.getKey.get(secretId);
     if (!row) throw new DomainError("key_not_found", `no API key with SecretId ${secretId}`);
     this.stmts.revokeKey.run(Date.now(), secretId);
+    this.rows.delete(secretId);
     return this.getApiKey(secretId)!;
   }
 
   /** A key's name as its creator gave it (null: none, or no such key). */
   nameOf(secretId: string): string | null {
-    return this.stmts.getKey.get(secretId)?.name ?? null;
+    return this.row(secretId)?.name ?? null;
   }
 
   /** What an active key may do; null when the SecretId is unknown or revoked. */
   roleOf(secretId: string): Role | null {
-    const row = this.stmts.getKey.get(secretId);
+    const row = this.row(secretId);
     return row && row.revoked_at === null && isRole(row.role) ? row.role : null;
   }
 
   /** The SecretKey of an active key; null when the SecretId is unknown or revoked. */
   secretFor(secretId: string): string | null {
-    const row = this.stmts.getKey.get(secretId);
+    const row = this.row(secretId);
     return row && row.revoked_at === null ? row.secret_key : null;
+  }
+
+  /** The key's row, from memory when read less than KEY_CACHE_MS ago. */
+  private row(secretId: string): KeyRow | undefined {
+    const now = this.now();
+    const kept = this.rows.get(secretId);
+    if (kept && now - kept.at < KEY_CACHE_MS) return kept.row;
+    const row = this.stmts.getKey.get(secretId);
+    if (!row) {
+      this.rows.delete(secretId);
+      return undefined;
+    }
+    if (this.rows.size >= KEY_CACHE_MAX) this.rows.clear();
+    this.rows.set(secretId, { row, at: now });
+    return row;
   }
 
   /** Records that a request signed with this key verified (throttled to one write a minute per key). */
@@ -119,6 +152,7 @@ export class ApiKeys {
     if (row.revoked_at !== null) return "revoked";
     if (row.secret_key === secretKey) return "unchanged";
     this.stmts.setKeySecret.run(secretKey, secretId);
+    this.rows.delete(secretId);
     return "updated";
   }
 }

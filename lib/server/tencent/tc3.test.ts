@@ -71,6 +71,36 @@ describe("signTc3", () => {
     }
   });
 
+  it("keeps each key, date and service's signing key apart (derived once, then reused)", () => {
+    const cases = [KEY, "anotherSecretKeyanotherSecretKey"].flatMap((secretKey) =>
+      [NOW, NOW + 86_400].flatMap((timestamp) => ["127", "iotcloud"].map((service) => ({ secretKey, timestamp, service }))),
+    );
+    // Twice over, interleaved: the second pass signs with the keys derived by the first.
+    for (const c of [...cases, ...cases.reverse()]) {
+      const sdk = sdkSign.sign3({
+        method: "POST",
+        url: "http://127.0.0.1:3000/",
+        payload: { a: 1 },
+        headers: { "Content-Type": "application/json" },
+        secretId: ID,
+        ...c,
+      });
+      expect(signTc3({ method: "POST", host: "127.0.0.1:3000", contentType: "application/json", body: '{"a":1}', secretId: ID, ...c })).toBe(sdk);
+    }
+  });
+
+  it("spells the credential date of each timestamp, in UTC", () => {
+    const midnight = Date.UTC(2025, 10, 27) / 1000;
+    expect([NOW, NOW, midnight - 1, midnight, NOW, midnight].map(tc3Date)).toEqual([
+      "2025-11-26",
+      "2025-11-26",
+      "2025-11-26",
+      "2025-11-27",
+      "2025-11-26",
+      "2025-11-27",
+    ]);
+  });
+
   it("derives the service the way the SDK does", () => {
     expect(sdkServiceFor("127.0.0.1:3000")).toBe("127");
     expect(sdkServiceFor("iotcloud.tencentcloudapi.com")).toBe("iotcloud");

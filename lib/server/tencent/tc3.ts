@@ -76,9 +76,13 @@ export function parseTc3Authorization(header: string): Tc3Authorization | null {
   return { secretId, date, service, signedHeaders: names, signature };
 }
 
+/** The last tc3Date answer: requests of the same second share it, and every request asks. */
+let lastDate = { timestamp: NaN, date: "" };
+
 /** The UTC date of a unix timestamp, as the credential scope spells it. */
 export function tc3Date(timestamp: number): string {
-  return new Date(timestamp * 1000).toISOString().slice(0, 10);
+  if (timestamp !== lastDate.timestamp) lastDate = { timestamp, date: new Date(timestamp * 1000).toISOString().slice(0, 10) };
+  return lastDate.date;
 }
 
 /** The SDK signs the URL's hostname: no port; IPv6 keeps its brackets. */
@@ -124,10 +128,28 @@ function computeSignature(p: SignParts): string {
     sha256Hex(p.body),
   ].join("\n");
   const stringToSign = [TC3_ALGORITHM, String(p.timestamp), `${p.date}/${p.service}/tc3_request`, sha256Hex(canonicalRequest)].join("\n");
-  const kDate = hmac("TC3" + p.secretKey, p.date);
-  const kService = hmac(kDate, p.service);
-  const kSigning = hmac(kService, "tc3_request");
-  return createHmac("sha256", kSigning).update(stringToSign).digest("hex");
+  return createHmac("sha256", signingKey(p.secretKey, p.date, p.service))
+    .update(stringToSign)
+    .digest("hex");
+}
+
+/** Signing keys derived lately, by SecretKey, date and service; at most this many. */
+const SIGNING_KEYS_MAX = 1000;
+const signingKeys = new Map<string, Buffer>();
+
+/**
+ * The key that signs a day's requests to a service: three HMACs, the same for every request of
+ * that key, date and service, so derived once (docs/protocol.md, "TC3-HMAC-SHA256").
+ */
+function signingKey(secretKey: string, date: string, service: string): Buffer {
+  const id = `${date}\n${service}\n${secretKey}`;
+  let key = signingKeys.get(id);
+  if (key === undefined) {
+    key = hmac(hmac(hmac("TC3" + secretKey, date), service), "tc3_request");
+    if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 /**
