@@ -242,6 +242,8 @@ export type Report = {
   /** Embedded: p99 of how late `timeout` fired, from the call's trace / from the caller's clock. */
   timeoutLatenessP99Ms: number | null;
   timeoutLatenessWallP99Ms: number | null;
+  /** Embedded: p99 of how late as many bare Node timers ran in the same process and run (the machine's floor). */
+  timeoutFloorP99Ms: number | null;
   /** MQTT messages a second the dashboard's live timeline ingested in Chromium under a clock-paced flood (bench/ui-ingest.ts). */
   uiMessagesPerSecond: number | null;
   memory: MemoryResult[];
@@ -337,6 +339,7 @@ export function buildReport(r: {
     serverRssWithDevices: r.memory.find((m) => m.broker === "server")?.rssAfter ?? null,
     timeoutLatenessP99Ms: tmo ? tmo.byEvents.p99 : null,
     timeoutLatenessWallP99Ms: tmo ? tmo.byWallClock.p99 : null,
+    timeoutFloorP99Ms: tmo?.floor ? tmo.floor.p99 : null,
     uiMessagesPerSecond: r.ui?.messagesPerSecond ?? null,
     memory: r.memory,
     timeouts: r.timeouts,
@@ -511,8 +514,8 @@ export function printReport(rep: Report): void {
           rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices),
         ],
         [
-          "timeout lateness p99 (embedded, trace / caller)",
-          `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`,
+          "timeout lateness p99 (embedded, trace / caller / bare timers)",
+          `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} / ${fmtMs(rep.timeoutFloorP99Ms ?? NaN)} ms`,
         ],
         [
           "live timeline in Chromium, messages/s ingested (÷ offered)",
@@ -555,7 +558,20 @@ export function printReport(rep: Report): void {
     "### Timeout precision: calls timing out at once (silent devices), ms past the deadline",
     "",
     markdownTable(
-      ["broker", "calls", "timeoutMs", "trace p50", "trace p99", "trace max", "caller p50", "caller p99", "caller max", "not timeout"],
+      [
+        "broker",
+        "calls",
+        "timeoutMs",
+        "trace p50",
+        "trace p99",
+        "trace max",
+        "caller p50",
+        "caller p99",
+        "caller max",
+        "bare timers p50",
+        "bare timers p99",
+        "not timeout",
+      ],
       rep.timeouts.map((t) => [
         t.broker,
         String(t.calls),
@@ -566,6 +582,8 @@ export function printReport(rep: Report): void {
         fmtMs(t.byWallClock.p50),
         fmtMs(t.byWallClock.p99),
         fmtMs(t.byWallClock.max),
+        fmtMs(t.floor?.p50 ?? NaN),
+        fmtMs(t.floor?.p99 ?? NaN),
         String(t.otherOutcomes),
       ]),
     ),
