@@ -87,7 +87,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutCalls: 1000,
     timeoutRounds: 5,
     timeoutMs: 1000,
-    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    ui: { calls: 300, floodCalls: 10, rate: 8000, seconds: 4, waitMs: 60_000 },
     fanout: { devices: 10_000, concurrency: 1000, rounds: 3 },
   },
   quick: {
@@ -105,7 +105,7 @@ const MODES: Record<Mode["name"], Mode> = {
     timeoutCalls: 1000,
     timeoutRounds: 3,
     timeoutMs: 1000,
-    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    ui: { calls: 300, floodCalls: 10, rate: 8000, seconds: 4, waitMs: 60_000 },
     fanout: { devices: 10_000, concurrency: 1000, rounds: 2 },
   },
 };
