@@ -246,6 +246,8 @@ export type Report = {
   timeoutFloorP99Ms: number | null;
   /** MQTT messages a second the dashboard's live timeline ingested in Chromium under a clock-paced flood (bench/ui-ingest.ts). */
   uiMessagesPerSecond: number | null;
+  /** The page's longest task (ms) meanwhile (PerformanceObserver "longtask": 0 when none over 50 ms). */
+  uiLongestTaskMs: number | null;
   memory: MemoryResult[];
   timeouts: TimeoutRow[];
   ui: UiIngestResult | null;
@@ -341,6 +343,7 @@ export function buildReport(r: {
     timeoutLatenessWallP99Ms: tmo ? tmo.byWallClock.p99 : null,
     timeoutFloorP99Ms: tmo?.floor ? tmo.floor.p99 : null,
     uiMessagesPerSecond: r.ui?.messagesPerSecond ?? null,
+    uiLongestTaskMs: r.ui?.longTasks.maxMs ?? null,
     memory: r.memory,
     timeouts: r.timeouts,
     ui: r.ui,
@@ -518,8 +521,10 @@ export function printReport(rep: Report): void {
           `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} / ${fmtMs(rep.timeoutFloorP99Ms ?? NaN)} ms`,
         ],
         [
-          "live timeline in Chromium, messages/s ingested (÷ offered)",
-          rep.ui ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)})` : "-",
+          "live timeline in Chromium, messages/s ingested (÷ offered; longest task)",
+          rep.ui
+            ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)}; ${rep.uiLongestTaskMs?.toFixed(0) ?? "-"} ms)`
+            : "-",
         ],
       ],
     ),
@@ -595,17 +600,38 @@ export function printReport(rep: Report): void {
       "### Live timeline in Chromium: a device repeating its replies at a clock-paced rate",
       "",
       markdownTable(
-        ["browser", "calls (rows)", "offered/s", "sent", "counted", "seconds", "messages/s", "÷ offered", "complete"],
+        [
+          "browser",
+          "calls (rows)",
+          "flooded calls",
+          "offered/s",
+          "sent",
+          "counted",
+          "seconds",
+          "messages/s",
+          "÷ offered",
+          "long tasks",
+          "longest ms",
+          "CPU ms",
+          "complete",
+        ],
         [
           [
             u.browser,
             String(u.calls),
+            String(u.floodCalls),
             fmtRate(u.offeredPerSecond),
             String(u.sent),
             String(u.counted),
             u.elapsedS.toFixed(2),
             fmtRate(u.messagesPerSecond),
             ratioText(u.ratio),
+            String(u.longTasks.count),
+            u.longTasks.maxMs.toFixed(0),
+            Object.entries(u.cpuMs)
+              .filter(([, ms]) => ms > 0)
+              .map(([role, ms]) => `${role} ${ms.toFixed(0)}`)
+              .join(" · "),
             u.complete ? "yes" : "NO",
           ],
         ],
