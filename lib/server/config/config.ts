@@ -23,6 +23,11 @@ const schema = z.object({
   MQTT_WS_PORT: port.default(8083),
   MQTT_URL: z.string().url().optional(),
   RRPC_DB: z.string().min(1).default("./data/rrpc.db"),
+  // The message names the schemes only: a bad URL's text (and its password) is not echoed.
+  DATABASE_URL: z
+    .string()
+    .refine((u) => /^postgres(ql)?:\/\/[^/]/.test(u) && URL.canParse(u), { message: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
   RRPC_SIMULATOR: flag.default(true),
   RRPC_MAX_PAYLOAD: z.coerce
     .number()
@@ -67,6 +72,8 @@ export type HubConfig = {
   /** External broker; when set no embedded broker starts. */
   mqttUrl?: string;
   dbPath: string;
+  /** PostgreSQL instead of the SQLite file dbPath (docs/storage.md); the password is never logged. */
+  databaseUrl?: string;
   simulator: boolean;
   maxPayloadBytes: number;
   /** A reply larger than this ends its call `reply_too_large` and is not kept. */
@@ -128,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mqttWsPort: e.MQTT_WS_PORT,
     mqttUrl: e.MQTT_URL,
     dbPath: e.RRPC_DB,
+    databaseUrl: e.DATABASE_URL,
     simulator: e.RRPC_SIMULATOR,
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
     maxReplyBytes: e.RRPC_MAX_REPLY,
