@@ -55,6 +55,11 @@ export type HubOptions = {
   /** Time and timers; tests pass one they drive. */
   clock?: Clock;
   /**
+   * Several hubs on one database and broker (cluster/ownership.ts): told each processId this hub
+   * hands out, and asked whose a reply's processId is when no call of this hub waits for it.
+   */
+  ownership?: { allocated(messageId: number): void; owner(messageId: number): "mine" | "other" | "none" };
+  /**
    * Answer as soon as a call ends instead of once its outcome is committed. Only the bench sets
    * it, to measure what durable answers cost (docs/benchmarks.md).
    */
@@ -131,7 +136,8 @@ export class Hub {
   private readonly clock: Clock;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
-  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0, unrecordedReplies: 0 };
+  /** otherHubReplies: replies to calls of another hub on the same broker, left to it (docs/scale-out.md). */
+  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0, unrecordedReplies: 0, otherHubReplies: 0 };
 
   constructor(private readonly opts: HubOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -209,6 +215,7 @@ export class Hub {
     }
     const t0 = this.clock.now();
     const { processId, messageId } = this.opts.store.allocateProcessId();
+    this.opts.ownership?.allocated(messageId);
     const call: CallRecord = {
       processId,
       messageId,
@@ -316,6 +323,10 @@ export class Hub {
   /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
   private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
     const id = parseProcessId(processId);
+    const owner = id === null ? "none" : (this.opts.ownership?.owner(id) ?? "mine");
+    // Another hub's call: that hub handles the reply; recording it here would record it twice.
+    if (owner === "other") return void this.counters.otherHubReplies++;
+    if (owner === "none" && this.opts.ownership) return void this.counters.strayReplies++;
     const full = id === null ? undefined : this.fullTraces.get(id);
     if (full) return this.countUnrecorded(full, productId, deviceName);
     // Ended calls are not kept in memory (payloads can be large): the store has them, and

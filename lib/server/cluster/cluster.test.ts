@@ -176,7 +176,7 @@ describe("processId ownership", () => {
     };
     const c = new IdOwnership({ hubId: "c", query: counting, now });
     for (let i = 0; i < 50; i++) c.owner(1005);
-    await c.refresh();
+    await waitForValue(async () => (c.owner(1005) === "other" ? true : null));
     expect(reads).toBe(1);
     expect(c.owner(1005)).toBe("other");
   });

@@ -83,17 +83,23 @@ export class IdOwnership {
     const range = this.starts[lo - 1];
     const last = this.starts.at(-1);
     // The newest range, this hub's (it is not), or none: a peer may have started one since.
-    if (!range || range.hubId === this.opts.hubId || range === last) void this.refresh();
+    if (!range || range.hubId === this.opts.hubId || range === last) void this.refreshSoon();
     return range && range.hubId !== this.opts.hubId ? "other" : "none";
   }
 
-  /** Reads the newest range starts (at most once per REFRESH_MIN_MS), keeping older ones. */
+  /** A refresh after a miss: at most once per REFRESH_MIN_MS. */
+  private refreshSoon(): Promise<void> {
+    if (this.refreshing || this.now() - this.lastRefresh < REFRESH_MIN_MS) return this.refreshing ?? Promise.resolve();
+    return this.refresh();
+  }
+
+  /** Reads the newest range starts (after any read under way), keeping older ones. */
   refresh(): Promise<void> {
-    if (this.refreshing) return this.refreshing;
-    if (this.now() - this.lastRefresh < REFRESH_MIN_MS) return Promise.resolve();
     this.lastRefresh = this.now();
-    this.refreshing = this.opts
-      .query<{ first_id: string; hub_id: string }>(`SELECT first_id, hub_id FROM hub_blocks ORDER BY first_id DESC LIMIT ${REFRESH_ROWS}`)
+    const run: Promise<void> = (this.refreshing ?? Promise.resolve())
+      .then(() =>
+        this.opts.query<{ first_id: string; hub_id: string }>(`SELECT first_id, hub_id FROM hub_blocks ORDER BY first_id DESC LIMIT ${REFRESH_ROWS}`),
+      )
       .then((rows) => {
         const all = new Map(this.starts.map((s) => [s.first, s.hubId]));
         for (const r of rows) all.set(Number(r.first_id), r.hub_id);
@@ -101,8 +107,11 @@ export class IdOwnership {
         if (this.starts.length > BLOCKS_KEPT) this.starts.splice(0, this.starts.length - BLOCKS_KEPT);
       })
       .catch((err: Error) => log.warn("cannot read the blocks of processIds", { error: err.message }))
-      .finally(() => (this.refreshing = null));
-    return this.refreshing;
+      .finally(() => {
+        if (this.refreshing === run) this.refreshing = null;
+      });
+    this.refreshing = run;
+    return run;
   }
 
   /** Forgets the oldest rows of hub_blocks beyond BLOCKS_KEPT (run now and then by one hub). */

@@ -86,10 +86,11 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
     duplicate: () => hub.counters.duplicateReplies,
     foreign: () => hub.counters.foreignReplies,
     stray: () => hub.counters.strayReplies,
+    other_hub: () => hub.counters.otherHubReplies,
   };
   new Counter({
     name: "rrpc_replies_total",
-    help: "Replies that were not a call's answer: late (after the call ended), duplicate (a second answer), foreign (another device's processId), stray (an unknown processId).",
+    help: "Replies that were not a call's answer: late (after the call ended), duplicate (a second answer), foreign (another device's processId), stray (an unknown processId), other_hub (a call of another hub on the same broker, handled there).",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {

@@ -1,0 +1,84 @@
+import type { Clock } from "../core/call";
+import { log } from "../core/log";
+import type { Sql } from "../store/sql";
+import { HEARTBEAT_MS, LEASE_MS, Membership, newHubId } from "./membership";
+import { IdOwnership } from "./ownership";
+import type { Query } from "./query";
+import { ensureClusterTables } from "./schema";
+
+export { newHubId };
+
+/** hub_blocks is trimmed this often, by each hub (the statement is cheap and idempotent). */
+const PRUNE_BLOCKS_EVERY_MS = 10 * 60_000;
+
+export type ClusterOptions = {
+  /** The shared PostgreSQL database (DATABASE_URL). */
+  sql: Sql;
+  /** This process's hub id, also the store's (calls.hub_id, batches.hub_id). */
+  hubId: string;
+  apiUrl?: string | null;
+  /** A dead hub's calls still pending: ended `interrupted` (the store's interruptPendingOf); how many. */
+  interruptCalls(hubId: string, at: number): Promise<number>;
+  /** A dead hub's running batches: ended `interrupted`, unsent targets counted (the ledger's); how many. */
+  interruptBatches(hubId: string, at: number): Promise<number>;
+  /** A peer took over this hub's work (its heartbeat stopped for longer than the lease): the process must stop. */
+  onFenced(): void;
+  leaseMs?: number;
+  clock?: Clock;
+};
+
+export type Cluster = {
+  hubId: string;
+  membership: Membership;
+  /** Whose processId a reply carries (calls/hub.ts `ownership`). */
+  ownership: IdOwnership;
+  /** Stops the heartbeat; `leave` once this hub has ended its own work (graceful stop). */
+  stop(opts?: { leave: boolean }): Promise<void>;
+};
+
+/** The `$n` statements of cluster/ on the store's Sql (PostgreSQL: `$n` passes through its `?` translation untouched). */
+export const sqlQuery =
+  (sql: Sql): Query =>
+  <T>(text: string, params: unknown[] = []) =>
+    sql.all<T>(text, params as never);
+
+/**
+ * Several hub processes on one PostgreSQL database and one broker act as one hub
+ * (docs/scale-out.md): each registers with a random id and a heartbeat, the survivors end a dead
+ * hub's calls and batches, and each handles only the replies to its own calls.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  if (opts.sql.dialect !== "postgres") throw new Error("several hubs share a PostgreSQL database (DATABASE_URL), not a SQLite file");
+  const query = sqlQuery(opts.sql);
+  await ensureClusterTables(query);
+  const leaseMs = opts.leaseMs ?? LEASE_MS;
+  const ownership = new IdOwnership({ hubId: opts.hubId, query });
+  const membership = new Membership({
+    id: opts.hubId,
+    query,
+    clock: opts.clock,
+    leaseMs,
+    heartbeatMs: Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3)),
+    apiUrl: opts.apiUrl ?? null,
+    onFenced: opts.onFenced,
+    takeOver: async (dead, at) => {
+      const calls = await opts.interruptCalls(dead, at);
+      const batches = await opts.interruptBatches(dead, at);
+      log.warn("ended the work of a hub whose heartbeat stopped", { deadHubId: dead, calls, batches });
+    },
+  });
+  await membership.start();
+  await ownership.refresh();
+  const pruner = setInterval(() => void ownership.prune().catch(() => {}), PRUNE_BLOCKS_EVERY_MS);
+  pruner.unref();
+  log.info("hub joined the cluster", { hubId: opts.hubId, leaseMs });
+  return {
+    hubId: opts.hubId,
+    membership,
+    ownership,
+    async stop(o = { leave: true }) {
+      clearInterval(pruner);
+      await membership.stop(o);
+    },
+  };
+}
