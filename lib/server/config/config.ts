@@ -28,6 +28,7 @@ const schema = z.object({
     .string()
     .refine((u) => /^postgres(ql)?:\/\/[^/]/.test(u) && URL.canParse(u), { message: "must be a postgres:// or postgresql:// URL" })
     .optional(),
+  RRPC_HUB_LEASE_MS: z.coerce.number().int().min(3000).max(300_000).default(15_000),
   RRPC_SIMULATOR: flag.default(true),
   RRPC_MAX_PAYLOAD: z.coerce
     .number()
@@ -74,6 +75,11 @@ export type HubConfig = {
   dbPath: string;
   /** PostgreSQL instead of the SQLite file dbPath (docs/storage.md); the password is never logged. */
   databaseUrl?: string;
+  /**
+   * With DATABASE_URL, hubs sharing the database end the work of one whose heartbeat is older
+   * than this (docs/scale-out.md); it heartbeats every third of it, at most every 5 s.
+   */
+  hubLeaseMs: number;
   simulator: boolean;
   maxPayloadBytes: number;
   /** A reply larger than this ends its call `reply_too_large` and is not kept. */
@@ -136,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mqttUrl: e.MQTT_URL,
     dbPath: e.RRPC_DB,
     databaseUrl: e.DATABASE_URL,
+    hubLeaseMs: e.RRPC_HUB_LEASE_MS,
     simulator: e.RRPC_SIMULATOR,
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
     maxReplyBytes: e.RRPC_MAX_REPLY,
