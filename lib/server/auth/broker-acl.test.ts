@@ -9,6 +9,7 @@ import type { MqttClient } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { DeviceRegistry } from "../devices/registry";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
@@ -34,7 +35,7 @@ beforeAll(async () => {
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
   url = `mqtt://127.0.0.1:${broker.tcpPort}`;
   hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: url,
     broker,
     maxInFlight: 100,

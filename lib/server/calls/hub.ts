@@ -18,7 +18,7 @@ import { DomainError, invalidInput } from "../core/errors";
 import { deviceNotFound, type DeviceState } from "../devices/registry";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import type { EmbeddedBroker } from "../broker/embedded";
-import type { Store } from "../store/store";
+import type { CallStore } from "../store/call-store";
 import { log } from "../core/log";
 
 export type CallRequest = {
@@ -35,7 +35,7 @@ export type CallRequest = {
 };
 
 export type HubOptions = {
-  store: Store;
+  store: CallStore;
   mqttUrl: string;
   /** The embedded broker, when there is one: it decides offline / not_subscribed at once and reports deliveries. */
   broker?: EmbeddedBroker;
@@ -133,6 +133,7 @@ export class Hub {
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
   private readonly fullTraces = new Map<number, { productId: string; deviceName: string; answered: boolean }>();
+  private afterEnd: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
@@ -320,7 +321,11 @@ export class Hub {
     this.onReplyAfterEnd(r.processId, r.productId, r.deviceName, payload, now);
   }
 
-  /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
+  /**
+   * A reply for a call that is no longer in flight: recorded on that call, never delivered.
+   * Reading the call is asynchronous: such replies are handled one at a time, in the order they
+   * came, each on the call as the one before left it.
+   */
   private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
     const id = parseProcessId(processId);
     const owner = id === null ? "none" : (this.opts.ownership?.owner(id) ?? "mine");
@@ -329,9 +334,24 @@ export class Hub {
     if (owner === "none" && this.opts.ownership) return void this.counters.strayReplies++;
     const full = id === null ? undefined : this.fullTraces.get(id);
     if (full) return this.countUnrecorded(full, productId, deviceName);
+    this.afterEnd = this.afterEnd
+      .then(() => this.recordAfterEnd(id, processId, productId, deviceName, payload, now))
+      .catch((err: Error) => log.warn("a reply after the end of its call was not recorded", { processId, error: err.message }));
+  }
+
+  private async recordAfterEnd(
+    id: number | null,
+    processId: string,
+    productId: string,
+    deviceName: string,
+    payload: Buffer,
+    now: number,
+  ): Promise<void> {
+    const full = id === null ? undefined : this.fullTraces.get(id);
+    if (full) return this.countUnrecorded(full, productId, deviceName);
     // Ended calls are not kept in memory (payloads can be large): the store has them, and
     // replies after the end are rare.
-    const call = id === null ? null : this.opts.store.get(id);
+    const call = id === null ? null : await this.opts.store.get(id);
     if (!call) {
       this.counters.strayReplies++;
       log.debug("reply for an unknown processId", { processId, productId, deviceName });

@@ -245,13 +245,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/calls",
     access: "viewer",
-    handle: (req, { rt }) => jsonStream(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
+    handle: async (req, { rt }) => jsonStream(200, await listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/calls/count",
     access: "viewer",
-    handle: (req, { rt }) => json(200, { total: rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
+    handle: async (req, { rt }) => json(200, { total: await rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
   },
   {
     method: "GET",
@@ -267,13 +267,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/calls/:processId",
     access: "viewer",
-    handle: (_req, { rt, params }) => json(200, getCall(rt.store, parse(callParams, params).processId)),
+    handle: async (_req, { rt, params }) => json(200, await getCall(rt.store, parse(callParams, params).processId)),
   },
   {
     method: "GET",
     path: "/api/devices",
     access: "viewer",
-    handle: (_req, { rt }) => json(200, listDevices(rt.devices, rt.store, rt.broker?.onlineDevices() ?? null)),
+    handle: async (_req, { rt }) => json(200, await listDevices(rt.devices, rt.store, rt.broker?.onlineDevices() ?? null)),
   },
   {
     method: "POST",
@@ -361,14 +361,14 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/stats",
     access: "viewer",
-    handle: (req, { rt }) => json(200, callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+    handle: async (req, { rt }) => json(200, await callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/stats/devices",
     access: "viewer",
-    handle: (req, { rt }) =>
-      json(200, deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+    handle: async (req, { rt }) =>
+      json(200, await deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
   {
     // Prometheus. Its own check, like Tencent's below (metrics/access.ts): whoever may use the

@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
-import { Store } from "../store/store";
+import { SqliteCallStore, type CallStore } from "../store/call-store";
 import { CommandRegistry } from "../commands/commands";
 import { Batches } from "../batches/batches";
 import { storedKey } from "../store/secrets";
@@ -26,7 +26,7 @@ import { log } from "../core/log";
 /** Everything one hub process runs, started once by the entry point (server/main.ts). */
 export type Runtime = {
   config: HubConfig;
-  store: Store;
+  store: CallStore;
   devices: DeviceRegistry;
   /** Per-product settings: request-size limits. */
   products: ProductSettings;
@@ -76,22 +76,24 @@ function bootstrapKey(keys: ApiKeys, value: string | undefined) {
 
 /** Store, registries, embedded broker (unless MQTT_URL is set), hub, live feed and simulated device, in that order. */
 export async function createRuntime(config: HubConfig): Promise<Runtime> {
-  const store = new Store(config.dbPath);
-  const interrupted = store.interruptPending(clock.epoch(clock.now()));
+  const sqlite = SqliteCallStore.open(config.dbPath);
+  const store: CallStore = sqlite;
+  const db = sqlite.store.db;
+  const interrupted = await store.interruptPending(clock.epoch(clock.now()));
   if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
-  const devices = new DeviceRegistry(store.db);
-  const products = new ProductSettings(store.db, config.maxPayloadBytes);
-  const keys = new ApiKeys(store.db);
+  const devices = new DeviceRegistry(db);
+  const products = new ProductSettings(db, config.maxPayloadBytes);
+  const keys = new ApiKeys(db);
   const liveTokens = new TokenSigner();
   // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
   // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
-  const sessions = new TokenSigner(createHmac("sha256", storedKey(store.db, "session_key")).update("sessions v2").digest());
-  const users = new Users(store.db);
+  const sessions = new TokenSigner(createHmac("sha256", storedKey(db, "session_key")).update("sessions v2").digest());
+  const users = new Users(db);
   // The configured operator is the first admin; the configuration wins for its password.
   if (config.operator) users.ensureAdmin(config.operator.user, config.operator.passwordHash);
 
   let broker: EmbeddedBroker | null = null;
-  const commands = new CommandRegistry(store.db, config.maxPayloadBytes);
+  const commands = new CommandRegistry(db, config.maxPayloadBytes);
   let hub: Hub | null = null;
   let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
@@ -149,7 +151,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     });
     const embedded = broker;
     batches = new Batches({
-      db: store.db,
+      db,
       hub,
       commands,
       devicesOf: (productId) => devices.listDevices({ productId }),
@@ -174,7 +176,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   } catch (err) {
     await hub?.stop();
     await broker?.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -184,12 +186,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   batchRunner.onEnd((b) => metrics.countBatch(b.status));
   const pruner = setInterval(() => {
     if (store.unavailable) return;
-    try {
-      const n = store.prune(config.retentionCalls);
-      if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
-    } catch (err) {
-      log.warn("pruning old calls failed", { error: (err as Error).message });
-    }
+    store.prune(config.retentionCalls).then(
+      (n) => n > 0 && log.info("pruned old calls", { count: n, keep: config.retentionCalls }),
+      (err: Error) => log.warn("pruning old calls failed", { error: err.message }),
+    );
   }, PRUNE_EVERY_MS);
   pruner.unref();
   let stopping: Promise<void> | null = null;
@@ -216,11 +216,11 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         clearInterval(pruner);
         await simulator?.stop();
         h.interruptAll();
-        store.flush();
+        await store.flush();
         batchRunner.interruptAll();
         stopFeed();
         await h.stop();
-        store.close();
+        await store.close();
         await broker?.close();
         metrics.stop();
       })();
@@ -228,9 +228,9 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     },
     stopNow() {
       const n = h.interruptAll();
-      store.flush();
+      store.flushNow();
       batchRunner.interruptAll();
-      store.close();
+      void store.close();
       return n;
     },
   };

@@ -2,7 +2,8 @@ import type Database from "better-sqlite3";
 import pg from "pg";
 
 export type Dialect = "sqlite" | "postgres";
-export type Param = string | number | Buffer | Uint8Array | null;
+/** Arrays are for PostgreSQL only (`= ANY(?)`). */
+export type Param = string | number | Buffer | Uint8Array | null | readonly number[];
 
 /**
  * The one asynchronous seam between the repositories and their database: SQLite (the file the

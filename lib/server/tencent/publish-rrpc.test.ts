@@ -6,6 +6,7 @@ import { CommonClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/common
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { Hub } from "../calls/hub";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { DeviceRegistry } from "../devices/registry";
 import { ApiKeys } from "../keys/api-keys";
 import { isObserver } from "../runtime/runtime";
@@ -70,7 +71,7 @@ beforeAll(async () => {
   registry = new DeviceRegistry(store.db);
   keys = new ApiKeys(store.db);
   hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}`,
     broker,
     maxInFlight: 10_000,

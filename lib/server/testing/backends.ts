@@ -8,6 +8,8 @@ import { afterAll } from "vitest";
 import { join } from "node:path";
 import { openPostgres, openSqlite } from "../store/open";
 import type { Sql } from "../store/sql";
+import { SqliteCallStore, type CallStore } from "../store/call-store";
+import { PgCallStore } from "../store/pg-store";
 import { postgresBin, startPostgres, type Postgres } from "./postgres";
 import { tempDir } from "./servers";
 
@@ -19,6 +21,8 @@ export type Backend = {
   location(): Promise<string>;
   /** Another handle on the database at `location` (a second process, as far as the database can tell). */
   openAt(location: string): Promise<Sql>;
+  /** The calls store on the database at `location` (a hub process); `hubId` is kept by PostgreSQL only. */
+  openCalls(location: string, opts?: { hubId?: string }): Promise<CallStore>;
 };
 
 let server: Promise<Postgres> | null = null;
@@ -35,6 +39,7 @@ export function storeBackends(): Backend[] {
     location: async () => join(tempDir(), "store.db"),
     openAt: async (path) => openSqlite(path),
     open: async () => openSqlite(join(tempDir(), "store.db")),
+    openCalls: async (path) => SqliteCallStore.open(path),
   };
   if (!postgresBin() && !process.env.CI) {
     console.warn("PostgreSQL not installed (apt-get install postgresql): the PostgreSQL half of this suite is SKIPPED");
@@ -52,6 +57,7 @@ export function storeBackends(): Backend[] {
     location: async () => (await pgServer()).createDatabase(),
     openAt: (url) => openPostgres(url, { max: 4 }),
     open: async () => openPostgres(await (await pgServer()).createDatabase(), { max: 4 }),
+    openCalls: async (url, opts = {}) => PgCallStore.open(await openPostgres(url, { max: 4 }), opts),
   };
   return [sqlite, postgres];
 }
