@@ -43,7 +43,6 @@ test("each hub handles the replies to its own calls only; another hub's are coun
     const hub = new Hub({ store, mqttUrl: mosquitto.url, maxInFlight: 1000, maxPayloadBytes: 65536, defaultTimeoutMs: 4000, ownership });
     await hub.start();
     closers.push(
-      () => sql.close(),
       () => store.close(),
       () => hub.stop(),
     );
