@@ -32,6 +32,8 @@ export type Cluster = {
   membership: Membership;
   /** Whose processId a reply carries (calls/hub.ts `ownership`). */
   ownership: IdOwnership;
+  /** Joins: the tables if missing, this hub's row and heartbeat, then the takeover of hubs already dead. */
+  start(): Promise<void>;
   /** Stops the heartbeat; `leave` once this hub has ended its own work (graceful stop). */
   stop(opts?: { leave: boolean }): Promise<void>;
 };
@@ -45,12 +47,12 @@ export const sqlQuery =
 /**
  * Several hub processes on one PostgreSQL database and one broker act as one hub
  * (docs/scale-out.md): each registers with a random id and a heartbeat, the survivors end a dead
- * hub's calls and batches, and each handles only the replies to its own calls.
+ * hub's calls and batches, and each handles only the replies to its own calls. Made before the
+ * hub (which takes `ownership`), started once the batches exist (a takeover ends batches).
  */
-export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+export function createCluster(opts: ClusterOptions): Cluster {
   if (opts.sql.dialect !== "postgres") throw new Error("several hubs share a PostgreSQL database (DATABASE_URL), not a SQLite file");
   const query = sqlQuery(opts.sql);
-  await ensureClusterTables(query);
   const leaseMs = opts.leaseMs ?? LEASE_MS;
   const ownership = new IdOwnership({ hubId: opts.hubId, query });
   const membership = new Membership({
@@ -67,17 +69,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       log.warn("ended the work of a hub whose heartbeat stopped", { deadHubId: dead, calls, batches });
     },
   });
-  await membership.start();
-  await ownership.refresh();
-  const pruner = setInterval(() => void ownership.prune().catch(() => {}), PRUNE_BLOCKS_EVERY_MS);
-  pruner.unref();
-  log.info("hub joined the cluster", { hubId: opts.hubId, leaseMs });
+  let pruner: NodeJS.Timeout | null = null;
   return {
     hubId: opts.hubId,
     membership,
     ownership,
+    async start() {
+      await ensureClusterTables(query);
+      await membership.start();
+      await ownership.refresh();
+      pruner = setInterval(() => void ownership.prune().catch(() => {}), PRUNE_BLOCKS_EVERY_MS);
+      pruner.unref();
+      log.info("hub joined the hubs sharing its database", { hubId: opts.hubId, leaseMs });
+    },
     async stop(o = { leave: true }) {
-      clearInterval(pruner);
+      if (pruner) clearInterval(pruner);
       await membership.stop(o);
     },
   };
