@@ -23,6 +23,8 @@ export type ClusterOptions = {
   interruptBatches(hubId: string, at: number): Promise<number>;
   /** A peer took over this hub's work (its heartbeat stopped for longer than the lease): the process must stop. */
   onFenced(): void;
+  /** Each heartbeat: what this hub keeps in memory of the shared state is read again (product limits). */
+  onBeat?(): Promise<void>;
   leaseMs?: number;
   clock?: Clock;
 };
@@ -63,6 +65,7 @@ export function createCluster(opts: ClusterOptions): Cluster {
     heartbeatMs: Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3)),
     apiUrl: opts.apiUrl ?? null,
     onFenced: opts.onFenced,
+    onBeat: opts.onBeat,
     takeOver: async (dead, at) => {
       const calls = await opts.interruptCalls(dead, at);
       const batches = await opts.interruptBatches(dead, at);

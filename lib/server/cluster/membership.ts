@@ -27,6 +27,8 @@ export type MembershipOptions = {
    * idempotent.
    */
   takeOver(deadHubId: string, at: number): Promise<void>;
+  /** Runs after each heartbeat: state other hubs may have changed and this one keeps in memory is read again. */
+  onBeat?(): Promise<void>;
   /**
    * A peer found this hub's heartbeat too old and took over its work: its calls in flight are
    * already ended in the database. The process should stop (docs/scale-out.md).
@@ -100,7 +102,10 @@ export class Membership {
   /** One heartbeat and one sweep; a failure (database unreachable) is logged and retried next period. */
   async tick(): Promise<void> {
     try {
-      if (await this.beat()) await this.sweep();
+      if (await this.beat()) {
+        await this.sweep();
+        await this.opts.onBeat?.();
+      }
     } catch (err) {
       log.warn("hub heartbeat failed; retrying", { hubId: this.id, error: (err as Error).message });
     }
