@@ -3,7 +3,7 @@
  * --devices N --seed N --lease-ms MS]`: several hubs act as one (docs/scale-out.md). Starts its own
  * PostgreSQL and Mosquitto and N production servers on them; calls go through every hub's API
  * while misbehaving devices (bench/misbehaving-devices.ts) answer late, twice, never, for others;
- * a third of the way in the last hub is killed (SIGKILL) with calls and a batch in flight, the
+ * a quarter of the way in the last hub is killed (SIGKILL) with calls and a batch in flight, the
  * others must end its calls `interrupted` within 30 s and its batch `interrupted` with its unsent
  * targets counted; then it is started again and must take calls. At the end, read through one
  * hub: every call accounted for exactly once (the API's answer = the store's; a call whose
@@ -38,6 +38,8 @@ const MAX_REPLY = 40 * 1024;
 const PAGE = 500;
 /** The issue's bound: a dead hub's calls are ended by the others within this. */
 const TAKEOVER_BOUND_MS = 30_000;
+/** Calls the restarted hub must answer before the load ends. */
+const RESTARTED_CALLS = 100;
 
 type Options = {
   hubs: number;
@@ -219,12 +221,15 @@ export async function soakCluster(argv: string[]): Promise<number> {
       if (Buffer.from(call.request.payloadBase64, "base64").toString() !== s.payload) v.add("API answer: another call's request", call.processId);
     };
 
-    const killPoint = Math.floor(o.calls / 3);
+    const killPoint = Math.floor(o.calls / 4);
     const t0 = performance.now();
     let last = t0;
+    let chaosOver = killer < 0;
     const loop = async () => {
       while (!stop) {
-        if (made >= o.calls || performance.now() - t0 >= o.seconds * 1000) return;
+        // With a kill, the load goes on until the restarted hub has taken calls too.
+        const restartedBusy = chaosOver && (killer < 0 || restartedAnswers >= RESTARTED_CALLS);
+        if ((made >= o.calls && restartedBusy) || performance.now() - t0 >= o.seconds * 1000) return;
         await one();
         if (performance.now() - last >= 5000) {
           last = performance.now();
@@ -256,7 +261,8 @@ export async function soakCluster(argv: string[]): Promise<number> {
       const survivor = slots.find((s) => s.alive)!;
       const t = await waitFor(
         async () => {
-          const r = await survivor.http.get(`/api/calls?status=pending&limit=1000`);
+          const r = await survivor.http.get(`/api/calls?status=pending&limit=${PAGE}`);
+          if (r.status !== 200) throw new Error(`GET /api/calls?status=pending: ${r.status}`);
           const pending = (r.body as { calls: CallJson[] }).calls.filter((c) => Date.parse(c.startedAt) < killAt);
           return pending.length === 0 && Date.now() - killAt > o.timeoutMax + 500 ? Date.now() - killAt : null;
         },
@@ -286,7 +292,9 @@ export async function soakCluster(argv: string[]): Promise<number> {
       slots[killer] = again;
       log(`hub ${killer} restarted (pid ${again.server.proc.pid}); its calls ended ${t} ms after the kill; batch ${batchEnd?.status}`);
     };
-    const chaosDone = chaos().catch((err: Error) => v.add("chaos failed", err.message));
+    const chaosDone = chaos()
+      .catch((err: Error) => v.add("chaos failed", err.message))
+      .finally(() => (chaosOver = true));
     await Promise.all(Array.from({ length: o.concurrency }, loop));
     stop = true;
     await chaosDone;
@@ -394,6 +402,12 @@ export async function soakCluster(argv: string[]): Promise<number> {
     }
     process.stdout.write(out.join("\n") + "\n");
     return v.total === 0 ? 0 : 1;
+  } catch (err) {
+    for (const [i, s] of slots.entries()) {
+      const died = s.server.proc.exitCode !== null || s.server.proc.signalCode !== null;
+      log(`--- hub ${i}${died ? ` (exited: ${s.server.proc.signalCode ?? s.server.proc.exitCode})` : ""}, last lines ---\n${s.server.output().split("\n").slice(-30).join("\n")}`);
+    }
+    throw err;
   } finally {
     await Promise.all(fleets.map((f) => f.close()));
     for (const s of slots) {

@@ -1,4 +1,4 @@
-import type { Clock } from "../core/call";
+import { clock as systemClock, type Clock } from "../core/call";
 import { log } from "../core/log";
 import type { Sql } from "../store/sql";
 import { HEARTBEAT_MS, LEASE_MS, Membership, newHubId } from "./membership";
@@ -8,6 +8,8 @@ import { ensureClusterTables } from "./schema";
 
 export { newHubId };
 
+/** A cancel no hub took within this long is forgotten: its batch ended meanwhile. */
+const CANCEL_KEPT_MS = 60_000;
 /** hub_blocks is trimmed this often, by each hub (the statement is cheap and idempotent). */
 const PRUNE_BLOCKS_EVERY_MS = 10 * 60_000;
 
@@ -23,6 +25,9 @@ export type ClusterOptions = {
   interruptBatches(hubId: string, at: number): Promise<number>;
   /** A peer took over this hub's work (its heartbeat stopped for longer than the lease): the process must stop. */
   onFenced(): void;
+  /** The batches this hub runs, and how it cancels one: a cancel asked through another hub arrives with a heartbeat. */
+  runningBatches?(): string[];
+  cancelBatch?(batchId: string): Promise<unknown>;
   /** Each heartbeat: what this hub keeps in memory of the shared state is read again (product limits). */
   onBeat?(): Promise<void>;
   leaseMs?: number;
@@ -34,6 +39,8 @@ export type Cluster = {
   membership: Membership;
   /** Whose processId a reply carries (calls/hub.ts `ownership`). */
   ownership: IdOwnership;
+  /** Asks the hub running a batch to cancel it (it does within a heartbeat period). */
+  requestCancel(batchId: string): Promise<void>;
   /** Joins: the tables if missing, this hub's row and heartbeat, then the takeover of hubs already dead. */
   start(): Promise<void>;
   /** Stops the heartbeat; `leave` once this hub has ended its own work (graceful stop). */
@@ -65,18 +72,36 @@ export function createCluster(opts: ClusterOptions): Cluster {
     heartbeatMs: Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3)),
     apiUrl: opts.apiUrl ?? null,
     onFenced: opts.onFenced,
-    onBeat: opts.onBeat,
+    onBeat: async () => {
+      await takeCancels();
+      await opts.onBeat?.();
+    },
     takeOver: async (dead, at) => {
       const calls = await opts.interruptCalls(dead, at);
       const batches = await opts.interruptBatches(dead, at);
       log.warn("ended the work of a hub whose heartbeat stopped", { deadHubId: dead, calls, batches });
     },
   });
+  const now = () => Math.round((opts.clock ?? systemClock).epoch((opts.clock ?? systemClock).now()));
+  const takeCancels = async () => {
+    const running = opts.runningBatches?.() ?? [];
+    await query(`DELETE FROM batch_cancels WHERE requested_at < $1`, [now() - CANCEL_KEPT_MS]);
+    if (running.length === 0 || !opts.cancelBatch) return;
+    const taken = await query<{ batch_id: string }>(`DELETE FROM batch_cancels WHERE batch_id = ANY($1::text[]) RETURNING batch_id`, [running]);
+    for (const { batch_id } of taken) {
+      await opts
+        .cancelBatch(batch_id)
+        .catch((err: Error) => log.warn("cancelling a batch asked through another hub failed", { batchId: batch_id, error: err.message }));
+    }
+  };
   let pruner: NodeJS.Timeout | null = null;
   return {
     hubId: opts.hubId,
     membership,
     ownership,
+    async requestCancel(batchId) {
+      await query(`INSERT INTO batch_cancels (batch_id, requested_at) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING`, [batchId, now()]);
+    },
     async start() {
       await ensureClusterTables(query);
       await membership.start();

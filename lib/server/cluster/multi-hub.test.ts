@@ -122,6 +122,36 @@ describe("three hubs, one database, one broker", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  test("a batch running on one hub is cancelled through another", async () => {
+    const quiet = ["quiet1", "quiet2", "quiet3"];
+    for (const m of quiet) {
+      await registerDevice(hubs[1]!, P, m);
+      devices.push(await startSimDevice({ url: mosquitto.url, productId: P, deviceName: m, silent: true }));
+    }
+    const started = await apiRequest<BatchJson>(hubs[0]!.url, "POST", "/api/batches", {
+      targets: { devices: quiet.map((deviceName) => ({ productId: P, deviceName })) },
+      payload: "quiet",
+      timeoutMs: 2000,
+      concurrency: 1,
+    });
+    expect([200, 201, 202]).toContain(started.status);
+    const id = started.body.batchId;
+    const asked = await apiRequest<BatchJson>(hubs[1]!.url, "POST", `/api/batches/${id}/cancel`);
+    expect(asked.status).toBe(200);
+    // The running hub takes the cancel with its next heartbeat: the unsent targets end cancelled.
+    const ended = await waitFor(
+      async () => {
+        const r = await apiRequest<BatchJson>(hubs[2]!.url, "GET", `/api/batches/${id}`);
+        return r.body.status !== "running" ? r.body : null;
+      },
+      "the batch to end",
+      15_000,
+      100,
+    );
+    expect(ended.status).toBe("cancelled");
+    expect(ended.counts.cancelled).toBeGreaterThan(0);
+  });
+
   test("a hub killed -9 with calls and a batch in flight: the others end them interrupted; started again, it takes calls", async () => {
     const mutes = ["mute1", "mute2", "mute3", "mute4", "mute5", "mute6"];
     for (const [i, m] of mutes.entries()) await registerDevice(hubs[i % 3]!, P, m);

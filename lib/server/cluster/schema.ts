@@ -1,6 +1,6 @@
 /**
- * The tables several hub processes share (docs/scale-out.md): which hubs are alive, and which
- * hub handed out which processIds. A migration step of the store's numbered migrations
+ * The tables several hub processes share (docs/scale-out.md): which hubs are alive, which hub
+ * handed out which processIds, and cancels asked of a batch another hub runs. A migration step of the store's numbered migrations
  * (store/migrations.ts) in both dialects; `ensureClusterTables` runs it on a database that does
  * not have it yet.
  */
@@ -19,6 +19,10 @@ export const CLUSTER_TABLES_PG = `
     first_id BIGINT PRIMARY KEY,
     hub_id   TEXT NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS batch_cancels (
+    batch_id     TEXT PRIMARY KEY,
+    requested_at BIGINT NOT NULL
+  );
 `;
 
 /** SQLite, the same tables (one hub per file: they hold that hub alone). */
@@ -33,6 +37,10 @@ export const CLUSTER_TABLES_SQLITE = `
   CREATE TABLE IF NOT EXISTS hub_blocks (
     first_id INTEGER PRIMARY KEY,
     hub_id   TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS batch_cancels (
+    batch_id     TEXT PRIMARY KEY,
+    requested_at INTEGER NOT NULL
   ) WITHOUT ROWID;
 `;
 
