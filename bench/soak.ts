@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       `RRPC_MAX_IN_FLIGHT ${o.maxInFlight}, seed ${o.seed}`,
   );
 
-  const [nosubSecret, ...secrets] = provisionDevices(dbPath, PRODUCT, [NOSUB, GHOST, ...names], [DISABLED]);
+  const [nosubSecret, ...secrets] = await provisionDevices(dbPath, PRODUCT, [NOSUB, GHOST, ...names], [DISABLED]);
   secrets.shift(); // the ghost's: it never connects
   const t0 = Date.now();
   const server = stopOnInterrupt(

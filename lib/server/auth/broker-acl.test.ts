@@ -30,7 +30,7 @@ const liveTokens = new TokenSigner();
 
 beforeAll(async () => {
   store = new Store(join(tempDir(), "acl.db"));
-  registry = new DeviceRegistry(store.db);
+  registry = new DeviceRegistry(new SqliteCallStore(store).sql);
   const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
   url = `mqtt://127.0.0.1:${broker.tcpPort}`;
@@ -78,7 +78,7 @@ async function connected(clientId: string, username: string, password: string): 
 }
 
 async function deviceClient(deviceName: string): Promise<MqttClient> {
-  const secret = registry.getDeviceSecret(P, deviceName) ?? registry.createDevice(P, deviceName).secret;
+  const secret = (await registry.getDeviceSecret(P, deviceName)) ?? (await registry.createDevice(P, deviceName)).secret;
   const creds = deviceCredentials(P, deviceName, secret);
   return connected(creds.clientId, creds.username, creds.password);
 }
@@ -112,7 +112,7 @@ function grantedQos(c: MqttClient, filter: string): Promise<number> {
 
 describe("device key authentication", () => {
   it("lets a device with Tencent credentials connect, subscribe and answer calls", async () => {
-    const { secret } = registry.createDevice(P, "kitchen");
+    const { secret } = await registry.createDevice(P, "kitchen");
     const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, reply: "warm" });
     const call = await hub.call({ productId: P, deviceName: "kitchen", payload: Buffer.from("temp?") });
     expect(call.status).toBe("success");
@@ -121,7 +121,7 @@ describe("device key authentication", () => {
   });
 
   it("accepts HMAC-SHA1 and HMAC-SHA256 passwords, over MQTT 3.1 (Python SDK: millisecond timestamp) and 3.1.1", async () => {
-    const { secret } = registry.createDevice(P, "pysdk");
+    const { secret } = await registry.createDevice(P, "pysdk");
     const username = `${P}pysdk;21010406;aB3dE;${Date.now() - 3_600_000}`;
     const sha1 = createHmac("sha1", Buffer.from(secret, "base64")).update(username).digest("hex");
     expect(await connackCode(`${P}pysdk`, username, `${sha1};hmacsha1`, 3)).toBe(0);
@@ -132,23 +132,23 @@ describe("device key authentication", () => {
     expect(await connackCode(`${P}pysdk`, never, `${sha256};hmacsha256`)).toBe(0);
     // MQTT 3.1 with the longest client id Tencent's rules allow (10 + 48 characters).
     const longest = "n".repeat(48);
-    const long = deviceCredentials(P, longest, registry.createDevice(P, longest).secret, { algorithm: "hmacsha1" });
+    const long = deviceCredentials(P, longest, (await registry.createDevice(P, longest)).secret, { algorithm: "hmacsha1" });
     expect(long.clientId).toHaveLength(58);
     expect(await connackCode(long.clientId, long.username, long.password, 3)).toBe(0);
   });
 
   it("refuses a wrong secret, an unknown device and an expired login (4), and a disabled device (5)", async () => {
-    const { secret } = registry.createDevice(P, "guarded");
+    const { secret } = await registry.createDevice(P, "guarded");
     const wrong = deviceCredentials(P, "guarded", Buffer.from("not the secret!!").toString("base64"));
     expect(await connackCode(wrong.clientId, wrong.username, wrong.password)).toBe(4);
     const ghost = deviceCredentials(P, "ghost", secret);
     expect(await connackCode(ghost.clientId, ghost.username, ghost.password)).toBe(4);
     const old = deviceCredentials(P, "guarded", secret, { expiry: Math.floor(Date.now() / 1000) - 10 });
     expect(await connackCode(old.clientId, old.username, old.password)).toBe(4);
-    registry.setDisabled(P, "guarded", true);
+    await registry.setDisabled(P, "guarded", true);
     const good = deviceCredentials(P, "guarded", secret);
     expect(await connackCode(good.clientId, good.username, good.password)).toBe(5);
-    registry.setDisabled(P, "guarded", false);
+    await registry.setDisabled(P, "guarded", false);
     expect(await connackCode(good.clientId, good.username, good.password)).toBe(0);
   });
 
@@ -225,7 +225,7 @@ describe("topic ACL", () => {
 
   it("drops a device's publish on another device's reply topic: a forged reply does not complete the call", async () => {
     await deviceClient("beta").then((c) => endMqtt(c)); // registered
-    const { secret } = { secret: registry.getDeviceSecret(P, "beta")! };
+    const { secret } = { secret: (await registry.getDeviceSecret(P, "beta"))! };
     const beta = await startSimDevice({ url, productId: P, deviceName: "beta", secret, silent: true });
     const alpha = await deviceClient("alpha");
     const calls = hub.call({ productId: P, deviceName: "beta", payload: Buffer.from("open"), timeoutMs: 60_000 });
@@ -257,7 +257,7 @@ describe("topic ACL", () => {
     expect(await grantedQos(live, "rrpc-hub/#")).toBe(0);
     expect(await grantedQos(live, `${P}/alpha/#`)).toBe(128);
 
-    const { secret } = { secret: registry.getDeviceSecret(P, "kitchen")! };
+    const { secret } = { secret: (await registry.getDeviceSecret(P, "kitchen"))! };
     const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, silent: true });
     const seen: string[] = [];
     const spy = await deviceClient("gamma");
@@ -280,8 +280,8 @@ describe("topic ACL", () => {
 
   it("refuses calls to unknown and disabled devices before publishing", async () => {
     await expect(hub.call({ productId: P, deviceName: "nobody", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_not_found" });
-    registry.createDevice(P, "off");
-    registry.setDisabled(P, "off", true);
+    await registry.createDevice(P, "off");
+    await registry.setDisabled(P, "off", true);
     await expect(hub.call({ productId: P, deviceName: "off", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_disabled" });
   });
 });

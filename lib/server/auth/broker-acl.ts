@@ -1,12 +1,12 @@
 import type { AedesOptions, Client } from "aedes";
 import { randomBytes } from "node:crypto";
 import { deviceRequestFilter } from "../../rrpc/topics";
-import { CONNACK_RETURN_CODES, verifyDeviceLogin } from "./device-auth";
+import { CONNACK_RETURN_CODES, clientIdSplits, verifyDeviceLogin } from "./device-auth";
 import { safeEqual, type TokenSigner } from "./tokens";
 import { log } from "../core/log";
 
 /** The registry as the broker needs it: a device's secret and whether it may log in. */
-export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
+export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> };
 
 export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";
@@ -25,9 +25,10 @@ export type BrokerAccess = {
   isDevice(client: Client, productId: string, deviceName: string): boolean;
 };
 
-type Refusal = Error & { returnCode: 4 | 5 };
+/** 3: "server unavailable" (the store did not answer), 4: bad user name or password, 5: not authorized. */
+type Refusal = Error & { returnCode: 3 | 4 | 5 };
 const REFUSAL_LOG_EVERY_MS = 60_000;
-const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
+const refuse = (message: string, returnCode: 3 | 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
 
 /** Retained topics a device may keep, and the largest retained payload. */
 export const RETAINED_TOPICS_PER_DEVICE = 100;
@@ -90,20 +91,29 @@ export function brokerAccess(opts: {
       }
       return done(refuse("bad or expired live token", 4), false);
     }
-    const r = verifyDeviceLogin({
-      clientId: client.id,
-      username,
-      password,
-      now: Date.now() / 1000,
-      secretFor: (p, d) => opts.registry.deviceAuthRecord(p, d),
-    });
-    if (!r.ok) {
-      log.info("device login refused", { clientId: client.id, reason: r.reason });
-      return done(refuse(r.message, CONNACK_RETURN_CODES[r.reason]), false);
-    }
-    principals.set(client, { role: "device", productId: r.productId, deviceName: r.deviceName });
-    done(null, true);
+    void deviceLogin(client.id, username, password).then(
+      (r) => {
+        if (!r.ok) {
+          log.info("device login refused", { clientId: client.id, reason: r.reason });
+          return done(refuse(r.message, CONNACK_RETURN_CODES[r.reason]), false);
+        }
+        principals.set(client, { role: "device", productId: r.productId, deviceName: r.deviceName });
+        done(null, true);
+      },
+      (err: Error) => {
+        log.warn("device login failed: the store did not answer", { clientId: client.id, error: err.message });
+        done(refuse("the hub cannot check logins now", 3), false);
+      },
+    );
   };
+
+  /** The devices a client id may name are read first; the check itself is synchronous (device-auth.ts). */
+  async function deviceLogin(clientId: string, username: string | undefined, password: Buffer | undefined) {
+    const records = new Map<string, { secret: string; disabled: boolean } | null>();
+    for (const c of clientIdSplits(clientId))
+      records.set(`${c.productId}/${c.deviceName}`, await opts.registry.deviceAuthRecord(c.productId, c.deviceName));
+    return verifyDeviceLogin({ clientId, username, password, now: Date.now() / 1000, secretFor: (p, d) => records.get(`${p}/${d}`) ?? null });
+  }
 
   const authorizeSubscribe: AedesOptions["authorizeSubscribe"] = (client, sub, done) => {
     const who = principals.get(client);

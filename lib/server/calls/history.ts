@@ -76,9 +76,9 @@ function* jsonString(s: string): Generator<string> {
 }
 
 /** Small pieces joined up to CHUNK_CHARS per write. */
-export async function* chunked(parts: Iterable<string>): AsyncGenerator<string> {
+export async function* chunked(parts: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
   let chunk = "";
-  for (const part of parts) {
+  for await (const part of parts) {
     chunk += part;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
@@ -157,16 +157,8 @@ function* csvRowParts(c: CallJson): Generator<string> {
  * the consumer reads (one long SQLite iteration would hold up the hub's batched writes) and
  * written call by call.
  */
-export async function* exportCalls(store: CallStore, q: ExportCallsInput): AsyncGenerator<string> {
-  let chunk = "";
-  for await (const part of exportParts(store, q)) {
-    chunk += part;
-    if (chunk.length >= CHUNK_CHARS) {
-      yield chunk;
-      chunk = "";
-    }
-  }
-  if (chunk) yield chunk;
+export function exportCalls(store: CallStore, q: ExportCallsInput): AsyncGenerator<string> {
+  return chunked(exportParts(store, q));
 }
 
 async function* exportParts(store: CallStore, q: ExportCallsInput): AsyncGenerator<string> {

@@ -49,7 +49,7 @@ export type HubOptions = {
   mqttUsername?: string;
   mqttPassword?: string;
   /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
-  deviceState?: (productId: string, deviceName: string) => DeviceState;
+  deviceState?: (productId: string, deviceName: string) => DeviceState | Promise<DeviceState>;
   /** The product's request-size limit (devices/products.ts, from memory), null when only maxPayloadBytes applies. */
   productLimit?: (productId: string) => number | null;
   /** Time and timers; tests pass one they drive. */
@@ -208,9 +208,21 @@ export class Hub {
 
   /** Validates, publishes, and resolves with the call once it has reached its terminal state. */
   call(req: CallRequest): Promise<CallRecord> {
+    let state: DeviceState | Promise<DeviceState>;
+    try {
+      this.checkFields(req);
+      state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The device check reads the store; what follows it is synchronous, so that admission (maxInFlight) cannot be overtaken.
+    return typeof state === "string" ? this.admit(req, state) : state.then((s) => this.admit(req, s));
+  }
+
+  private admit(req: CallRequest, state: DeviceState): Promise<CallRecord> {
     let timeoutMs: number;
     try {
-      timeoutMs = this.validate(req);
+      timeoutMs = this.validate(req, state);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -256,12 +268,16 @@ export class Hub {
     });
   }
 
-  private validate(req: CallRequest): number {
+  private checkFields(req: CallRequest): number {
     const fields: FieldError[] = checkDevice(req.productId, req.deviceName);
     const timeoutMs = req.timeoutMs ?? this.opts.defaultTimeoutMs;
     if (!timeoutInRange(timeoutMs)) fields.push(timeoutOutOfRange());
     if (fields.length > 0) throw invalidInput(fields);
-    const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
+    return timeoutMs;
+  }
+
+  private validate(req: CallRequest, state: DeviceState): number {
+    const timeoutMs = this.checkFields(req);
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     checkPayloadSize(req.productId, req.payload.byteLength, this.opts.maxPayloadBytes, this.opts.productLimit?.(req.productId));

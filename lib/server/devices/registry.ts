@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { Sql } from "../store/sql";
 import { randomBytes } from "node:crypto";
 import type { DeviceInfo, NewDevice } from "../../rrpc/api";
 import { checkDevice } from "../../rrpc/topics";
@@ -13,27 +13,14 @@ type DeviceRow = { product_id: string; device_name: string; secret: string; disa
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * Devices and their key-authentication secrets, in the store's SQLite file (table devices,
+ * Devices and their key-authentication secrets, in the store's database (table devices,
  * store/migrations.ts). Secrets are stored in clear because verifying an HMAC needs them; they
  * are returned only when created, and to whoever may configure the device (getDeviceSecret).
  */
 export class DeviceRegistry {
-  private readonly stmts;
   private readonly revokedListeners: ((productId: string, deviceName: string) => void)[] = [];
 
-  constructor(db: Database.Database) {
-    this.stmts = {
-      insertDevice: db.prepare(
-        `INSERT INTO devices (product_id, device_name, secret, disabled, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
-      ),
-      listDevices: db.prepare<[], DeviceRow>(`SELECT * FROM devices ORDER BY product_id, device_name`),
-      listProductDevices: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE product_id = ? ORDER BY device_name`),
-      getDevice: db.prepare<[string, string], DeviceRow>(`SELECT * FROM devices WHERE product_id = ? AND device_name = ?`),
-      setDisabled: db.prepare(`UPDATE devices SET disabled = ? WHERE product_id = ? AND device_name = ?`),
-      deleteDevice: db.prepare(`DELETE FROM devices WHERE product_id = ? AND device_name = ?`),
-      setSecret: db.prepare(`UPDATE devices SET secret = ? WHERE product_id = ? AND device_name = ?`),
-    };
-  }
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Runs when a device's login stops being valid (disabled, deleted, new secret): the broker
@@ -47,59 +34,74 @@ export class DeviceRegistry {
     for (const l of this.revokedListeners) l(productId, deviceName);
   }
 
+  private row(productId: string, deviceName: string): Promise<DeviceRow | undefined> {
+    return this.sql.get<DeviceRow>(`SELECT * FROM devices WHERE product_id = ? AND device_name = ?`, [productId, deviceName]);
+  }
+
   /** Registers a device with a new secret (base64 of 16 random bytes, as Tencent's). */
-  createDevice(productId: string, deviceName: string): NewDevice {
+  async createDevice(productId: string, deviceName: string): Promise<NewDevice> {
     const fields = checkDevice(productId, deviceName);
     if (fields.length > 0) throw invalidInput(fields);
     const secret = randomBytes(16).toString("base64");
-    const inserted = this.stmts.insertDevice.run(productId, deviceName, secret, Date.now()).changes === 1;
-    if (!inserted) {
-      throw new DomainError("device_exists", `device ${productId}/${deviceName} already exists`);
-    }
+    const { changes } = await this.sql.run(
+      `INSERT INTO devices (product_id, device_name, secret, disabled, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+      [productId, deviceName, secret, Date.now()],
+    );
+    if (changes !== 1) throw new DomainError("device_exists", `device ${productId}/${deviceName} already exists`);
     return { productId, deviceName, secret };
   }
 
-  listDevices(filter: { productId?: string } = {}): DeviceInfo[] {
-    const rows = filter.productId === undefined ? this.stmts.listDevices.all() : this.stmts.listProductDevices.all(filter.productId);
+  async listDevices(filter: { productId?: string } = {}): Promise<DeviceInfo[]> {
+    const rows =
+      filter.productId === undefined
+        ? await this.sql.all<DeviceRow>(`SELECT * FROM devices ORDER BY product_id, device_name`)
+        : await this.sql.all<DeviceRow>(`SELECT * FROM devices WHERE product_id = ? ORDER BY device_name`, [filter.productId]);
     return rows.map(toDeviceInfo);
   }
 
-  getDevice(productId: string, deviceName: string): DeviceInfo | null {
-    const row = this.stmts.getDevice.get(productId, deviceName);
+  async getDevice(productId: string, deviceName: string): Promise<DeviceInfo | null> {
+    const row = await this.row(productId, deviceName);
     return row ? toDeviceInfo(row) : null;
   }
 
   /** The device's secret (base64), to configure the device; null when there is no such device. */
-  getDeviceSecret(productId: string, deviceName: string): string | null {
-    return this.stmts.getDevice.get(productId, deviceName)?.secret ?? null;
+  async getDeviceSecret(productId: string, deviceName: string): Promise<string | null> {
+    return (await this.row(productId, deviceName))?.secret ?? null;
   }
 
   /** What verifyDeviceLogin needs (lib/server/auth/device-auth.ts). */
-  deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null {
-    const row = this.stmts.getDevice.get(productId, deviceName);
+  async deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> {
+    const row = await this.row(productId, deviceName);
     return row ? { secret: row.secret, disabled: row.disabled !== 0 } : null;
   }
 
-  deviceState(productId: string, deviceName: string): DeviceState {
-    const row = this.stmts.getDevice.get(productId, deviceName);
+  async deviceState(productId: string, deviceName: string): Promise<DeviceState> {
+    const row = await this.row(productId, deviceName);
     return !row ? "not_found" : row.disabled !== 0 ? "disabled" : "ok";
   }
 
-  setDisabled(productId: string, deviceName: string, disabled: boolean): DeviceInfo {
-    if (this.stmts.setDisabled.run(disabled ? 1 : 0, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+  async setDisabled(productId: string, deviceName: string, disabled: boolean): Promise<DeviceInfo> {
+    const { changes } = await this.sql.run(`UPDATE devices SET disabled = ? WHERE product_id = ? AND device_name = ?`, [
+      disabled ? 1 : 0,
+      productId,
+      deviceName,
+    ]);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     if (disabled) this.revoked(productId, deviceName);
-    return this.getDevice(productId, deviceName)!;
+    return (await this.getDevice(productId, deviceName))!;
   }
 
-  deleteDevice(productId: string, deviceName: string): void {
-    if (this.stmts.deleteDevice.run(productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+  async deleteDevice(productId: string, deviceName: string): Promise<void> {
+    const { changes } = await this.sql.run(`DELETE FROM devices WHERE product_id = ? AND device_name = ?`, [productId, deviceName]);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     this.revoked(productId, deviceName);
   }
 
   /** A new secret (shown once, like at creation); the old one no longer logs in. */
-  rotateSecret(productId: string, deviceName: string): NewDevice {
+  async rotateSecret(productId: string, deviceName: string): Promise<NewDevice> {
     const secret = randomBytes(16).toString("base64");
-    if (this.stmts.setSecret.run(secret, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    const { changes } = await this.sql.run(`UPDATE devices SET secret = ? WHERE product_id = ? AND device_name = ?`, [secret, productId, deviceName]);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     this.revoked(productId, deviceName);
     return { productId, deviceName, secret };
   }

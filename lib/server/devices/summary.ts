@@ -42,7 +42,7 @@ export async function listDevices(
     }
     return e;
   };
-  for (const d of devices.listDevices()) {
+  for (const d of await devices.listDevices()) {
     Object.assign(entry(d.productId, d.deviceName), { registered: true, disabled: d.disabled, createdAt: d.createdAt });
   }
   for (const s of await store.deviceStats()) {

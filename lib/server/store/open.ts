@@ -16,8 +16,18 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
 }
 
 /** The SQLite file (RRPC_DB) behind the async seam, at the current schema version. */
-export function openSqlite(path: string): SqliteSql {
-  return new SqliteSql(openDatabase(path));
+export function openSqlite(path: string, opts: { busyTimeoutMs?: number } = {}): SqliteSql {
+  return new SqliteSql(openDatabase(path, opts));
+}
+
+/**
+ * The hub's database for a command-line tool beside a running hub: DATABASE_URL if set, else
+ * the SQLite file RRPC_DB, waiting for the hub's writes rather than failing.
+ */
+export async function openHubDatabase(env: NodeJS.ProcessEnv = process.env): Promise<{ sql: Sql; where: string }> {
+  if (env.DATABASE_URL) return { sql: await openPostgres(env.DATABASE_URL, { max: 2 }), where: redactUrl(env.DATABASE_URL) };
+  const path = env.RRPC_DB || "./data/rrpc.db";
+  return { sql: openSqlite(path, { busyTimeoutMs: 5000 }), where: path };
 }
 
 export type { Sql };

@@ -5,7 +5,7 @@ import type { CallStatus } from "../../rrpc/types";
 import { log } from "../core/log";
 import type { CallStore } from "./call-store";
 import { BUCKET_OF, NOT_SUCCESS } from "./migrations";
-import type { PgSql, Sql, Param } from "./sql";
+import type { PgSql, Param } from "./sql";
 import { STATS_RECENT, bucketOf, byDevice, fromRow, listQuery, whereOf, type CallFilter, type ChunkRow, type DeviceStats, type Row } from "./store";
 import { NOTHING_WRITTEN, type Written } from "./writer";
 

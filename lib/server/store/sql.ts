@@ -41,10 +41,6 @@ export class SqliteSql implements Sql {
     return s;
   }
 
-  private async turn(): Promise<void> {
-    while (this.busy) await this.busy.catch(() => {});
-  }
-
   // Direct forms: used by the transaction's own handle, and by the public ones once no transaction is open.
   private allNow<T>(sql: string, params: readonly Param[]): T[] {
     return this.prepare(sql).all(...params) as T[];
@@ -56,25 +52,27 @@ export class SqliteSql implements Sql {
     return { changes: this.prepare(sql).run(...params).changes };
   }
 
+  // Each waits in a loop with nothing awaited between its last check and its statement: a
+  // transaction that starts meanwhile cannot take the connection first.
   async all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    if (this.busy) await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     return this.allNow<T>(sql, params);
   }
   async get<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
-    if (this.busy) await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     return this.getNow<T>(sql, params);
   }
   async run(sql: string, params: readonly Param[] = []): Promise<{ changes: number }> {
-    if (this.busy) await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     return this.runNow(sql, params);
   }
   async exec(sql: string): Promise<void> {
-    if (this.busy) await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     this.db.exec(sql);
   }
 
   async tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
-    await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     const inner: Sql = {
       dialect: "sqlite",
       all: async (sql, params = []) => this.allNow(sql, params),
@@ -104,7 +102,7 @@ export class SqliteSql implements Sql {
   }
 
   async close(): Promise<void> {
-    await this.turn();
+    while (this.busy) await this.busy.catch(() => {});
     if (this.db.open) this.db.close();
   }
 }
@@ -225,4 +223,10 @@ export function redactUrl(url: string): string {
   } catch {
     return "(unparsable URL)";
   }
+}
+
+/** A UNIQUE or PRIMARY KEY constraint refused the row (SQLite's code or PostgreSQL's SQLSTATE 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }
