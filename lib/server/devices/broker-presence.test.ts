@@ -9,6 +9,7 @@ import { parseClientEvent } from "../../rrpc/broker-events";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { startMosquitto, tempDir, waitFor, type Mosquitto } from "../testing/servers";
 import { startInProcessHub, type InProcessHub } from "../testing/hub";
 import { BrokerPresence } from "./broker-presence";
@@ -59,11 +60,11 @@ describe("BrokerPresence", () => {
   let store: Store;
   let registry: DeviceRegistry;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     store = new Store(join(tempDir(), "presence.db"));
-    registry = new DeviceRegistry(store.db);
-    registry.createDevice(P, "d1");
-    registry.createDevice(P, "d2");
+    registry = new DeviceRegistry(new SqliteCallStore(store).sql);
+    await registry.createDevice(P, "d1");
+    await registry.createDevice(P, "d2");
   });
 
   afterAll(() => store.close());
@@ -109,7 +110,7 @@ describe("a broker without client events (Mosquitto)", () => {
   });
 
   it("changes nothing: a call to a device that left ends as a timeout", async () => {
-    const { secret } = hub.rt.devices.createDevice(P, "m1");
+    const { secret } = await hub.rt.devices.createDevice(P, "m1");
     const d = await startSimDevice({ url: mosquitto.url, productId: P, deviceName: "m1", secret });
     expect((await hub.rt.hub.call({ productId: P, deviceName: "m1", payload: Buffer.from("x") })).status).toBe("success");
     await d.stop();

@@ -1,7 +1,10 @@
 import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
-import { Store } from "../store/store";
+import { SqliteCallStore, type CallStore } from "../store/call-store";
+import { PgCallStore } from "../store/pg-store";
+import { openPostgres } from "../store/open";
+import { redactUrl } from "../store/sql";
 import { CommandRegistry } from "../commands/commands";
 import { Batches } from "../batches/batches";
 import { storedKey } from "../store/secrets";
@@ -30,7 +33,7 @@ import { log } from "../core/log";
 /** Everything one hub process runs, started once by the entry point (server/main.ts). */
 export type Runtime = {
   config: HubConfig;
-  store: Store;
+  store: CallStore;
   devices: DeviceRegistry;
   /** Per-product settings: request-size limits. */
   products: ProductSettings;
@@ -73,36 +76,68 @@ export function isObserver(client: { id: string }): boolean {
   return client.id.startsWith(HUB_CLIENT_PREFIX) || client.id.startsWith(LIVE_CLIENT_PREFIX);
 }
 
-function bootstrapKey(keys: ApiKeys, value: string | undefined) {
+async function bootstrapKey(keys: ApiKeys, value: string | undefined) {
   if (!value) return;
   const key = parseBootstrapKey(value);
   if (!key) throw new Error("rrpc-hub: RRPC_BOOTSTRAP_KEY must be <SecretId>:<SecretKey>");
-  const result = keys.ensureApiKey(key.secretId, key.secretKey);
+  const result = await keys.ensureApiKey(key.secretId, key.secretKey);
   if (result === "revoked") log.warn("RRPC_BOOTSTRAP_KEY names a revoked key; it stays revoked", { secretId: key.secretId });
   else log.info("bootstrap API key", { secretId: key.secretId, result });
 }
 
-/** Store, registries, embedded broker (unless MQTT_URL is set), hub, live feed and simulated device, in that order. */
-export async function createRuntime(config: HubConfig): Promise<Runtime> {
-  const store = new Store(config.dbPath);
-  const interrupted = store.interruptPending(clock.epoch(clock.now()));
-  if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
-  const devices = new DeviceRegistry(store.db);
-  const products = new ProductSettings(store.db, config.maxPayloadBytes);
-  const keys = new ApiKeys(store.db);
+/**
+ * The calls store and the database every repository shares: PostgreSQL with DATABASE_URL, else
+ * the SQLite file RRPC_DB (docs/storage.md).
+ */
+async function openStore(config: HubConfig, hubId: string | null): Promise<CallStore> {
+  if (!config.databaseUrl) return SqliteCallStore.open(config.dbPath);
+  const sql = await openPostgres(config.databaseUrl);
+  try {
+    const store = await PgCallStore.open(sql, { hubId });
+    log.info("store: PostgreSQL", { url: redactUrl(config.databaseUrl), hubId });
+    return store;
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+}
+
+/**
+ * Store, registries, embedded broker (unless MQTT_URL is set), hub, live feed and simulated
+ * device, in that order. `hubId` names this process among hubs sharing one PostgreSQL database
+ * (calls.hub_id, batches.hub_id); without it the hub is the only one.
+ */
+export async function createRuntime(config: HubConfig, opts: { hubId?: string } = {}): Promise<Runtime> {
+  const store = await openStore(config, opts.hubId ?? null);
+  const sql = store.sql;
+  let devices: DeviceRegistry, products: ProductSettings, keys: ApiKeys, sessions: TokenSigner, users: Users;
+  try {
+    const interrupted = await store.interruptPending(clock.epoch(clock.now()));
+    if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
+    devices = new DeviceRegistry(sql);
+    products = await ProductSettings.open(sql, config.maxPayloadBytes);
+    keys = new ApiKeys(sql);
+    // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
+    // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
+    sessions = new TokenSigner(
+      createHmac("sha256", await storedKey(sql, "session_key"))
+        .update("sessions v2")
+        .digest(),
+    );
+    users = new Users(sql);
+    // The configured operator is the first admin; the configuration wins for its password.
+    if (config.operator) await users.ensureAdmin(config.operator.user, config.operator.passwordHash);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Every hub sharing the hook secret signs and verifies the same logins: the broker's hook
   // request may reach any of them (docs/scale-out.md).
   const shared = config.brokerHookSecret ? sharedBrokerKeys(config.brokerHookSecret) : null;
   const liveTokens = new TokenSigner(shared?.liveTokenKey);
-  // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
-  // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
-  const sessions = new TokenSigner(createHmac("sha256", storedKey(store.db, "session_key")).update("sessions v2").digest());
-  const users = new Users(store.db);
-  // The configured operator is the first admin; the configuration wins for its password.
-  if (config.operator) users.ensureAdmin(config.operator.user, config.operator.passwordHash);
 
   let broker: EmbeddedBroker | null = null;
-  const commands = new CommandRegistry(store.db, config.maxPayloadBytes);
+  const commands = new CommandRegistry(sql, config.maxPayloadBytes);
   let hub: Hub | null = null;
   let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
@@ -113,7 +148,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     : null;
   let stopFeed = () => {};
   try {
-    bootstrapKey(keys, config.bootstrapKey);
+    await bootstrapKey(keys, config.bootstrapKey);
     // MQTT_USERNAME wins: a broker may let the hub in by its own means (docs/scale-out.md).
     const hubLogin =
       shared && config.mqttUsername === undefined
@@ -179,7 +214,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     });
     const embedded = broker;
     batches = new Batches({
-      db: store.db,
+      sql,
+      hubId: opts.hubId ?? null,
       hub,
       commands,
       devicesOf: (productId) => devices.listDevices({ productId }),
@@ -188,13 +224,13 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       productLimit: (p) => products.limitOf(p),
       defaultTimeoutMs: config.defaultTimeoutMs,
     });
-    const recovered = batches.recover();
+    const recovered = await batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
     await hub.start();
     stopFeed = startLiveFeed(hub, broker ?? brokerEvents?.presence ?? null, batches);
     if (config.simulator) {
       const { productId, deviceName } = DEMO_DEVICE;
-      const secret = devices.getDeviceSecret(productId, deviceName) ?? devices.createDevice(productId, deviceName).secret;
+      const secret = (await devices.getDeviceSecret(productId, deviceName)) ?? (await devices.createDevice(productId, deviceName)).secret;
       simulator = await startSimDevice({ url: mqttUrl, productId, deviceName, secret, reply: "ok" }).catch((err: Error) => {
         log.warn("simulated device did not start", { error: err.message });
         return null;
@@ -205,7 +241,7 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     await brokerEvents?.stop();
     await hub?.stop();
     await broker?.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -215,12 +251,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   batchRunner.onEnd((b) => metrics.countBatch(b.status));
   const pruner = setInterval(() => {
     if (store.unavailable) return;
-    try {
-      const n = store.prune(config.retentionCalls);
-      if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
-    } catch (err) {
-      log.warn("pruning old calls failed", { error: (err as Error).message });
-    }
+    store.prune(config.retentionCalls).then(
+      (n) => n > 0 && log.info("pruned old calls", { count: n, keep: config.retentionCalls }),
+      (err: Error) => log.warn("pruning old calls failed", { error: err.message }),
+    );
   }, PRUNE_EVERY_MS);
   pruner.unref();
   let stopping: Promise<void> | null = null;
@@ -249,12 +283,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         clearInterval(pruner);
         await simulator?.stop();
         h.interruptAll();
-        store.flush();
-        batchRunner.interruptAll();
+        await store.flush();
+        await batchRunner.interruptAll();
         stopFeed();
         await brokerEvents?.stop();
         await h.stop();
-        store.close();
+        await store.close();
         await broker?.close();
         metrics.stop();
       })();
@@ -262,9 +296,11 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     },
     stopNow() {
       const n = h.interruptAll();
-      store.flush();
-      batchRunner.interruptAll();
-      store.close();
+      // SQLite writes here, synchronously. PostgreSQL cannot before the process ends: the calls
+      // and batches left pending are ended `interrupted` by the next start (docs/storage.md).
+      store.flushNow();
+      void batchRunner.interruptAll();
+      void store.close();
       return n;
     },
   };

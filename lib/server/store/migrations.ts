@@ -144,6 +144,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'operator' CHECK (role IN ('viewer', 'operator', 'admin'));
   UPDATE api_keys SET role = 'admin';
   `,
+  // 7: several hubs on one PostgreSQL database (docs/storage.md): the hub process that owns a
+  // call or runs a batch, so that a hub that stops ends only its own. NULL for a single hub.
+  `
+  ALTER TABLE calls ADD COLUMN hub_id TEXT;
+  ALTER TABLE batches ADD COLUMN hub_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
