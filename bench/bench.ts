@@ -85,9 +85,9 @@ const MODES: Record<Mode["name"], Mode> = {
     warmupCalls: 5000,
     memoryDevices: 10_000,
     timeoutCalls: 1000,
-    timeoutRounds: 3,
+    timeoutRounds: 5,
     timeoutMs: 1000,
-    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    ui: { calls: 300, floodCalls: 10, rate: 8000, seconds: 4, waitMs: 60_000 },
     fanout: { devices: 10_000, concurrency: 1000, rounds: 3 },
   },
   quick: {
@@ -103,9 +103,9 @@ const MODES: Record<Mode["name"], Mode> = {
     warmupCalls: 3000,
     memoryDevices: 10_000,
     timeoutCalls: 1000,
-    timeoutRounds: 1,
+    timeoutRounds: 3,
     timeoutMs: 1000,
-    ui: { calls: 300, rate: 2000, seconds: 5, waitMs: 60_000 },
+    ui: { calls: 300, floodCalls: 10, rate: 8000, seconds: 4, waitMs: 60_000 },
     fanout: { devices: 10_000, concurrency: 1000, rounds: 2 },
   },
 };
@@ -298,25 +298,43 @@ class Bench {
       // The timeout calls go to the idle (silent) devices still connected.
       const m = await this.memoryOf(broker, { url, read: hostReader(host, mosquitto?.proc.pid) });
       memory.push({ ...m.result, baseline });
-      const t = await host
-        .call("timeouts", {
-          productId: BENCH_PRODUCT,
-          devices: deviceNames(Math.min(this.mode.memoryDevices, this.mode.timeoutCalls)),
-          calls: this.mode.timeoutCalls,
-          timeoutMs: this.mode.timeoutMs,
-          rounds: this.mode.timeoutRounds,
-        })
-        .finally(() => m.release());
-      log(
-        `[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`,
-      );
-      timeouts = { broker, ...t };
+      timeouts = await this.timeouts(broker, host).finally(() => m.release());
     } finally {
       await host.close();
       await mosquitto?.stop();
     }
     if (broker === "embedded") memory.push(await this.serverMemory());
     return { memory, timeouts };
+  }
+
+  /** Timeout precision alone (`--only timeouts`): a fresh broker + hub, `timeoutCalls` silent devices connected. */
+  async timeoutsOnly(broker: BrokerKind): Promise<TimeoutRow> {
+    const host = forkChild<HubHostApi>("hub-host");
+    const mosquitto = broker === "mosquitto" ? stopOnInterrupt(await startMosquitto()) : null;
+    const fleet = forkChild<EchoDevicesApi>("echo-devices");
+    try {
+      const url = await startHostHub(host, mosquitto);
+      await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: 0, count: this.mode.timeoutCalls, silent: true });
+      return await this.timeouts(broker, host);
+    } finally {
+      await fleet.close();
+      await host.close();
+      await mosquitto?.stop();
+    }
+  }
+
+  private async timeouts(broker: BrokerKind, host: Child<HubHostApi>): Promise<TimeoutRow> {
+    const t = await host.call("timeouts", {
+      productId: BENCH_PRODUCT,
+      devices: deviceNames(Math.min(this.mode.memoryDevices, this.mode.timeoutCalls)),
+      calls: this.mode.timeoutCalls,
+      timeoutMs: this.mode.timeoutMs,
+      rounds: this.mode.timeoutRounds,
+    });
+    log(
+      `[${broker}] ${t.calls} timeouts: late by p50 ${t.byEvents.p50.toFixed(2)} / p99 ${t.byEvents.p99.toFixed(2)} ms (trace), p99 ${t.byWallClock.p99.toFixed(2)} ms (caller)`,
+    );
+    return { broker, ...t };
   }
 
   /**
@@ -360,7 +378,10 @@ class Bench {
       const r = await measureUiIngest(server, { productId: BENCH_PRODUCT, deviceName: deviceName!, secret: secret! }, this.mode.ui);
       log(
         `[ui] Chromium ${r.browser}: the timeline counted ${r.counted} messages in ${r.elapsedS.toFixed(2)} s: ${r.messagesPerSecond.toFixed(0)} messages/s` +
-          ` (offered ${r.offeredPerSecond.toFixed(0)}/s, ${r.sent} sent; ratio ${r.ratio.toFixed(2)})${r.complete ? "" : `  INCOMPLETE: fewer than ${r.sent} counted within ${r.waitMs} ms`}`,
+          ` (offered ${r.offeredPerSecond.toFixed(0)}/s, ${r.sent} sent; ratio ${r.ratio.toFixed(2)}); long tasks ${r.longTasks.count}, longest ${r.longTasks.maxMs.toFixed(0)} ms;` +
+          ` CPU ms ${Object.entries(r.cpuMs)
+            .map(([role, ms]) => `${role} ${ms.toFixed(0)}`)
+            .join(" · ")}${r.complete ? "" : `  INCOMPLETE: fewer than ${r.sent} counted within ${r.waitMs} ms`}`,
       );
       reportServerErrors(server);
       return r;
@@ -613,12 +634,12 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     log(
-      "usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|engine|http|memory|ui|fanout|all] [--rounds N] [--seconds S] [--in-flight 1,100,1000] [--out FILE]",
+      "usage: npm run bench [-- --quick] [--broker embedded|mosquitto|all] [--only calls|engine|http|memory|timeouts|ui|fanout|all] [--rounds N] [--seconds S] [--in-flight 1,100,1000] [--out FILE]",
     );
     return;
   }
-  if (!["calls", "engine", "http", "memory", "ui", "fanout", "all"].includes(values.only))
-    throw new Error(`--only ${values.only}: expected calls, engine, http, memory, ui, fanout or all`);
+  if (!["calls", "engine", "http", "memory", "timeouts", "ui", "fanout", "all"].includes(values.only))
+    throw new Error(`--only ${values.only}: expected calls, engine, http, memory, timeouts, ui, fanout or all`);
   const all = values.only === "all";
   const sections = {
     // engine: the MQTT rows of calls (floor, engine, engine-early, engine-colocated, colocated-mqtt), no HTTP rows.
@@ -627,6 +648,8 @@ async function main(): Promise<void> {
     // The HTTP rows alone (bare-http, http, tencent): the program paths.
     http: all || values.only === "calls" || values.only === "http",
     memory: all || values.only === "memory",
+    // With memory, timeouts are measured on its silent devices; alone, on timeoutCalls of them.
+    timeouts: values.only === "timeouts",
     ui: all || values.only === "ui",
     fanout: all || values.only === "fanout",
   };
@@ -689,6 +712,7 @@ async function main(): Promise<void> {
   for (const broker of mode.brokers) {
     if (sections.engine) await bench.mqttRows(broker);
     if (sections.http && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
+    if (sections.timeouts) timeouts.push(await bench.timeoutsOnly(broker));
     if (!sections.memory) continue;
     const m = await bench.memoryAndTimeouts(broker);
     memory.push(...m.memory);

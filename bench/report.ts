@@ -255,8 +255,12 @@ export type Report = {
   /** Embedded: p99 of how late `timeout` fired, from the call's trace / from the caller's clock. */
   timeoutLatenessP99Ms: number | null;
   timeoutLatenessWallP99Ms: number | null;
+  /** Embedded: p99 of how late as many bare Node timers ran in the same process and run (the machine's floor). */
+  timeoutFloorP99Ms: number | null;
   /** MQTT messages a second the dashboard's live timeline ingested in Chromium under a clock-paced flood (bench/ui-ingest.ts). */
   uiMessagesPerSecond: number | null;
+  /** The page's longest task (ms) meanwhile (PerformanceObserver "longtask": 0 when none over 50 ms). */
+  uiLongestTaskMs: number | null;
   memory: MemoryResult[];
   timeouts: TimeoutRow[];
   ui: UiIngestResult | null;
@@ -351,7 +355,9 @@ export function buildReport(r: {
     serverRssWithDevices: r.memory.find((m) => m.broker === "server")?.rssAfter ?? null,
     timeoutLatenessP99Ms: tmo ? tmo.byEvents.p99 : null,
     timeoutLatenessWallP99Ms: tmo ? tmo.byWallClock.p99 : null,
+    timeoutFloorP99Ms: tmo?.floor ? tmo.floor.p99 : null,
     uiMessagesPerSecond: r.ui?.messagesPerSecond ?? null,
+    uiLongestTaskMs: r.ui?.longTasks.maxMs ?? null,
     memory: r.memory,
     timeouts: r.timeouts,
     ui: r.ui,
@@ -529,12 +535,14 @@ export function printReport(rep: Report): void {
           rep.serverRssWithDevices === null ? "-" : fmtBytes(rep.serverRssWithDevices),
         ],
         [
-          "timeout lateness p99 (embedded, trace / caller)",
-          `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} ms`,
+          "timeout lateness p99 (embedded, trace / caller / bare timers)",
+          `${fmtMs(rep.timeoutLatenessP99Ms ?? NaN)} / ${fmtMs(rep.timeoutLatenessWallP99Ms ?? NaN)} / ${fmtMs(rep.timeoutFloorP99Ms ?? NaN)} ms`,
         ],
         [
-          "live timeline in Chromium, messages/s ingested (÷ offered)",
-          rep.ui ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)})` : "-",
+          "live timeline in Chromium, messages/s ingested (÷ offered; longest task)",
+          rep.ui
+            ? `${fmtRate(rep.ui.messagesPerSecond)} (${ratioText(rep.ui.ratio)} × ${fmtRate(rep.ui.offeredPerSecond)}; ${rep.uiLongestTaskMs?.toFixed(0) ?? "-"} ms)`
+            : "-",
         ],
       ],
     ),
@@ -573,7 +581,20 @@ export function printReport(rep: Report): void {
     "### Timeout precision: calls timing out at once (silent devices), ms past the deadline",
     "",
     markdownTable(
-      ["broker", "calls", "timeoutMs", "trace p50", "trace p99", "trace max", "caller p50", "caller p99", "caller max", "not timeout"],
+      [
+        "broker",
+        "calls",
+        "timeoutMs",
+        "trace p50",
+        "trace p99",
+        "trace max",
+        "caller p50",
+        "caller p99",
+        "caller max",
+        "bare timers p50",
+        "bare timers p99",
+        "not timeout",
+      ],
       rep.timeouts.map((t) => [
         t.broker,
         String(t.calls),
@@ -584,6 +605,8 @@ export function printReport(rep: Report): void {
         fmtMs(t.byWallClock.p50),
         fmtMs(t.byWallClock.p99),
         fmtMs(t.byWallClock.max),
+        fmtMs(t.floor?.p50 ?? NaN),
+        fmtMs(t.floor?.p99 ?? NaN),
         String(t.otherOutcomes),
       ]),
     ),
@@ -595,17 +618,38 @@ export function printReport(rep: Report): void {
       "### Live timeline in Chromium: a device repeating its replies at a clock-paced rate",
       "",
       markdownTable(
-        ["browser", "calls (rows)", "offered/s", "sent", "counted", "seconds", "messages/s", "÷ offered", "complete"],
+        [
+          "browser",
+          "calls (rows)",
+          "flooded calls",
+          "offered/s",
+          "sent",
+          "counted",
+          "seconds",
+          "messages/s",
+          "÷ offered",
+          "long tasks",
+          "longest ms",
+          "CPU ms",
+          "complete",
+        ],
         [
           [
             u.browser,
             String(u.calls),
+            String(u.floodCalls),
             fmtRate(u.offeredPerSecond),
             String(u.sent),
             String(u.counted),
             u.elapsedS.toFixed(2),
             fmtRate(u.messagesPerSecond),
             ratioText(u.ratio),
+            String(u.longTasks.count),
+            u.longTasks.maxMs.toFixed(0),
+            Object.entries(u.cpuMs)
+              .filter(([, ms]) => ms > 0)
+              .map(([role, ms]) => `${role} ${ms.toFixed(0)}`)
+              .join(" · "),
             u.complete ? "yes" : "NO",
           ],
         ],

@@ -192,6 +192,25 @@ describe("LiveStore", () => {
     expect(c.rows[1]).toBe(b.rows[1]);
   });
 
+  it("tells whether the next delta carries rows or presence, or only counters", () => {
+    const s = new LiveStore(1);
+    expect(s.rowsChanged).toBe(false);
+    s.ingest(LIVE_CALLS_TOPIC, hub([{ processId: "1000000061", status: "success", event: "success", t: 1, rttMs: 1 }]));
+    expect(s.rowsChanged).toBe(true);
+    s.takeDelta();
+    expect(s.rowsChanged).toBe(false);
+    // A duplicate reply to a call of the hub changes no row: counters only.
+    s.ingest("$rrpc/txd/P1/d1/1000000061", enc("again"));
+    expect(s.rowsChanged).toBe(false);
+    expect(s.takeDelta()).toMatchObject({ rows: [], removed: [], presence: null, messages: 2 });
+    // A new call past the cap drops the oldest: a row added, one removed.
+    s.ingest(LIVE_CALLS_TOPIC, hub([{ processId: "1000000062" }]));
+    expect(s.rowsChanged).toBe(true);
+    expect(s.takeDelta()).toMatchObject({ removed: ["1000000061"] });
+    s.ingest(LIVE_PRESENCE_TOPIC, enc(JSON.stringify([{ productId: "P1", deviceName: "d1", online: true, at: 1 }])));
+    expect(s.rowsChanged).toBe(true);
+  });
+
   it("a mirror fed with deltas shows what the source shows", () => {
     const src = new LiveStore(4);
     const mirror = new LiveStore();

@@ -386,6 +386,11 @@ export class LiveStore {
     this.changed.clear();
   }
 
+  /** Whether the next delta would carry rows or presence, not only counters. */
+  get rowsChanged(): boolean {
+    return this.deltaChanged.size > 0 || this.deltaRemoved.length > 0 || this.deltaPresence;
+  }
+
   /** What changed since the last delta, for a store that mirrors this one (applyDelta); null when nothing did. */
   takeDelta(): LiveDelta | null {
     if (this.deltaChanged.size === 0 && this.deltaRemoved.length === 0 && !this.deltaPresence && this.messages === this.sentMessages) return null;

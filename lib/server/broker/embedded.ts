@@ -7,6 +7,7 @@ import { QlobberDedup } from "qlobber";
 import { DEVICE_NAME_MAX, deviceClientId, parseRrpcTopic, PRODUCT_ID_MAX } from "../../rrpc/topics";
 import { log } from "../core/log";
 import { limitPacketSize } from "./packet-limit";
+import { oneFramePerTurn } from "./ws-frames";
 
 export type BrokerOptions = {
   host: string;
@@ -164,7 +165,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions, hooks: Partial<Ae
     verifyClient: accept ? (info: { req: IncomingMessage }) => accept(info.req) : undefined,
   });
   wss.on("connection", (ws, req) => {
-    const stream = createWebSocketStream(ws);
+    const stream = oneFramePerTurn(createWebSocketStream(ws));
     stream.on("error", () => stream.destroy());
     neverWaitForDrain(aedes.handle(limitPacketSize(stream, maxPacket, refused("ws", req.socket.remoteAddress)), req), maxOutgoing);
   });

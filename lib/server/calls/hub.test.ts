@@ -163,6 +163,39 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     }
   });
 
+  it("ends calls due together at their deadlines, on one timer, however many there are", async () => {
+    await device(env, "silent2", { silent: true });
+    const clock = new ManualClock();
+    const hub = new Hub({
+      store: env.store,
+      mqttUrl: env.url,
+      broker: env.broker ?? undefined,
+      maxInFlight: 1000,
+      maxPayloadBytes: 1024,
+      defaultTimeoutMs: 4000,
+      clock,
+    });
+    try {
+      await hub.start();
+      const call = () => hub.call({ productId: P, deviceName: "silent2", payload: bytes("x"), timeoutMs: 500 });
+      const first = Array.from({ length: 300 }, call);
+      clock.advance(0.5);
+      const second = Array.from({ length: 300 }, call);
+      expect(clock.pendingTimers).toBe(1);
+      clock.advance(500);
+      expect(hub.inFlight).toBe(300);
+      clock.advance(1);
+      const calls = await Promise.all([...first, ...second]);
+      expect(new Set(calls.map((c) => c.status))).toEqual(new Set(["timeout"]));
+      // Stamped when the pass found them due: the first 300 at 500 ms, the rest (due at 500.5) at 501 − 0.5.
+      expect(new Set(calls.slice(0, 300).map((c) => c.events.at(-1)!.t))).toEqual(new Set([500]));
+      expect(new Set(calls.slice(300).map((c) => c.events.at(-1)!.t))).toEqual(new Set([500.5]));
+      expect(clock.pendingTimers).toBe(0);
+    } finally {
+      await hub.stop();
+    }
+  });
+
   it("issues strictly increasing fixed-width processIds", async () => {
     await device(env, "seq1");
     const calls = await Promise.all(Array.from({ length: 20 }, () => env.hub.call({ productId: P, deviceName: "seq1", payload: bytes("n") })));

@@ -21,6 +21,7 @@ import { mqttTransport } from "../broker/mqtt-transport";
 import type { HubTransport } from "../broker/transport";
 import type { CallStore } from "../store/call-store";
 import { log } from "../core/log";
+import { Deadlines, type DeadlineEntry } from "./deadlines";
 
 export type CallRequest = {
   productId: string;
@@ -82,7 +83,7 @@ type Pending = {
   call: CallRecord;
   t0: number;
   deadline: number;
-  timer: unknown;
+  timer: DeadlineEntry<Pending> | null;
   resolve: (c: CallRecord) => void;
   deliveries: number;
 };
@@ -133,9 +134,9 @@ const FULL_TRACES_KEPT = 10_000;
 
 /**
  * The hub: a transport to the broker that hears every reply (in-process into the embedded
- * broker, or one MQTT.js connection), a map of calls in flight by processId, one timer per call.
- * Every call settles exactly once (settle() is the only way out of "pending"), and every state
- * change is saved to the store and told to listeners.
+ * broker, or one MQTT.js connection), a map of calls in flight by processId, their deadlines on
+ * one timer (deadlines.ts). Every call settles exactly once (settle() is the only way out of
+ * "pending"), and every state change is saved to the store and told to listeners.
  */
 export class Hub {
   readonly clientId = HUB_CLIENT_PREFIX + randomBytes(6).toString("hex");
@@ -146,6 +147,8 @@ export class Hub {
   private readonly fullTraces = new Map<number, { productId: string; deviceName: string; answered: boolean }>();
   private afterEnd: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
+  /** Calls due together time out in one pass, at the one time read for it (docs/benchmarks.md, "Timeout precision"). */
+  private readonly deadlines: Deadlines<Pending>;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
   /** otherHubReplies: replies to calls of another hub on the same broker, left to it (docs/scale-out.md). */
@@ -153,6 +156,9 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.deadlines = new Deadlines(this.clock, (due, now) => {
+      for (const p of due) this.settle(p, "timeout", undefined, now);
+    });
     opts.broker?.onDelivered((processId, productId, deviceName) => this.onDelivered(processId, productId, deviceName));
   }
 
@@ -268,22 +274,15 @@ export class Hub {
     return timeoutMs;
   }
 
-  /** Timers may fire a little early against the monotonic clock: never end a call before its deadline. */
+  /** Deadlines never end a call before its deadline, even when their timer fires a little early. */
   private arm(p: Pending): void {
-    const left = p.deadline - this.clock.now();
-    p.timer = this.clock.setTimer(
-      () => {
-        if (this.clock.now() >= p.deadline) this.settle(p, "timeout");
-        else this.arm(p);
-      },
-      Math.max(0, Math.ceil(left)),
-    );
+    p.timer = this.deadlines.add(p, p.deadline);
   }
 
   private settle(p: Pending, status: TerminalStatus, reply?: Uint8Array, repliedAt?: number, detail?: StoredEvent["detail"]): void {
     const { call } = p;
     if (call.status !== "pending") return;
-    if (p.timer !== null) this.clock.clearTimer(p.timer);
+    if (p.timer !== null) this.deadlines.remove(p.timer);
     this.pending.delete(call.processId);
     const t = (repliedAt ?? this.clock.now()) - p.t0;
     call.status = status;
