@@ -167,7 +167,7 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     await device(env, "silent2", { silent: true });
     const clock = new ManualClock();
     const hub = new Hub({
-      store: env.store,
+      store: new SqliteCallStore(env.store),
       mqttUrl: env.url,
       broker: env.broker ?? undefined,
       maxInFlight: 1000,
