@@ -7,6 +7,7 @@ import { openPostgres } from "../store/open";
 import { redactUrl } from "../store/sql";
 import { CommandRegistry } from "../commands/commands";
 import { Batches } from "../batches/batches";
+import { createCluster, newHubId, type Cluster } from "../cluster/cluster";
 import { storedKey } from "../store/secrets";
 import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
@@ -50,6 +51,10 @@ export type Runtime = {
   operatorSignIn: OperatorSignIn;
   /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
   metrics: Metrics;
+  /** With DATABASE_URL: this hub among the hubs sharing the database (docs/scale-out.md); null with SQLite. */
+  cluster: Cluster | null;
+  /** Resolves if peers took over this hub's work (its heartbeat was too old): the process must stop. */
+  fenced: Promise<void>;
   /** Devices' online/offline changes since start (embedded broker only). */
   presence: PresenceLog | null;
   /** Stops everything; calls in flight end `interrupted`. */
@@ -100,7 +105,9 @@ async function openStore(config: HubConfig, hubId: string | null): Promise<CallS
  * (calls.hub_id, batches.hub_id); without it the hub is the only one.
  */
 export async function createRuntime(config: HubConfig, opts: { hubId?: string } = {}): Promise<Runtime> {
-  const store = await openStore(config, opts.hubId ?? null);
+  // Each process is a hub of its own, named at random: nothing to configure (docs/scale-out.md).
+  const hubId = opts.hubId ?? (config.databaseUrl ? newHubId() : null);
+  const store = await openStore(config, hubId);
   const sql = store.sql;
   let devices: DeviceRegistry, products: ProductSettings, keys: ApiKeys, sessions: TokenSigner, users: Users;
   try {
@@ -132,6 +139,9 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
   let simulator: SimDevice | null = null;
   let presence: PresenceLog | null = null;
   let stopFeed = () => {};
+  let cluster: Cluster | null = null;
+  let onFenced = () => {};
+  const fenced = new Promise<void>((resolve) => (onFenced = resolve));
   try {
     await bootstrapKey(keys, config.bootstrapKey);
     let hubLogin = { username: config.mqttUsername, password: config.mqttPassword };
@@ -169,6 +179,21 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       });
     }
     const mqttUrl = config.mqttUrl ?? `mqtt://${connectHost(config.mqttHost)}:${broker!.tcpPort}`;
+    const b = () => batches!;
+    cluster =
+      hubId === null
+        ? null
+        : createCluster({
+            sql,
+            hubId,
+            leaseMs: config.hubLeaseMs,
+            interruptCalls: (id, at) => store.interruptPendingOf(id, at),
+            interruptBatches: async (id) => (await b().recoverOf(id)).length,
+            onFenced: () => onFenced(),
+            onBeat: () => products.reload(),
+            runningBatches: () => b().runningIds(),
+            cancelBatch: (id) => b().cancel(id),
+          });
     hub = new Hub({
       store,
       mqttUrl,
@@ -181,11 +206,12 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       mqttPassword: hubLogin.password,
       deviceState: (p, d) => devices.deviceState(p, d),
       productLimit: (p) => products.limitOf(p),
+      ownership: cluster?.ownership,
     });
     const embedded = broker;
     batches = new Batches({
       sql,
-      hubId: opts.hubId ?? null,
+      hubId,
       hub,
       commands,
       devicesOf: (productId) => devices.listDevices({ productId }),
@@ -193,9 +219,12 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       maxPayloadBytes: config.maxPayloadBytes,
       productLimit: (p) => products.limitOf(p),
       defaultTimeoutMs: config.defaultTimeoutMs,
+      cancelElsewhere: cluster ? (id) => cluster!.requestCancel(id) : undefined,
     });
     const recovered = await batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
+    // Before the first call: this hub's row and heartbeat; hubs already dead are taken over.
+    await cluster?.start();
     await hub.start();
     stopFeed = startLiveFeed(hub, broker, batches);
     if (config.simulator) {
@@ -208,6 +237,7 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       if (simulator) log.info("simulated device online", DEMO_DEVICE);
     }
   } catch (err) {
+    await cluster?.stop({ leave: false });
     await hub?.stop();
     await broker?.close();
     await store.close();
@@ -244,6 +274,8 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
     callerAuth: { keys, sessions, users, operator: config.operator },
     operatorSignIn: new OperatorSignIn(config.operator, sessions, users),
     metrics,
+    cluster,
+    fenced,
     presence,
     stop() {
       stopping ??= (async () => {
@@ -253,6 +285,8 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
         await store.flush();
         await batchRunner.interruptAll();
         stopFeed();
+        // Its work ended here: the others need not take it over.
+        await cluster?.stop({ leave: true }).catch((err: Error) => log.warn("leaving the hubs failed", { error: err.message }));
         await h.stop();
         await store.close();
         await broker?.close();
