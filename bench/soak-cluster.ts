@@ -405,7 +405,9 @@ export async function soakCluster(argv: string[]): Promise<number> {
   } catch (err) {
     for (const [i, s] of slots.entries()) {
       const died = s.server.proc.exitCode !== null || s.server.proc.signalCode !== null;
-      log(`--- hub ${i}${died ? ` (exited: ${s.server.proc.signalCode ?? s.server.proc.exitCode})` : ""}, last lines ---\n${s.server.output().split("\n").slice(-30).join("\n")}`);
+      log(
+        `--- hub ${i}${died ? ` (exited: ${s.server.proc.signalCode ?? s.server.proc.exitCode})` : ""}, last lines ---\n${s.server.output().split("\n").slice(-30).join("\n")}`,
+      );
     }
     throw err;
   } finally {
