@@ -45,7 +45,20 @@ function postmasterPid(dataDir: string): number {
   return Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
 }
 
-async function run(store: CallStore, calls: number, inFlight: number): Promise<void> {
+type Hot = Pick<CallStore, "allocateProcessId" | "save" | "written" | "flush">;
+
+/** No store at all: what this harness costs by itself, to be subtracted from the others. */
+function noStore(): Hot {
+  let id = 1_000_000_000;
+  return {
+    allocateProcessId: () => ({ processId: String(id), messageId: id++ }),
+    save: () => {},
+    written: () => Promise.resolve(),
+    flush: () => Promise.resolve(),
+  };
+}
+
+async function run(store: Hot, calls: number, inFlight: number): Promise<void> {
   let next = 0;
   const one = async () => {
     while (next < calls) {
@@ -79,7 +92,7 @@ async function run(store: CallStore, calls: number, inFlight: number): Promise<v
   await store.flush();
 }
 
-async function measure(name: string, store: CallStore, calls: number, inFlight: number, server?: () => number) {
+async function measure(name: string, store: Hot, calls: number, inFlight: number, server?: () => number) {
   await run(store, Math.min(2000, calls), inFlight); // warm-up
   const cpu0 = process.cpuUsage();
   const srv0 = server?.() ?? 0;
@@ -104,6 +117,7 @@ async function main() {
   const calls = Number(values.calls);
   const inFlight = Number(values["in-flight"]);
   const rows = [];
+  rows.push(await measure("none (harness)", noStore(), calls, inFlight));
 
   const sqlite = SqliteCallStore.open(join(tempDir("rrpc-bench-"), "rrpc.db"));
   rows.push(await measure("sqlite", sqlite, calls, inFlight));
@@ -120,10 +134,12 @@ async function main() {
     await pg.stop();
   }
   console.table(rows);
-  const [s, p] = rows;
+  const [none, s, p] = rows;
+  const sqliteUs = s!.hubCpuUsPerCall - none!.hubCpuUsPerCall;
+  const pgUs = p!.hubCpuUsPerCall - none!.hubCpuUsPerCall;
   console.log(
-    `PostgreSQL / SQLite, hub CPU per call: ${(p!.hubCpuUsPerCall / s!.hubCpuUsPerCall).toFixed(2)}x; ` +
-      `with the server's CPU: ${((p!.hubCpuUsPerCall + p!.serverCpuUsPerCall) / s!.hubCpuUsPerCall).toFixed(2)}x`,
+    `store CPU per call, the harness subtracted: SQLite ${sqliteUs.toFixed(1)} µs; PostgreSQL ${pgUs.toFixed(1)} µs in the hub ` +
+      `(${(pgUs / sqliteUs).toFixed(2)}x) + ${p!.serverCpuUsPerCall} µs in the server (${((pgUs + p!.serverCpuUsPerCall) / sqliteUs).toFixed(2)}x in all)`,
   );
 }
 
