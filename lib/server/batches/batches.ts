@@ -30,6 +30,8 @@ export type BatchHub = {
 };
 
 export type BatchesOptions = {
+  /** Several hubs: asks the hub that runs a batch to cancel it (cluster/cluster.ts). */
+  cancelElsewhere?: (batchId: string) => Promise<void>;
   sql: Sql;
   /** The hub process running these batches (batches.hub_id); null for a single hub. */
   hubId?: string | null;
@@ -193,7 +195,12 @@ export class Batches {
   async cancel(id: string): Promise<BatchJson> {
     const b = this.running.get(id);
     if (!b) {
-      await this.row(id);
+      const row = await this.row(id);
+      // Another hub on the same database runs it: that hub cancels it (docs/scale-out.md).
+      if (row.status === "running" && this.opts.cancelElsewhere) {
+        await this.opts.cancelElsewhere(id);
+        return batchToJson(row);
+      }
       throw new DomainError("batch_conflict", `batch ${id} has already ended`);
     }
     if (!b.cancelling) {
@@ -211,6 +218,11 @@ export class Batches {
       if (b.active === 0) await this.end(b, "cancelled");
     }
     return this.get(id);
+  }
+
+  /** The batches this process runs. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
   }
 
   /** A running batch as this process counts it (null when it does not run it). */

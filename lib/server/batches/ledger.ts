@@ -162,8 +162,8 @@ export class BatchLedger {
 
 /** Rows per INSERT of targets (4 parameters each; SQLite takes 32,766 per statement, PostgreSQL 65,535). */
 const TARGETS_PER_INSERT = 1000;
-/** `hub_id = ?` that also matches NULL with NULL (IS NOT DISTINCT FROM is PostgreSQL's; SQLite's IS is not PostgreSQL's). */
-const SAME_HUB = `(hub_id = ? OR (hub_id IS NULL AND ? IS NULL))`;
+/** `hub_id = ?` that also matches NULL with NULL, in SQL both databases take (the CAST types the parameter for PostgreSQL). */
+const SAME_HUB = `(hub_id = ? OR (hub_id IS NULL AND CAST(? AS TEXT) IS NULL))`;
 
 async function countsOf(q: Sql, id: string): Promise<{ counts: BatchCounts; unsent: number }> {
   const counts = zeroCounts();

@@ -146,6 +146,8 @@ export class Hub {
   private readonly pending = new Map<string, Pending>();
   private readonly fullTraces = new Map<number, { productId: string; deviceName: string; answered: boolean }>();
   private afterEnd: Promise<void> = Promise.resolve();
+  /** Calls waiting for the store's word on their device (call()); a batch counts them as in flight. */
+  private admitting = 0;
   private readonly clock: Clock;
   /** Calls due together time out in one pass, at the one time read for it (docs/benchmarks.md, "Timeout precision"). */
   private readonly deadlines: Deadlines<Pending>;
@@ -166,8 +168,9 @@ export class Hub {
     return this.ready;
   }
 
+  /** Calls published and waiting for their answer, and calls whose device is being checked (they are about to be). */
   get inFlight(): number {
-    return this.pending.size;
+    return this.pending.size + this.admitting;
   }
 
   /** How many calls may be in flight at once (RRPC_MAX_IN_FLIGHT); more are refused `busy`. */
@@ -206,7 +209,15 @@ export class Hub {
       return Promise.reject(err);
     }
     // The device check reads the store; what follows it is synchronous, so that admission (maxInFlight) cannot be overtaken.
-    return typeof state === "string" ? this.admit(req, state) : state.then((s) => this.admit(req, s));
+    if (typeof state === "string") return this.admit(req, state);
+    this.admitting++;
+    return state.then(
+      (s) => (this.admitting--, this.admit(req, s)),
+      (err: unknown) => {
+        this.admitting--;
+        throw err;
+      },
+    );
   }
 
   private admit(req: CallRequest, state: DeviceState): Promise<CallRecord> {

@@ -7,6 +7,7 @@ import { openPostgres } from "../store/open";
 import { redactUrl } from "../store/sql";
 import { CommandRegistry } from "../commands/commands";
 import { Batches } from "../batches/batches";
+import { createCluster, newHubId, type Cluster } from "../cluster/cluster";
 import { storedKey } from "../store/secrets";
 import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
@@ -54,6 +55,10 @@ export type Runtime = {
   operatorSignIn: OperatorSignIn;
   /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
   metrics: Metrics;
+  /** With DATABASE_URL: this hub among the hubs sharing the database (docs/scale-out.md); null with SQLite. */
+  cluster: Cluster | null;
+  /** Resolves if peers took over this hub's work (its heartbeat was too old): the process must stop. */
+  fenced: Promise<void>;
   /** Devices' online/offline changes since start (embedded broker; an external one's client events). */
   presence: PresenceLog | null;
   /** The broker rules the HTTP hooks apply (POST /api/broker/authn|authz); null unless RRPC_BROKER_HOOK_SECRET is set. */
@@ -108,7 +113,9 @@ async function openStore(config: HubConfig, hubId: string | null): Promise<CallS
  * (calls.hub_id, batches.hub_id); without it the hub is the only one.
  */
 export async function createRuntime(config: HubConfig, opts: { hubId?: string } = {}): Promise<Runtime> {
-  const store = await openStore(config, opts.hubId ?? null);
+  // Each process is a hub of its own, named at random: nothing to configure (docs/scale-out.md).
+  const hubId = opts.hubId ?? (config.databaseUrl ? newHubId() : null);
+  const store = await openStore(config, hubId);
   const sql = store.sql;
   let devices: DeviceRegistry, products: ProductSettings, keys: ApiKeys, sessions: TokenSigner, users: Users;
   try {
@@ -147,6 +154,9 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
     ? { registry: devices, liveTokens, hubPassword: shared.hubPassword, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX }
     : null;
   let stopFeed = () => {};
+  let cluster: Cluster | null = null;
+  let onFenced = () => {};
+  const fenced = new Promise<void>((resolve) => (onFenced = resolve));
   try {
     await bootstrapKey(keys, config.bootstrapKey);
     // MQTT_USERNAME wins: a broker may let the hub in by its own means (docs/scale-out.md).
@@ -198,6 +208,21 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       presence = new PresenceLog(brokerEvents.presence);
     }
     const events = brokerEvents?.presence;
+    const b = () => batches!;
+    cluster =
+      hubId === null
+        ? null
+        : createCluster({
+            sql,
+            hubId,
+            leaseMs: config.hubLeaseMs,
+            interruptCalls: (id, at) => store.interruptPendingOf(id, at),
+            interruptBatches: async (id) => (await b().recoverOf(id)).length,
+            onFenced: () => onFenced(),
+            onBeat: () => products.reload(),
+            runningBatches: () => b().runningIds(),
+            cancelBatch: (id) => b().cancel(id),
+          });
     hub = new Hub({
       store,
       mqttUrl,
@@ -211,11 +236,12 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       deviceState: (p, d) => devices.deviceState(p, d),
       knownOffline: events ? (p, d) => events.isOffline(p, d) : undefined,
       productLimit: (p) => products.limitOf(p),
+      ownership: cluster?.ownership,
     });
     const embedded = broker;
     batches = new Batches({
       sql,
-      hubId: opts.hubId ?? null,
+      hubId,
       hub,
       commands,
       devicesOf: (productId) => devices.listDevices({ productId }),
@@ -223,9 +249,12 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
       maxPayloadBytes: config.maxPayloadBytes,
       productLimit: (p) => products.limitOf(p),
       defaultTimeoutMs: config.defaultTimeoutMs,
+      cancelElsewhere: cluster ? (id) => cluster!.requestCancel(id) : undefined,
     });
     const recovered = await batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
+    // Before the first call: this hub's row and heartbeat; hubs already dead are taken over.
+    await cluster?.start();
     await hub.start();
     stopFeed = startLiveFeed(hub, broker ?? brokerEvents?.presence ?? null, batches);
     if (config.simulator) {
@@ -239,6 +268,7 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
     }
   } catch (err) {
     await brokerEvents?.stop();
+    await cluster?.stop({ leave: false });
     await hub?.stop();
     await broker?.close();
     await store.close();
@@ -275,6 +305,8 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
     callerAuth: { keys, sessions, users, operator: config.operator },
     operatorSignIn: new OperatorSignIn(config.operator, sessions, users),
     metrics,
+    cluster,
+    fenced,
     presence,
     brokerRules,
     brokerEvents,
@@ -287,6 +319,8 @@ export async function createRuntime(config: HubConfig, opts: { hubId?: string } 
         await batchRunner.interruptAll();
         stopFeed();
         await brokerEvents?.stop();
+        // Its work ended here: the others need not take it over.
+        await cluster?.stop({ leave: true }).catch((err: Error) => log.warn("leaving the hubs failed", { error: err.message }));
         await h.stop();
         await store.close();
         await broker?.close();

@@ -83,7 +83,7 @@ export class SqliteSql implements Sql {
       close: async () => {},
     };
     const run = (async () => {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.db.exec("BEGIN");
       try {
         const out = await fn(inner);
         this.db.exec("COMMIT");
