@@ -6,7 +6,7 @@ import { ManualClock } from "../testing/clock";
 import { Membership } from "./membership";
 import { IdOwnership } from "./ownership";
 import { poolQuery, type Query } from "./query";
-import { ensureClusterTables } from "./schema";
+import { openPostgres } from "../store/open";
 import type { Clock } from "../core/call";
 
 let pg: Postgres;
@@ -20,15 +20,15 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-/** A fresh database with the cluster tables; each "process" gets its own pool, as separate hubs would. */
+/** A fresh database at the store's schema (migration 8: the cluster's tables); each "process" gets its own pool, as separate hubs would. */
 async function database(): Promise<() => Query> {
   const url = await pg.createDatabase();
+  await (await openPostgres(url)).close();
   const open = () => {
     const pool = new Pool({ connectionString: url, max: 4 });
     pools.push(pool);
     return poolQuery(pool);
   };
-  await Promise.all([1, 2, 3].map(() => ensureClusterTables(open())));
   return open;
 }
 

@@ -4,7 +4,6 @@ import type { Sql } from "../store/sql";
 import { HEARTBEAT_MS, LEASE_MS, Membership, newHubId } from "./membership";
 import { IdOwnership } from "./ownership";
 import type { Query } from "./query";
-import { ensureClusterTables } from "./schema";
 
 export { newHubId };
 
@@ -103,7 +102,6 @@ export function createCluster(opts: ClusterOptions): Cluster {
       await query(`INSERT INTO batch_cancels (batch_id, requested_at) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING`, [batchId, now()]);
     },
     async start() {
-      await ensureClusterTables(query);
       await membership.start();
       await ownership.refresh();
       pruner = setInterval(() => void ownership.prune().catch(() => {}), PRUNE_BLOCKS_EVERY_MS);

@@ -41,7 +41,7 @@ export type HubRow = { id: string; startedAt: number; heartbeatAt: number; apiUr
 export const newHubId = (): string => randomBytes(8).toString("hex");
 
 /**
- * This process's membership of the hubs sharing one database: a row in `hubs` (cluster/schema.ts)
+ * This process's membership of the hubs sharing one database: a row in `hubs` (store migration 8)
  * whose heartbeat it renews, and the sweep that finds peers whose heartbeat is older than the
  * lease and takes over their work. A dead hub is claimed with one UPDATE (row locks: exactly one
  * claimer); the claim renews the row's heartbeat so that a claimer that dies mid-takeover leaves

@@ -14,7 +14,6 @@ import { startPostgres, type Postgres } from "../testing/postgres";
 import { replyTopic } from "../../rrpc/topics";
 import { IdOwnership } from "./ownership";
 import { sqlQuery } from "./cluster";
-import { ensureClusterTables } from "./schema";
 
 const P = "CLUSTERP01";
 let pg: Postgres;
@@ -37,7 +36,6 @@ test("each hub handles the replies to its own calls only; another hub's are coun
   for (const id of ["a", "b"]) {
     const sql = await openPostgres(url);
     const query = sqlQuery(sql);
-    await ensureClusterTables(query);
     const store = await PgCallStore.open(sql, { hubId: id });
     const ownership = new IdOwnership({ hubId: id, query });
     const hub = new Hub({ store, mqttUrl: mosquitto.url, maxInFlight: 1000, maxPayloadBytes: 65536, defaultTimeoutMs: 4000, ownership });

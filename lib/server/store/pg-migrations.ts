@@ -137,6 +137,25 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE batches ADD COLUMN hub_id TEXT;
   CREATE INDEX calls_pending_by_hub ON calls (hub_id) WHERE status = 'pending';
   `,
+  // 8: the hubs sharing this database (docs/scale-out.md, lib/server/cluster/). Times are epoch
+  // milliseconds from the hubs' clocks (they must agree within a few seconds).
+  `
+  CREATE TABLE hubs (
+    id           TEXT PRIMARY KEY,
+    started_at   BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL,
+    api_url      TEXT,
+    claimed_by   TEXT
+  );
+  CREATE TABLE hub_blocks (
+    first_id BIGINT PRIMARY KEY,
+    hub_id   TEXT NOT NULL
+  );
+  CREATE TABLE batch_cancels (
+    batch_id     TEXT PRIMARY KEY,
+    requested_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 if (PG_MIGRATIONS.length !== MIGRATIONS.length) throw new Error("PG_MIGRATIONS and MIGRATIONS must have the same steps");

@@ -33,12 +33,15 @@ describe.each(storeBackends())("SQL seam on $name", (backend) => {
           );
     expect(rows.map((r) => r.name)).toEqual([
       "api_keys",
+      "batch_cancels",
       "batch_targets",
       "batches",
       "call_events",
       "calls",
       "commands",
       "devices",
+      "hub_blocks",
+      "hubs",
       "meta",
       "products",
       "secrets",
