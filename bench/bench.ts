@@ -231,7 +231,7 @@ class Bench {
     try {
       const bareUrl = await startHostHub(host, bareMosquitto);
       const { port } = await host.call("listenHttp");
-      const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(Math.max(...this.mode.deviceCounts)));
+      const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(Math.max(...this.mode.deviceCounts)));
       server = stopOnInterrupt(
         await startServer({
           RRPC_DB: dbPath,
@@ -344,7 +344,7 @@ class Bench {
    */
   private async serverMemory(): Promise<MemoryResult> {
     const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
-    const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(this.mode.memoryDevices));
+    const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(this.mode.memoryDevices));
     const server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
     try {
       const pid = server.proc.pid ?? 0;
@@ -372,7 +372,7 @@ class Bench {
   async uiIngest(): Promise<UiIngestResult> {
     const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
     const [deviceName] = deviceNames(1, "ui");
-    const [secret] = provisionDevices(dbPath, BENCH_PRODUCT, [deviceName!]);
+    const [secret] = await provisionDevices(dbPath, BENCH_PRODUCT, [deviceName!]);
     const server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
     try {
       const r = await measureUiIngest(server, { productId: BENCH_PRODUCT, deviceName: deviceName!, secret: secret! }, this.mode.ui);
@@ -417,7 +417,7 @@ class Bench {
       const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
       await connect(bareUrl);
       await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
-      const secrets = provisionDevices(dbPath, BENCH_PRODUCT, names);
+      const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
       server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
       const prod = server;
       await connect(`mqtt://127.0.0.1:${prod.mqttPort}`, secrets);

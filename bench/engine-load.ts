@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { EmbeddedBroker } from "../lib/server/broker/embedded";
 import { Hub, type HubOptions } from "../lib/server/calls/hub";
 import { Store } from "../lib/server/store/store";
+import { SqliteCallStore } from "../lib/server/store/call-store";
 import { tempDir } from "../lib/server/testing/servers";
 import { benchPayloadText, deviceNames } from "./common";
 import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
@@ -22,7 +23,7 @@ export async function startBenchHub(
   const dir = tempDir("rrpc-bench-");
   const store = new Store(join(dir, "rrpc.db"));
   const hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: url,
     broker,
     maxInFlight: 100_000,

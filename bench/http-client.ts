@@ -10,7 +10,9 @@ export class JsonClient {
     private readonly base: string,
     maxSockets: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    // Idle sockets are dropped before Node's server closes them (keepAliveTimeout, 5 s): reusing
+    // one the server is closing fails the request with "socket hang up".
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 4000 });
   }
 
   get(path: string, timeoutMs = 60_000): Promise<JsonAnswer> {

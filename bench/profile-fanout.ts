@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 10_000);
   const dbPath = join(tempDir("rrpc-prof-"), "rrpc.db");
   const profDir = tempDir("rrpc-cpuprof-");
-  const secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(n));
+  const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(n));
   const server = await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
   const fleets: Child<EchoDevicesApi>[] = [];
   try {

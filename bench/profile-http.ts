@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     } else {
       const dbPath = join(tempDir("rrpc-profile-"), "rrpc.db");
       closers.unshift(async () => rmSync(dirname(dbPath), { recursive: true, force: true }));
-      secrets = provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(devices));
+      secrets = await provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(devices));
       const server = await startServer(
         {
           RRPC_DB: dbPath,

@@ -4,20 +4,25 @@
  * server's SQLite file before it starts, and hand their secrets to the device processes.
  */
 import { DeviceRegistry } from "../lib/server/devices/registry";
-import { Store } from "../lib/server/store/store";
+import { openSqlite } from "../lib/server/store/open";
 
 /** Registers each device (`names`) of `productId` in the hub database at `dbPath`; returns their secrets, by index. */
-export function provisionDevices(dbPath: string, productId: string, names: string[], disabled: string[] = []): string[] {
-  const store = new Store(dbPath);
+export async function provisionDevices(dbPath: string, productId: string, names: string[], disabled: string[] = []): Promise<string[]> {
+  const sql = openSqlite(dbPath);
   try {
-    const registry = new DeviceRegistry(store.db);
-    const secrets = store.db.transaction(() => names.map((name) => registry.createDevice(productId, name).secret))();
+    const registry = new DeviceRegistry(sql);
+    const secrets = await sql.tx(async (q) => {
+      const inTx = new DeviceRegistry(q);
+      const out: string[] = [];
+      for (const name of names) out.push((await inTx.createDevice(productId, name)).secret);
+      return out;
+    });
     for (const name of disabled) {
-      registry.createDevice(productId, name);
-      registry.setDisabled(productId, name, true);
+      await registry.createDevice(productId, name);
+      await registry.setDisabled(productId, name, true);
     }
     return secrets;
   } finally {
-    store.close();
+    await sql.close();
   }
 }

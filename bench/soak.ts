@@ -5,7 +5,8 @@
  * twice, never, for others, with garbage, and drop their connections. Then checks that every
  * call has exactly one terminal state, the same in the API answer and in the store; that the
  * per-state counts add up; that nothing is pending; that the server's memory is flat and that
- * it logged no errors. Exit code 1 on any violation. See docs/benchmarks.md.
+ * it logged no errors. Exit code 1 on any violation. See docs/benchmarks.md. With `--hubs N`:
+ * several hubs on PostgreSQL and Mosquitto, one killed and restarted (bench/soak-cluster.ts).
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
@@ -258,7 +259,7 @@ async function main(): Promise<void> {
       `RRPC_MAX_IN_FLIGHT ${o.maxInFlight}, seed ${o.seed}`,
   );
 
-  const [nosubSecret, ...secrets] = provisionDevices(dbPath, PRODUCT, [NOSUB, GHOST, ...names], [DISABLED]);
+  const [nosubSecret, ...secrets] = await provisionDevices(dbPath, PRODUCT, [NOSUB, GHOST, ...names], [DISABLED]);
   secrets.shift(); // the ghost's: it never connects
   const t0 = Date.now();
   const server = stopOnInterrupt(
@@ -539,7 +540,12 @@ function printSummary(r: {
   process.stdout.write(out.join("\n") + "\n");
 }
 
-main().catch((err: Error) => {
+// Several hubs (--hubs N): bench/soak-cluster.ts.
+const argv = process.argv.slice(2);
+const run = argv.some((a) => a === "--hubs" || a.startsWith("--hubs="))
+  ? import("./soak-cluster").then((m) => m.soakCluster(argv)).then((code) => process.exit(code))
+  : main();
+run.catch((err: Error) => {
   log(`soak failed: ${err.stack ?? err.message}`);
   process.exit(1);
 });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkDeviceName, checkProductId } from "../lib/rrpc/topics";
 import { DeviceRegistry } from "../lib/server/devices/registry";
-import { openDatabase } from "../lib/server/store/database";
+import { openHubDatabase } from "../lib/server/store/open";
 import { startSimDevice } from "../lib/server/simulator/simulator";
 
 const usage = `usage: npm run device -- --product P --device D [--secret BASE64 | --register] [--reply TEXT | --echo] [--delay MS] [--silent] [--url mqtt://127.0.0.1:1883]
@@ -11,22 +11,22 @@ const usage = `usage: npm run device -- --product P --device D [--secret BASE64 
   if it is missing.`;
 
 /** The device's secret: given, or from the hub's registry on this machine (registering it if asked). */
-function secretFor(productId: string, deviceName: string, given: string | undefined, register: boolean): string {
+async function secretFor(productId: string, deviceName: string, given: string | undefined, register: boolean): Promise<string> {
   if (given) return given;
   const path = process.env.RRPC_DB || "./data/rrpc.db";
-  if (!existsSync(path) && !register) throw new Error(`no --secret and no hub database at ${path}\n${usage}`);
-  const db = openDatabase(path, { busyTimeoutMs: 5000 });
+  if (!process.env.DATABASE_URL && !existsSync(path) && !register) throw new Error(`no --secret and no hub database at ${path}\n${usage}`);
+  const { sql, where } = await openHubDatabase();
   try {
-    const registry = new DeviceRegistry(db);
-    const known = registry.getDeviceSecret(productId, deviceName);
+    const registry = new DeviceRegistry(sql);
+    const known = await registry.getDeviceSecret(productId, deviceName);
     if (known) return known;
     if (!register)
       throw new Error(`${productId}/${deviceName} is not registered: add --register, or register it on the Devices page and pass --secret`);
-    const { secret } = registry.createDevice(productId, deviceName);
-    console.log(`registered ${productId}/${deviceName} in ${path}`);
+    const { secret } = await registry.createDevice(productId, deviceName);
+    console.log(`registered ${productId}/${deviceName} in ${where}`);
     return secret;
   } finally {
-    db.close();
+    await sql.close();
   }
 }
 
@@ -58,7 +58,7 @@ async function main() {
     url,
     productId,
     deviceName,
-    secret: secretFor(productId, deviceName, values.secret, values.register),
+    secret: await secretFor(productId, deviceName, values.secret, values.register),
     reply: values.echo ? (req) => req : values.reply,
     delayMs,
     silent: values.silent,

@@ -1,15 +1,15 @@
 /**
- * API keys for the Tencent-compatible API (PublishRRPCMessage) and team accounts, kept in the hub's SQLite file.
+ * API keys for the Tencent-compatible API (PublishRRPCMessage) and team accounts, kept in the hub's database.
  *   npm run keys -- create [--name N] [--role R] | list [--json] | revoke <SecretId> | hash-password
  *   npm run keys -- user add NAME --role R [--password P] | user list [--json] | user role NAME R | user remove NAME
  * The SecretKey is printed once, by create; it cannot be shown again. Passwords are never printed.
  */
-import type Database from "better-sqlite3";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DomainError } from "../lib/server/core/errors";
 import { ApiKeys } from "../lib/server/keys/api-keys";
-import { openDatabase } from "../lib/server/store/database";
+import { openHubDatabase } from "../lib/server/store/open";
+import type { Sql } from "../lib/server/store/sql";
 import { hashPassword } from "../lib/server/auth/tokens";
 import { MIN_PASSWORD_LENGTH, Users } from "../lib/server/auth/users";
 import { isRole, type Role } from "../lib/server/auth/roles";
@@ -20,11 +20,11 @@ const usage = `usage: npm run keys -- create [--name NAME] [--role viewer|operat
        npm run keys -- user add NAME --role viewer|operator|admin [--password P]
                        (or the password in RRPC_NEW_PASSWORD, or asked for; never printed)
        npm run keys -- user list [--json] | user role NAME ROLE | user remove NAME
-  database: RRPC_DB (default ./data/rrpc.db)`;
+  database: DATABASE_URL (PostgreSQL) if set, else RRPC_DB (default ./data/rrpc.db)`;
 
-function open(): { db: Database.Database; registry: ApiKeys } {
-  const db = openDatabase(process.env.RRPC_DB || "./data/rrpc.db", { busyTimeoutMs: 5000 });
-  return { db, registry: new ApiKeys(db) };
+async function open(): Promise<{ db: Sql; registry: ApiKeys }> {
+  const { sql } = await openHubDatabase();
+  return { db: sql, registry: new ApiKeys(sql) };
 }
 
 /** A new user's password: --password, RRPC_NEW_PASSWORD, or asked for (a terminal) / read from stdin. */
@@ -45,11 +45,7 @@ async function newPassword(given: string | undefined): Promise<string> {
   }
 }
 
-async function userCommand(
-  db: Database.Database,
-  rest: string[],
-  values: { role?: string; password?: string; json: boolean },
-): Promise<number | null> {
+async function userCommand(db: Sql, rest: string[], values: { role?: string; password?: string; json: boolean }): Promise<number | null> {
   const users = new Users(db);
   const [sub, name, arg] = rest;
   const roleOf = (r: string | undefined): Role => {
@@ -62,13 +58,13 @@ async function userCommand(
       const role = roleOf(values.role);
       const password = await newPassword(values.password);
       if (password.length < MIN_PASSWORD_LENGTH) throw new TypeError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-      const u = users.add(name, role, hashPassword(password));
+      const u = await users.add(name, role, hashPassword(password));
       console.log(`added ${u.name} (${u.role})`);
       return 0;
     }
     case "list": {
       if (name !== undefined) return null;
-      const list = users.list();
+      const list = await users.list();
       if (values.json) console.log(JSON.stringify(list, null, 2));
       else if (list.length === 0) console.log("no users");
       else
@@ -80,13 +76,13 @@ async function userCommand(
     }
     case "role": {
       if (!name || !arg) return null;
-      const u = users.setRole(name, roleOf(arg));
+      const u = await users.setRole(name, roleOf(arg));
       console.log(`${u.name} is now ${u.role}`);
       return 0;
     }
     case "remove": {
       if (!name || arg !== undefined) return null;
-      users.remove(name);
+      await users.remove(name);
       console.log(`removed ${name}; their sessions ended`);
       return 0;
     }
@@ -121,13 +117,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(hashPassword(password));
     return 0;
   }
-  const { db, registry } = open();
+  const { db, registry } = await open();
   try {
     switch (command) {
       case "create": {
         if (rest.length > 0) break;
         if (values.role !== undefined && !isRole(values.role)) throw new TypeError("the role must be viewer, operator or admin (--role)");
-        const key = registry.createApiKey(values.name, values.role);
+        const key = await registry.createApiKey(values.name, values.role);
         console.log(
           `SecretId:  ${key.secretId}\nSecretKey: ${key.secretKey}\nRole:      ${values.role ?? "operator"}\n\nKeep the SecretKey now: it is not shown again.`,
         );
@@ -135,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case "list": {
         if (rest.length > 0) break;
-        const keys = registry.listApiKeys();
+        const keys = await registry.listApiKeys();
         if (values.json) console.log(JSON.stringify(keys, null, 2));
         else if (keys.length === 0) console.log("no API keys");
         else
@@ -147,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case "revoke": {
         if (rest.length !== 1) break;
-        const key = registry.revokeApiKey(rest[0]!);
+        const key = await registry.revokeApiKey(rest[0]!);
         console.log(`revoked ${key.secretId} at ${key.revokedAt}`);
         return 0;
       }
@@ -160,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(usage);
     return 2;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     const n = runtime.stopNow();
     if (n > 0) log.warn("calls in flight at exit marked interrupted", { count: n });
   });
+  // Peers ended this hub's calls (its heartbeat was too old): it stops, to be restarted (docs/scale-out.md).
+  void runtime.fenced.then(() => runtime.stop().finally(() => process.exit(1)));
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => void runtime.stop().finally(() => process.exit(0)));
   }

@@ -10,6 +10,7 @@ import type { MqttClient } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { DeviceRegistry } from "../devices/registry";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
@@ -30,12 +31,12 @@ const liveTokens = new TokenSigner();
 
 beforeAll(async () => {
   store = new Store(join(tempDir(), "acl.db"));
-  registry = new DeviceRegistry(store.db);
+  registry = new DeviceRegistry(new SqliteCallStore(store).sql);
   const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX });
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver: access.isObserver }, access.hooks);
   url = `mqtt://127.0.0.1:${broker.tcpPort}`;
   hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: url,
     broker,
     maxInFlight: 100,
@@ -76,7 +77,7 @@ async function connected(clientId: string, username: string, password: string): 
 }
 
 async function deviceClient(deviceName: string): Promise<MqttClient> {
-  const secret = registry.getDeviceSecret(P, deviceName) ?? registry.createDevice(P, deviceName).secret;
+  const secret = (await registry.getDeviceSecret(P, deviceName)) ?? (await registry.createDevice(P, deviceName)).secret;
   const creds = deviceCredentials(P, deviceName, secret);
   return connected(creds.clientId, creds.username, creds.password);
 }
@@ -110,7 +111,7 @@ function grantedQos(c: MqttClient, filter: string): Promise<number> {
 
 describe("device key authentication", () => {
   it("lets a device with Tencent credentials connect, subscribe and answer calls", async () => {
-    const { secret } = registry.createDevice(P, "kitchen");
+    const { secret } = await registry.createDevice(P, "kitchen");
     const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, reply: "warm" });
     const call = await hub.call({ productId: P, deviceName: "kitchen", payload: Buffer.from("temp?") });
     expect(call.status).toBe("success");
@@ -119,7 +120,7 @@ describe("device key authentication", () => {
   });
 
   it("accepts HMAC-SHA1 and HMAC-SHA256 passwords, over MQTT 3.1 (Python SDK: millisecond timestamp) and 3.1.1", async () => {
-    const { secret } = registry.createDevice(P, "pysdk");
+    const { secret } = await registry.createDevice(P, "pysdk");
     const username = `${P}pysdk;21010406;aB3dE;${Date.now() - 3_600_000}`;
     const sha1 = createHmac("sha1", Buffer.from(secret, "base64")).update(username).digest("hex");
     expect(await connackCode(`${P}pysdk`, username, `${sha1};hmacsha1`, 3)).toBe(0);
@@ -130,7 +131,7 @@ describe("device key authentication", () => {
     expect(await connackCode(`${P}pysdk`, never, `${sha256};hmacsha256`)).toBe(0);
     // MQTT 3.1 with the longest client id Tencent's rules allow (10 + 48 characters).
     const longest = "n".repeat(48);
-    const long = deviceCredentials(P, longest, registry.createDevice(P, longest).secret, { algorithm: "hmacsha1" });
+    const long = deviceCredentials(P, longest, (await registry.createDevice(P, longest)).secret, { algorithm: "hmacsha1" });
     expect(long.clientId).toHaveLength(58);
     expect(await connackCode(long.clientId, long.username, long.password, 3)).toBe(0);
   });
@@ -183,7 +184,7 @@ describe("topic ACL", () => {
 
   it("drops a device's publish on another device's reply topic: a forged reply does not complete the call", async () => {
     await deviceClient("beta").then((c) => endMqtt(c)); // registered
-    const { secret } = { secret: registry.getDeviceSecret(P, "beta")! };
+    const { secret } = { secret: (await registry.getDeviceSecret(P, "beta"))! };
     const beta = await startSimDevice({ url, productId: P, deviceName: "beta", secret, silent: true });
     const alpha = await deviceClient("alpha");
     const calls = hub.call({ productId: P, deviceName: "beta", payload: Buffer.from("open"), timeoutMs: 60_000 });
@@ -215,7 +216,7 @@ describe("topic ACL", () => {
     expect(await grantedQos(live, "rrpc-hub/#")).toBe(0);
     expect(await grantedQos(live, `${P}/alpha/#`)).toBe(128);
 
-    const { secret } = { secret: registry.getDeviceSecret(P, "kitchen")! };
+    const { secret } = { secret: (await registry.getDeviceSecret(P, "kitchen"))! };
     const d = await startSimDevice({ url, productId: P, deviceName: "kitchen", secret, silent: true });
     const seen: string[] = [];
     const spy = await deviceClient("gamma");
@@ -238,8 +239,8 @@ describe("topic ACL", () => {
 
   it("refuses calls to unknown and disabled devices before publishing", async () => {
     await expect(hub.call({ productId: P, deviceName: "nobody", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_not_found" });
-    registry.createDevice(P, "off");
-    registry.setDisabled(P, "off", true);
+    await registry.createDevice(P, "off");
+    await registry.setDisabled(P, "off", true);
     await expect(hub.call({ productId: P, deviceName: "off", payload: Buffer.from("x") })).rejects.toMatchObject({ reason: "device_disabled" });
   });
 });

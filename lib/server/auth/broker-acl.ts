@@ -17,9 +17,10 @@ export type BrokerAccess = {
   isDevice(client: Client, productId: string, deviceName: string): boolean;
 };
 
-type Refusal = Error & { returnCode: 4 | 5 };
+/** 3: "server unavailable" (the store did not answer), 4: bad user name or password, 5: not authorized. */
+type Refusal = Error & { returnCode: 3 | 4 | 5 };
 const REFUSAL_LOG_EVERY_MS = 60_000;
-const refuse = (message: string, returnCode: 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
+const refuse = (message: string, returnCode: 3 | 4 | 5): Refusal => Object.assign(new Error(message), { returnCode });
 
 /** Retained topics a device may keep, and the largest retained payload. */
 export const RETAINED_TOPICS_PER_DEVICE = 100;
@@ -67,15 +68,23 @@ export function brokerAccess(opts: {
   const rules: BrokerRules = { ...opts, hubPassword: opts.hubPassword ?? randomBytes(24).toString("base64url") };
 
   const authenticate: AedesOptions["authenticate"] = (client, username, password, done) => {
-    const d = decideLogin(rules, { clientId: client.id, username, password }, Date.now());
-    if (!d.ok) {
-      if (d.reason !== "bad_hub_credentials" && d.reason !== "bad_live_token")
-        log.info("device login refused", { clientId: client.id, reason: d.reason });
-      return done(refuse(d.message, d.returnCode), false);
-    }
-    principals.set(client, d.who);
-    if (d.closeAt !== null) setTimeout(() => client.close(), d.closeAt - Date.now()).unref();
-    done(null, true);
+    decideLogin(rules, { clientId: client.id, username, password }, Date.now()).then(
+      (d) => {
+        if (!d.ok) {
+          if (d.reason !== "bad_hub_credentials" && d.reason !== "bad_live_token")
+            log.info("device login refused", { clientId: client.id, reason: d.reason });
+          return done(refuse(d.message, d.returnCode), false);
+        }
+        principals.set(client, d.who);
+        if (d.closeAt !== null) setTimeout(() => client.close(), d.closeAt - Date.now()).unref();
+        done(null, true);
+      },
+      (err: Error) => {
+        log.warn("device login failed: the store did not answer", { clientId: client.id, error: err.message });
+        // MQTT 3.1.1 §3.2.2.3: return code 3, server unavailable.
+        done(refuse("the hub cannot check logins now", 3), false);
+      },
+    );
   };
 
   const authorizeSubscribe: AedesOptions["authorizeSubscribe"] = (client, sub, done) => {

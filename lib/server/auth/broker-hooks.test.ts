@@ -55,7 +55,7 @@ const onlineOf = (deviceName: string) => hub.rt.presence!.of(P, deviceName).chan
 
 describe("an EMQX-shaped broker calling the hub's hooks", () => {
   it("lets a registered device in, and its call succeeds; refuses a wrong secret", async () => {
-    const { secret } = hub.rt.devices.createDevice(P, "lamp");
+    const { secret } = await hub.rt.devices.createDevice(P, "lamp");
     const d = await startSimDevice({ url: emqx.url, productId: P, deviceName: "lamp", secret, reply: "lit" });
     const call = await hub.rt.hub.call({ productId: P, deviceName: "lamp", payload: Buffer.from("on") });
     expect(call.status).toBe("success");
@@ -86,7 +86,7 @@ describe("an EMQX-shaped broker calling the hub's hooks", () => {
       expect(await grantedQos(c, `$rrpc/rxd/${P}/+/+`)).toBe(0);
       expect(await grantedQos(c, `${P}/lamp/#`)).toBe(128);
       const seen = new Promise<string>((resolve) => c.once("message", (t) => resolve(t)));
-      const { secret } = hub.rt.devices.createDevice(P, "watched");
+      const { secret } = await hub.rt.devices.createDevice(P, "watched");
       const d = await startSimDevice({ url: emqx.url, productId: P, deviceName: "watched", secret });
       const call = await hub.rt.hub.call({ productId: P, deviceName: "watched", payload: Buffer.from("x") });
       expect(await seen).toBe(`$rrpc/rxd/${P}/watched/${call.processId}`);
@@ -97,7 +97,7 @@ describe("an EMQX-shaped broker calling the hub's hooks", () => {
   });
 
   it("fails calls fast with `offline` once the broker says the device disconnected, and not before", async () => {
-    const { secret } = hub.rt.devices.createDevice(P, "fan");
+    const { secret } = await hub.rt.devices.createDevice(P, "fan");
     let d = await startSimDevice({ url: emqx.url, productId: P, deviceName: "fan", secret });
     await waitFor(() => onlineOf("fan") === true, "the connected event");
     expect((await hub.rt.hub.call({ productId: P, deviceName: "fan", payload: Buffer.from("x") })).status).toBe("success");
@@ -155,9 +155,9 @@ describe("an EMQX-shaped broker calling the hub's hooks", () => {
 });
 
 describe("bad requests to the hooks", () => {
-  const login = () => deviceCredentials(P, "lamp", hub.rt.devices.getDeviceSecret(P, "lamp")!);
-  const authnBody = () => {
-    const c = login();
+  const login = async () => deviceCredentials(P, "lamp", (await hub.rt.devices.getDeviceSecret(P, "lamp"))!);
+  const authnBody = async () => {
+    const c = await login();
     return renderTemplate(EMQX_AUTHN_BODY, { clientid: c.clientId, username: c.username, password: c.password });
   };
 
@@ -165,9 +165,9 @@ describe("bad requests to the hooks", () => {
     // Only authn: the hub's own publishes keep asking authz meanwhile.
     const authnCounts = async () => (await hub.rt.metrics.scrape()).body.match(/^rrpc_broker_hook_decisions_total\{hook="authn".*$/gm);
     const before = await authnCounts();
-    expect(await postHook(hub.url, "authn", authnBody(), SECRET)).toMatchObject({ status: 200, result: "allow" });
+    expect(await postHook(hub.url, "authn", await authnBody(), SECRET)).toMatchObject({ status: 200, result: "allow" });
     for (const secret of [null, "wrong", `${SECRET}x`, SECRET.slice(0, -1)]) {
-      const r = await postHook(hub.url, "authn", authnBody(), secret);
+      const r = await postHook(hub.url, "authn", await authnBody(), secret);
       expect(r.status, String(secret)).toBe(401);
       expect(JSON.parse(r.text)).toMatchObject({ error: { code: "unauthorized" } });
     }
@@ -180,7 +180,7 @@ describe("bad requests to the hooks", () => {
   });
 
   it("denies, with 200, every body it cannot read as a request", async () => {
-    const c = login();
+    const c = await login();
     const bodies: [string, string, Record<string, string>?][] = [
       ["authn", "{not json"],
       ["authn", ""],
@@ -216,7 +216,7 @@ describe("bad requests to the hooks", () => {
   });
 
   it("denies retained RRPC messages (the embedded broker clears the flag; EMQX can only deny) and a device disabled since it logged in", async () => {
-    const c = login();
+    const c = await login();
     const authz = (topic: string, retain: string, action = "publish") =>
       postHook(hub.url, "authz", renderTemplate(EMQX_AUTHZ_BODY, { clientid: c.clientId, username: c.username, topic, action, retain }), SECRET);
     expect((await authz(`$rrpc/txd/${P}/lamp/1000000009`, "false")).result).toBe("allow");

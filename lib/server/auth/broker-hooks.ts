@@ -44,11 +44,11 @@ type AuthzAnswer = BrokerAuthzAnswer;
 const DENY = { result: "deny" } as const;
 
 /** One answer to EMQX's HTTP authenticator, for any body (parsed JSON, or undefined when unreadable). */
-export function authnHook(rules: BrokerRules, body: unknown, now: number): AuthnAnswer {
+export async function authnHook(rules: BrokerRules, body: unknown, now: number): Promise<AuthnAnswer> {
   const input = authnSchema.safeParse(body);
   if (!input.success) return DENY;
   const { clientid, username, password } = input.data;
-  const d = decideLogin(rules, { clientId: clientid, username, password }, now);
+  const d = await decideLogin(rules, { clientId: clientid, username, password }, now);
   if (!d.ok) {
     log.info("broker hook: login refused", { clientId: clientid.slice(0, 128), reason: d.reason });
     return DENY;
@@ -60,11 +60,11 @@ export function authnHook(rules: BrokerRules, body: unknown, now: number): Authn
 }
 
 /** One answer to EMQX's HTTP authorizer. */
-export function authzHook(rules: BrokerRules, body: unknown): AuthzAnswer {
+export async function authzHook(rules: BrokerRules, body: unknown): Promise<AuthzAnswer> {
   const input = authzSchema.safeParse(body);
   if (!input.success) return DENY;
   const { clientid, username, topic, action, retain } = input.data;
-  const who = principalOf(rules, clientid, username);
+  const who = await principalOf(rules, clientid, username);
   if (action === "subscribe") return { result: maySubscribe(who, topic) ? "allow" : "deny" };
   // The broker cannot be told to clear the retain flag (what the embedded broker does): refused instead.
   if ((retain === true || retain === "true" || retain === "1" || retain === 1) && !mayRetain(topic)) return DENY;

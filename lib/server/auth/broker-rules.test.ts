@@ -11,6 +11,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { DeviceRegistry } from "../devices/registry";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { HUB_CLIENT_PREFIX } from "../calls/hub";
 import { LIVE_CLIENT_PREFIX } from "../live/access";
 import { startMosquitto, tempDir, waitFor, type Mosquitto } from "../testing/servers";
@@ -39,11 +40,13 @@ type Transport = {
   allows(c: TopicCase): Promise<boolean>;
 };
 
-function fixtureFor(registry: DeviceRegistry, liveTokens: TokenSigner, hubPassword: string): RulesFixture {
-  for (const d of RULES_DEVICES) if (!registry.getDeviceSecret(RULES_PRODUCT, d)) registry.createDevice(RULES_PRODUCT, d);
-  if (!registry.deviceAuthRecord(RULES_PRODUCT, "off")!.disabled) registry.setDisabled(RULES_PRODUCT, "off", true);
+async function fixtureFor(registry: DeviceRegistry, liveTokens: TokenSigner, hubPassword: string): Promise<RulesFixture> {
+  const secrets = new Map<string, string>();
+  for (const d of RULES_DEVICES)
+    secrets.set(d, (await registry.getDeviceSecret(RULES_PRODUCT, d)) ?? (await registry.createDevice(RULES_PRODUCT, d)).secret);
+  if (!(await registry.deviceAuthRecord(RULES_PRODUCT, "off"))!.disabled) await registry.setDisabled(RULES_PRODUCT, "off", true);
   return {
-    secretOf: (d) => registry.getDeviceSecret(RULES_PRODUCT, d) ?? Buffer.from("an unregistered device").toString("base64"),
+    secretOf: (d) => secrets.get(d) ?? Buffer.from("an unregistered device").toString("base64"),
     liveToken: (ttl) => liveTokens.sign("live", ttl).token,
     foreignLiveToken: () => new TokenSigner().sign("live", 60_000).token,
     hubPassword,
@@ -98,7 +101,7 @@ async function connack(url: string, input: LoginInput): Promise<number> {
 
 beforeAll(async () => {
   store = new Store(join(tempDir(), "rules.db"));
-  const registry = new DeviceRegistry(store.db);
+  const registry = new DeviceRegistry(new SqliteCallStore(store).sql);
   const liveTokens = new TokenSigner();
   const hubPassword = "embedded-hub-password-for-the-rule-table";
   const access = brokerAccess({ registry, liveTokens, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX, hubPassword });
@@ -107,7 +110,7 @@ beforeAll(async () => {
     if (client) published.set(packet.payload.toString(), packet.topic);
   });
   const url = `mqtt://127.0.0.1:${broker.tcpPort}`;
-  const fixture = fixtureFor(registry, liveTokens, hubPassword);
+  const fixture = await fixtureFor(registry, liveTokens, hubPassword);
   const clientOf = async (who: Who) => {
     let c = clients.get(who);
     if (!c) {
@@ -161,7 +164,7 @@ let overHttp: Transport;
 beforeAll(async () => {
   mosquitto = await startMosquitto();
   hub = await startInProcessHub({ MQTT_URL: mosquitto.url, RRPC_BROKER_HOOK_SECRET: SECRET });
-  const fixture = fixtureFor(hub.rt.devices, hub.rt.liveTokens, sharedBrokerKeys(SECRET).hubPassword);
+  const fixture = await fixtureFor(hub.rt.devices, hub.rt.liveTokens, sharedBrokerKeys(SECRET).hubPassword);
   const authn = async (input: LoginInput) =>
     (
       await postHook(

@@ -10,7 +10,17 @@ import { safeEqual, type TokenSigner } from "./tokens";
  */
 
 /** The registry as the broker needs it: a device's secret and whether it may log in. */
-export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null };
+export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> };
+
+type AuthRecord = { secret: string; disabled: boolean } | null;
+
+/** The records of every device a client id may name, read first: the checks themselves are synchronous (device-auth.ts). */
+async function recordsFor(rules: BrokerRules, clientId: string): Promise<Map<string, AuthRecord>> {
+  const records = new Map<string, AuthRecord>();
+  for (const c of clientIdSplits(clientId))
+    records.set(`${c.productId}/${c.deviceName}`, await rules.registry.deviceAuthRecord(c.productId, c.deviceName));
+  return records;
+}
 
 export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";
@@ -39,7 +49,7 @@ export type LoginDecision =
   | { ok: false; reason: "bad_hub_credentials" | "bad_live_token" | DeviceLoginFailure; returnCode: 4 | 5; message: string };
 
 /** Whether a client may connect, and as whom. `now` in epoch ms. */
-export function decideLogin(rules: BrokerRules, login: Login, now: number): LoginDecision {
+export async function decideLogin(rules: BrokerRules, login: Login, now: number): Promise<LoginDecision> {
   const pass = login.password === undefined ? "" : typeof login.password === "string" ? login.password : login.password.toString("utf8");
   if (login.username === HUB_USERNAME) {
     if (login.clientId.startsWith(rules.hubClientPrefix) && safeEqual(pass, rules.hubPassword))
@@ -54,12 +64,13 @@ export function decideLogin(rules: BrokerRules, login: Login, now: number): Logi
     }
     return { ok: false, reason: "bad_live_token", returnCode: 4, message: "bad or expired live token" };
   }
+  const records = await recordsFor(rules, login.clientId);
   const r = verifyDeviceLogin({
     clientId: login.clientId,
     username: login.username,
     password: login.password,
     now: now / 1000,
-    secretFor: (p, d) => rules.registry.deviceAuthRecord(p, d),
+    secretFor: (p, d) => records.get(`${p}/${d}`) ?? null,
   });
   if (!r.ok) return { ok: false, reason: r.reason, returnCode: CONNACK_RETURN_CODES[r.reason], message: r.message };
   return { ok: true, who: { role: "device", productId: r.productId, deviceName: r.deviceName }, closeAt: null };
@@ -71,14 +82,15 @@ export function decideLogin(rules: BrokerRules, login: Login, now: number): Logi
  * about no other). A device must still be registered and enabled; a client id that two
  * registered devices share (docs/scale-out.md, "Limits") is nobody.
  */
-export function principalOf(rules: BrokerRules, clientId: string, username: string | undefined): Principal | null {
+export async function principalOf(rules: BrokerRules, clientId: string, username: string | undefined): Promise<Principal | null> {
   if (username === HUB_USERNAME) return clientId.startsWith(rules.hubClientPrefix) ? { role: "hub" } : null;
   if (username === LIVE_USERNAME) return clientId.startsWith(rules.liveClientPrefix) ? { role: "observer" } : null;
   if (!username || username.split(";")[0] !== clientId) return null;
-  const registered = clientIdSplits(clientId).filter((c) => rules.registry.deviceAuthRecord(c.productId, c.deviceName) !== null);
+  const records = await recordsFor(rules, clientId);
+  const registered = clientIdSplits(clientId).filter((c) => records.get(`${c.productId}/${c.deviceName}`));
   if (registered.length !== 1) return null;
   const { productId, deviceName } = registered[0]!;
-  if (rules.registry.deviceAuthRecord(productId, deviceName)!.disabled) return null;
+  if (records.get(`${productId}/${deviceName}`)!.disabled) return null;
   return { role: "device", productId, deviceName };
 }
 

@@ -18,16 +18,20 @@ export const roleOf = (c: Caller): Role => (c.kind === "anonymous" ? "admin" : c
 
 /** What identifying a caller needs: the API keys, the session signer, the users and their sessions, and the configured operator (sign-in on). */
 export type CallerAuth = {
-  keys: { secretFor(secretId: string): string | null; roleOf(secretId: string): Role | null; markApiKeyUsed(secretId: string): void };
+  keys: {
+    secretFor(secretId: string): Promise<string | null>;
+    roleOf(secretId: string): Promise<Role | null>;
+    markApiKeyUsed(secretId: string): Promise<void>;
+  };
   sessions: TokenSigner;
   users: Pick<Users, "sessionUser">;
   operator: { user: string } | null;
 };
 
 /** Who made a call, as the call records it; an API key by its name when it has one. */
-export function callCaller(c: Caller, keyName: (secretId: string) => string | null): CallCaller {
+export async function callCaller(c: Caller, keyName: (secretId: string) => Promise<string | null>): Promise<CallCaller> {
   if (c.kind === "operator") return { kind: "operator", id: c.user, name: c.user };
-  if (c.kind === "apikey") return { kind: "api_key", id: c.secretId, name: keyName(c.secretId) ?? c.secretId };
+  if (c.kind === "apikey") return { kind: "api_key", id: c.secretId, name: (await keyName(c.secretId)) ?? c.secretId };
   return { kind: "local", id: "local", name: "local (sign-in off)" };
 }
 
@@ -57,7 +61,7 @@ export function sessionIdOf(auth: Pick<CallerAuth, "sessions">, cookieHeader: st
 }
 
 /** The user a session cookie belongs to and their current role, or null (no cookie, signed out, user removed or disabled). */
-export function sessionUser(auth: CallerAuth, cookieHeader: string | null): { name: string; role: Role } | null {
+export async function sessionUser(auth: CallerAuth, cookieHeader: string | null): Promise<{ name: string; role: Role } | null> {
   if (!auth.operator) return null;
   const id = sessionIdOf(auth, cookieHeader);
   return id ? auth.users.sessionUser(id) : null;
@@ -68,22 +72,22 @@ export function sessionUser(auth: CallerAuth, cookieHeader: string | null): { na
  * nobody. Nobody is let through only while sign-in is off (loopback-only, no operator
  * configured); a wrong key is refused even then.
  */
-export function identifyCaller(auth: CallerAuth, header: (name: string) => string | null): Caller {
+export async function identifyCaller(auth: CallerAuth, header: (name: string) => string | null): Promise<Caller> {
   const authorization = header("authorization");
   if (authorization) {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
     const decoded = m ? Buffer.from(m[1]!, "base64").toString("utf8") : "";
     const i = decoded.indexOf(":");
     const secretId = i > 0 ? decoded.slice(0, i) : "";
-    const key = secretId ? auth.keys.secretFor(secretId) : null;
+    const key = secretId ? await auth.keys.secretFor(secretId) : null;
     if (!key || !safeEqual(decoded.slice(i + 1), key)) {
       throw new DomainError("bad_credentials", "invalid API key: send Authorization: Basic base64(SecretId:SecretKey)");
     }
-    const role = auth.keys.roleOf(secretId) ?? "viewer";
-    auth.keys.markApiKeyUsed(secretId);
+    const role = (await auth.keys.roleOf(secretId)) ?? "viewer";
+    await auth.keys.markApiKeyUsed(secretId);
     return { kind: "apikey", secretId, role };
   }
-  const user = sessionUser(auth, header("cookie"));
+  const user = await sessionUser(auth, header("cookie"));
   if (user) return { kind: "operator", user: user.name, role: user.role };
   if (!auth.operator) return { kind: "anonymous" };
   throw new DomainError("unauthenticated", "sign in, or send an API key: Authorization: Basic base64(SecretId:SecretKey)");

@@ -112,10 +112,10 @@ describe("OperatorSignIn", () => {
     const { Throttle } = await import("./throttle");
     const { TokenSigner, hashPassword } = await import("./tokens");
     const { Users } = await import("./users");
-    const { openDatabase } = await import("../store/database");
-    const users = new Users(openDatabase(":memory:"));
+    const { openSqlite } = await import("../store/open");
+    const users = new Users(openSqlite(":memory:"));
     const passwordHash = hashPassword(PASSWORD);
-    users.ensureAdmin("admin", passwordHash);
+    await users.ensureAdmin("admin", passwordHash);
     let now = 0;
     const signIn = new OperatorSignIn({ user: "admin", passwordHash }, new TokenSigner(), users, new Throttle(() => now, 1, 1000, 60_000));
     const reason = (p: Promise<unknown>) =>

@@ -9,16 +9,19 @@ import type { Users } from "./users";
 export type Operator = { user: string; passwordHash: string };
 
 /** Whether sign-in is required, who is signed in and their role (admin while sign-in is off: the local caller may do everything). */
-export function sessionInfo(auth: CallerAuth, cookieHeader: string | null): { required: boolean; user: string | null; role: Role | null } {
+export async function sessionInfo(
+  auth: CallerAuth,
+  cookieHeader: string | null,
+): Promise<{ required: boolean; user: string | null; role: Role | null }> {
   if (!auth.operator) return { required: false, user: null, role: "admin" };
-  const user = sessionUser(auth, cookieHeader);
+  const user = await sessionUser(auth, cookieHeader);
   return { required: true, user: user?.name ?? null, role: user?.role ?? null };
 }
 
 /** Signing out: the cookie's session ends on the server, so a copy of the cookie stops working too. */
-export function signOut(auth: CallerAuth & { users: Pick<Users, "endSession"> }, cookieHeader: string | null): void {
+export async function signOut(auth: CallerAuth & { users: Pick<Users, "endSession"> }, cookieHeader: string | null): Promise<void> {
   const id = sessionIdOf(auth, cookieHeader);
-  if (id) auth.users.endSession(id);
+  if (id) await auth.users.endSession(id);
 }
 
 /** Password checks at once: each holds a thread of libuv's pool (and 32 MiB) for tens of ms. */
@@ -52,9 +55,10 @@ export class OperatorSignIn {
     if (wait > 0) throw new DomainError("throttled", "too many failed sign-ins; wait before trying again", undefined, wait);
     if (this.checking >= MAX_CHECKS_AT_ONCE) throw new DomainError("throttled", "too many sign-ins at once; try again", undefined, 1000);
     this.checking++;
-    const stored = this.users.passwordHashOf(user);
+    let stored: { name: string; hash: string } | null = null;
     let good: boolean;
     try {
+      stored = await this.users.passwordHashOf(user);
       // An unknown user is checked against the operator's hash: the same work, and always false.
       good = (await verifyPassword(password, stored?.hash ?? op.passwordHash)) && stored !== null;
     } finally {
@@ -66,8 +70,8 @@ export class OperatorSignIn {
       throw new DomainError("bad_credentials", "wrong user name or password");
     }
     this.throttle.succeed(keys);
-    const session = this.users.startSession(stored!.name, SESSION_TTL_MS);
-    const now = this.users.sessionUser(session.id);
+    const session = await this.users.startSession(stored!.name, SESSION_TTL_MS);
+    const now = await this.users.sessionUser(session.id);
     if (!now) throw new DomainError("bad_credentials", "wrong user name or password");
     return { user: now.name, role: now.role, token: this.sessions.sign(session.id, SESSION_TTL_MS).token };
   }

@@ -1,6 +1,13 @@
-import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
-import { MAX_BATCH_TARGETS, zeroCounts, type BatchCounts, type BatchJson, type BatchTargetStatus, type BatchTargetsPage } from "../../rrpc/batch";
+import {
+  MAX_BATCH_TARGETS,
+  zeroCounts,
+  type BatchCounts,
+  type BatchJson,
+  type BatchTarget,
+  type BatchTargetStatus,
+  type BatchTargetsPage,
+} from "../../rrpc/batch";
 import type { CreateBatchInput } from "../../rrpc/schemas";
 import { checkDevice, checkProductId, type FieldError } from "../../rrpc/topics";
 import { base64ToBytes, utf8Bytes } from "../../rrpc/payload";
@@ -12,6 +19,7 @@ import type { CallRequest, CallUpdate } from "../calls/hub";
 import { checkPayloadSize, timeoutOutOfRange } from "../calls/hub";
 import type { CommandRegistry } from "../commands/commands";
 import { BatchLedger, batchToJson, type BatchRow, type TargetUpdate } from "./ledger";
+import type { Sql } from "../store/sql";
 
 /** What a batch needs of the hub. */
 export type BatchHub = {
@@ -22,11 +30,15 @@ export type BatchHub = {
 };
 
 export type BatchesOptions = {
-  db: Database.Database;
+  /** Several hubs: asks the hub that runs a batch to cancel it (cluster/cluster.ts). */
+  cancelElsewhere?: (batchId: string) => Promise<void>;
+  sql: Sql;
+  /** The hub process running these batches (batches.hub_id); null for a single hub. */
+  hubId?: string | null;
   hub: BatchHub;
   commands: CommandRegistry;
   /** Registered devices of a product. */
-  devicesOf: (productId: string) => { productId: string; deviceName: string }[];
+  devicesOf: (productId: string) => Promise<{ productId: string; deviceName: string }[]>;
   /** Devices connected now; null when the hub cannot know (an external broker). */
   online: () => { productId: string; deviceName: string }[] | null;
   maxPayloadBytes: number;
@@ -50,6 +62,8 @@ type Running = {
   counts: BatchCounts;
   unsent: number;
   cancelling: boolean;
+  /** Its end is being written (end()); it is still listed as running until then. */
+  ending: boolean;
   /** Rate limit: calls that may start now (token bucket), refilled since `refilledAt`. */
   tokens: number;
   refilledAt: number;
@@ -80,6 +94,8 @@ export class Batches {
   private readonly clock: Clock;
   private readonly running = new Map<string, Running>();
   private updates: TargetUpdate[] = [];
+  /** Writes of outcomes, one after the other; settles once every outcome taken so far is written (or kept for a retry). */
+  private writing: Promise<void> = Promise.resolve();
   private writeTimer: NodeJS.Timeout | null = null;
   private wakeScheduled = false;
   private readonly listeners: ((batchId: string) => void)[] = [];
@@ -87,7 +103,7 @@ export class Batches {
   private stopped = false;
 
   constructor(private readonly opts: BatchesOptions) {
-    this.ledger = new BatchLedger(opts.db);
+    this.ledger = new BatchLedger(opts.sql, opts.hubId ?? null);
     this.clock = opts.clock ?? systemClock;
     // Another caller's call that ends frees room a waiting batch may use.
     opts.hub.onUpdate(({ event }) => {
@@ -112,18 +128,23 @@ export class Batches {
   }
 
   /** Ends what a previous run left running (at start, after the store ended its calls in flight). */
-  recover(): string[] {
+  recover(): Promise<string[]> {
     return this.ledger.recover(this.clock.epoch(this.clock.now()));
   }
 
-  start(input: CreateBatchInput, createdBy?: string): BatchJson {
-    const targets = this.resolveTargets(input.targets);
+  /** Ends the batches another hub process (one that stopped) left running, as recover() does for this one's. */
+  recoverOf(hubId: string): Promise<string[]> {
+    return this.ledger.recoverOf(hubId, this.clock.epoch(this.clock.now()));
+  }
+
+  async start(input: CreateBatchInput, createdBy?: string): Promise<BatchJson> {
+    const targets = await this.resolveTargets(input.targets);
     let payload: Uint8Array;
     let commandId: string | null = null;
     let params: string | null = null;
     let timeoutMs = input.timeoutMs;
     if (input.commandId !== undefined) {
-      const cmd = this.opts.commands.prepare(input.commandId, input.params ?? {});
+      const cmd = await this.opts.commands.prepare(input.commandId, input.params ?? {});
       const product = cmd.productId;
       const other = product === undefined ? -1 : targets.findIndex((t) => t.productId !== product);
       if (other >= 0)
@@ -151,11 +172,11 @@ export class Batches {
   }
 
   /** A new batch over the targets of `id` that did not succeed. */
-  retry(id: string, settings: { timeoutMs?: number; concurrency?: number; ratePerSecond?: number }, createdBy?: string): BatchJson {
-    const row = this.row(id);
+  async retry(id: string, settings: { timeoutMs?: number; concurrency?: number; ratePerSecond?: number }, createdBy?: string): Promise<BatchJson> {
+    const row = await this.row(id);
     if (row.status === "running") throw new DomainError("batch_conflict", `batch ${id} is still running; cancel it or wait for its end`);
-    this.flushUpdates();
-    const targets = this.ledger.notSucceeded(id);
+    await this.flushUpdates();
+    const targets = await this.ledger.notSucceeded(id);
     if (targets.length === 0) throw new DomainError("batch_conflict", `every target of batch ${id} succeeded: nothing to retry`);
     return this.launch({
       targets,
@@ -171,57 +192,72 @@ export class Batches {
   }
 
   /** Stops sending: targets not yet sent end `cancelled`; calls in flight run to their outcome. */
-  cancel(id: string): BatchJson {
+  async cancel(id: string): Promise<BatchJson> {
     const b = this.running.get(id);
     if (!b) {
-      this.row(id);
+      const row = await this.row(id);
+      // Another hub on the same database runs it: that hub cancels it (docs/scale-out.md).
+      if (row.status === "running" && this.opts.cancelElsewhere) {
+        await this.opts.cancelElsewhere(id);
+        return batchToJson(row);
+      }
       throw new DomainError("batch_conflict", `batch ${id} has already ended`);
     }
     if (!b.cancelling) {
       b.cancelling = true;
+      const from = b.next;
       const cancelled = b.targets.length - b.next;
       for (let i = b.next; i < b.targets.length; i++) b.ended[i] = 1;
       b.counts.pending -= cancelled;
       b.counts.cancelled += cancelled;
       b.unsent += cancelled;
-      this.flushUpdates();
-      this.ledger.cancelFrom(id, b.next);
       b.next = b.targets.length;
       this.changed(b);
-      if (b.active === 0) this.end(b, "cancelled");
+      await this.flushUpdates();
+      await this.ledger.cancelFrom(id, from);
+      if (b.active === 0) await this.end(b, "cancelled");
     }
     return this.get(id);
   }
 
-  get(id: string): BatchJson {
+  /** The batches this process runs. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** A running batch as this process counts it (null when it does not run it). */
+  private live(id: string): BatchJson | null {
     const b = this.running.get(id);
-    if (b) return batchToJson(b.row, { counts: { ...b.counts }, unsent: b.unsent });
-    return batchToJson(this.row(id));
+    return b ? batchToJson(b.row, { counts: { ...b.counts }, unsent: b.unsent }) : null;
   }
 
-  list(limit = 100): BatchJson[] {
-    return this.ledger.list(limit).map((r) => (this.running.has(r.id) ? this.get(r.id) : batchToJson(r)));
+  async get(id: string): Promise<BatchJson> {
+    return this.live(id) ?? batchToJson(await this.row(id));
   }
 
-  targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): BatchTargetsPage {
-    this.row(id);
-    this.flushUpdates();
-    const targets = this.ledger.targets(id, q);
+  async list(limit = 100): Promise<BatchJson[]> {
+    return (await this.ledger.list(limit)).map((r) => this.live(r.id) ?? batchToJson(r));
+  }
+
+  async targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): Promise<BatchTargetsPage> {
+    await this.row(id);
+    await this.flushUpdates();
+    const targets = await this.ledger.targets(id, q);
     return { targets, nextAfter: targets.length === q.limit ? targets.at(-1)!.index : null };
   }
 
-  allTargets(id: string) {
-    this.row(id);
-    this.flushUpdates();
+  async allTargets(id: string): Promise<AsyncGenerator<BatchTarget>> {
+    await this.row(id);
+    await this.flushUpdates();
     return this.ledger.allTargets(id);
   }
 
   /** The batch once it has ended, or as it is after `ms`. */
   whenEnded(id: string, ms: number): Promise<BatchJson> {
     const b = this.running.get(id);
-    if (!b) return Promise.resolve(this.get(id));
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(this.get(id)), ms);
+    if (!b) return this.get(id);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => void this.get(id).then(resolve, reject), ms);
       b.waiters.push((j) => (clearTimeout(t), resolve(j)));
     });
   }
@@ -231,14 +267,15 @@ export class Batches {
    * outcome, one not sent ends `interrupted`. Synchronous, for process exit; run once the hub
    * has ended its calls in flight and the store has written them.
    */
-  interruptAll(): number {
+  async interruptAll(): Promise<number> {
     this.stopped = true;
-    this.flushUpdates();
     const all = [...this.running.values()];
+    for (const b of all) this.clearTimer(b);
+    await this.flushUpdates();
     for (const b of all) {
-      this.clearTimer(b);
+      if (!this.running.has(b.row.id)) continue;
       const now = this.clock.epoch(this.clock.now());
-      const { counts, unsent } = this.ledger.close(b.row.id, now);
+      const { counts, unsent } = await this.ledger.close(b.row.id, now);
       b.counts = counts;
       b.unsent = unsent;
       this.ended(b, "interrupted", now);
@@ -246,13 +283,13 @@ export class Batches {
     return all.length;
   }
 
-  private row(id: string): BatchRow {
-    const row = this.running.get(id)?.row ?? this.ledger.get(id);
+  private async row(id: string): Promise<BatchRow> {
+    const row = this.running.get(id)?.row ?? (await this.ledger.get(id));
     if (!row) throw batchNotFound(id);
     return row;
   }
 
-  private resolveTargets(t: CreateBatchInput["targets"]): Target[] {
+  private async resolveTargets(t: CreateBatchInput["targets"]): Promise<Target[]> {
     if ("devices" in t) {
       if (t.devices.length > MAX_BATCH_TARGETS) throw tooMany(t.devices.length);
       const fields: FieldError[] = [];
@@ -271,7 +308,7 @@ export class Batches {
     }
     const bad = checkProductId(t.productId);
     if (bad) throw invalidInput([{ ...bad, field: "targets.productId" }]);
-    let devices = this.opts.devicesOf(t.productId);
+    let devices = await this.opts.devicesOf(t.productId);
     if (t.onlineOnly) {
       const online = this.opts.online();
       if (!online) throw invalidInput([{ field: "targets.onlineOnly", message: "which devices are online is not known with an external broker" }]);
@@ -285,7 +322,7 @@ export class Batches {
     return devices;
   }
 
-  private launch(s: {
+  private async launch(s: {
     targets: Target[];
     payload: Uint8Array;
     commandId: string | null;
@@ -295,7 +332,7 @@ export class Batches {
     ratePerSecond: number | undefined;
     createdBy: string | undefined;
     retryOf: string | null;
-  }): BatchJson {
+  }): Promise<BatchJson> {
     if (this.stopped) throw new DomainError("batch_conflict", "the hub is stopping");
     // Refused at start rather than failing every target: the global limit, then each product's.
     const products = new Set<string>();
@@ -320,7 +357,8 @@ export class Batches {
       ended_at: null,
       counts: null,
     };
-    this.ledger.insertBatch(row, s.targets);
+    await this.ledger.insertBatch(row, s.targets);
+    if (this.stopped) throw new DomainError("batch_conflict", "the hub is stopping");
     const counts = zeroCounts();
     counts.pending = s.targets.length;
     const b: Running = {
@@ -333,6 +371,7 @@ export class Batches {
       counts,
       unsent: 0,
       cancelling: false,
+      ending: false,
       tokens: 1,
       refilledAt: now,
       timer: null,
@@ -342,7 +381,7 @@ export class Batches {
     log.info("batch started", { batchId: row.id, targets: s.targets.length, commandId: s.commandId ?? undefined, retryOf: s.retryOf ?? undefined });
     this.changed(b);
     setImmediate(() => this.pump(b));
-    return this.get(row.id);
+    return this.live(row.id)!;
   }
 
   /** Starts calls while the batch may: its concurrency, the hub's room, its rate. */
@@ -397,20 +436,25 @@ export class Batches {
     b.counts.pending--;
     b.counts[status]++;
     this.updates.push([status, processId, b.row.id, i]);
-    if (this.updates.length >= WRITE_AT) this.flushUpdates();
-    else this.writeTimer ??= setTimeout(() => this.flushUpdates(), WRITE_EVERY_MS);
+    if (this.updates.length >= WRITE_AT) void this.flushUpdates();
+    else this.writeTimer ??= setTimeout(() => void this.flushUpdates(), WRITE_EVERY_MS);
     this.changed(b);
-    if (b.active === 0 && (b.cancelling || b.next >= b.targets.length)) this.end(b, b.cancelling ? "cancelled" : "done");
-    else this.pump(b);
+    if (b.active === 0 && (b.cancelling || b.next >= b.targets.length)) {
+      // A cancel() under way ends the batch itself once its targets are written.
+      if (!b.cancelling || b.next >= b.targets.length) void this.end(b, b.cancelling ? "cancelled" : "done");
+    } else this.pump(b);
   }
 
-  private end(b: Running, status: "done" | "cancelled"): void {
-    if (b.row.status !== "running") return;
+  private async end(b: Running, status: "done" | "cancelled"): Promise<void> {
+    if (b.row.status !== "running" || b.ending) return;
+    b.ending = true;
     this.clearTimer(b);
-    this.flushUpdates();
     const endedAt = this.clock.epoch(this.clock.now());
+    await this.flushUpdates();
+    // interruptAll() may have closed it meanwhile.
+    if (!this.running.has(b.row.id)) return;
     try {
-      this.ledger.end(b.row.id, status, endedAt, b.counts, b.unsent);
+      await this.ledger.end(b.row.id, status, endedAt, b.counts, b.unsent);
     } catch (err) {
       log.error("batch end not recorded; the next start closes it from its calls", { batchId: b.row.id, error: (err as Error).message });
     }
@@ -418,6 +462,7 @@ export class Batches {
   }
 
   private ended(b: Running, status: BatchJson["status"], endedAt: number): void {
+    if (!this.running.has(b.row.id)) return;
     b.row = { ...b.row, status, ended_at: endedAt, counts: JSON.stringify({ ...b.counts, unsent: b.unsent }) };
     this.running.delete(b.row.id);
     log.info("batch ended", { batchId: b.row.id, status, success: b.counts.success, total: b.row.total });
@@ -427,21 +472,23 @@ export class Batches {
     this.changed(b);
   }
 
-  private flushUpdates(): void {
+  /** Writes the outcomes taken so far, after those already being written. */
+  private flushUpdates(): Promise<void> {
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = null;
-    if (this.updates.length === 0) return;
+    if (this.updates.length === 0) return this.writing;
     const updates = this.updates;
     this.updates = [];
-    try {
-      this.ledger.writeUpdates(updates);
-    } catch (err) {
-      // Kept for the next write; a restart would take the outcomes from the calls.
-      this.updates = updates.concat(this.updates);
-      log.warn("batch outcomes not written yet", { pending: this.updates.length, error: (err as Error).message });
-      this.writeTimer = setTimeout(() => this.flushUpdates(), 1000);
-      this.writeTimer.unref();
-    }
+    this.writing = this.writing
+      .then(() => this.ledger.writeUpdates(updates))
+      .catch((err: Error) => {
+        // Kept for the next write; a restart would take the outcomes from the calls.
+        this.updates = updates.concat(this.updates);
+        log.warn("batch outcomes not written yet", { pending: this.updates.length, error: err.message });
+        this.writeTimer ??= setTimeout(() => void this.flushUpdates(), 1000);
+        this.writeTimer.unref();
+      });
+    return this.writing;
   }
 
   private clearTimer(b: Running): void {

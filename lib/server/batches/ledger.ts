@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { Sql } from "../store/sql";
 import { zeroCounts, type BatchCounts, type BatchJson, type BatchStatus, type BatchTarget, type BatchTargetStatus } from "../../rrpc/batch";
 import { preview } from "../../rrpc/live";
 
@@ -25,45 +25,125 @@ type TargetRow = { idx: number; product_id: string; device_name: string; status:
 export type TargetUpdate = [BatchTargetStatus, number | null, string, number];
 
 /**
- * The batches and their targets in the store's SQLite file (store/migrations.ts, step 4): each
+ * The batches and their targets in the store's database (store/migrations.ts, step 4): each
  * target is a row from the start, `pending` until its outcome is written, so a hub that dies
  * mid-batch leaves a ledger the next start can close (recover).
  */
 export class BatchLedger {
-  private readonly stmts;
-  readonly insertBatch: (row: BatchRow, targets: readonly { productId: string; deviceName: string }[]) => void;
-  readonly writeUpdates: (updates: readonly TargetUpdate[]) => void;
+  constructor(
+    private readonly sql: Sql,
+    /** The hub process running the batches this ledger starts (batches.hub_id); null for a single hub. */
+    private readonly hubId: string | null = null,
+  ) {}
 
-  constructor(private readonly db: Database.Database) {
-    this.stmts = {
-      insertBatch: db.prepare(
-        `INSERT INTO batches (id, status, total, payload, command_id, params, timeout_ms, concurrency, rate_per_second, created_by, retry_of, started_at, ended_at, counts)
-         VALUES (@id, @status, @total, @payload, @command_id, @params, @timeout_ms, @concurrency, @rate_per_second, @created_by, @retry_of, @started_at, @ended_at, @counts)`,
-      ),
-      insertTarget: db.prepare(`INSERT INTO batch_targets (batch_id, idx, product_id, device_name, status) VALUES (?, ?, ?, ?, 'pending')`),
-      update: db.prepare(`UPDATE batch_targets SET status = ?, process_id = ? WHERE batch_id = ? AND idx = ?`),
-      cancelFrom: db.prepare(`UPDATE batch_targets SET status = 'cancelled' WHERE batch_id = ? AND idx >= ? AND status = 'pending'`),
-      end: db.prepare(`UPDATE batches SET status = ?, ended_at = ?, counts = ? WHERE id = ?`),
-      targetsAfter: db.prepare<[string, number, number], TargetRow>(
-        `SELECT idx, product_id, device_name, status, process_id FROM batch_targets WHERE batch_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
-      ),
-      targetsAfterWith: db.prepare<[string, number, string, number], TargetRow>(
-        `SELECT idx, product_id, device_name, status, process_id FROM batch_targets WHERE batch_id = ? AND idx > ? AND status = ? ORDER BY idx LIMIT ?`,
-      ),
-      get: db.prepare<[string], BatchRow>(`SELECT * FROM batches WHERE id = ?`),
-      list: db.prepare<[number], BatchRow>(`SELECT * FROM batches ORDER BY started_at DESC LIMIT ?`),
-      running: db.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'running'`),
-      counts: db.prepare<[string], { status: BatchTargetStatus; n: number }>(
-        `SELECT status, count(*) AS n FROM batch_targets WHERE batch_id = ? GROUP BY status`,
-      ),
-      unsent: db.prepare<[string], { n: number }>(
-        `SELECT count(*) AS n FROM batch_targets WHERE batch_id = ? AND process_id IS NULL AND status IN ('interrupted', 'cancelled')`,
-      ),
-      notSucceeded: db.prepare<[string], { product_id: string; device_name: string }>(
-        `SELECT product_id, device_name FROM batch_targets WHERE batch_id = ? AND status <> 'success' ORDER BY idx`,
-      ),
+  async insertBatch(row: BatchRow, targets: readonly { productId: string; deviceName: string }[]): Promise<void> {
+    await this.sql.tx(async (q) => {
+      await q.run(
+        `INSERT INTO batches (id, status, total, payload, command_id, params, timeout_ms, concurrency, rate_per_second, created_by, retry_of, started_at, ended_at, counts, hub_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          row.status,
+          row.total,
+          row.payload,
+          row.command_id,
+          row.params,
+          row.timeout_ms,
+          row.concurrency,
+          row.rate_per_second,
+          row.created_by,
+          row.retry_of,
+          row.started_at,
+          row.ended_at,
+          row.counts,
+          this.hubId,
+        ],
+      );
+      for (let i = 0; i < targets.length; i += TARGETS_PER_INSERT) {
+        const part = targets.slice(i, i + TARGETS_PER_INSERT);
+        await q.run(
+          `INSERT INTO batch_targets (batch_id, idx, product_id, device_name, status) VALUES ${part.map(() => "(?, ?, ?, ?, 'pending')").join(", ")}`,
+          part.flatMap((t, j) => [row.id, i + j, t.productId, t.deviceName]),
+        );
+      }
+    });
+  }
+
+  async writeUpdates(updates: readonly TargetUpdate[]): Promise<void> {
+    await this.sql.tx(async (q) => {
+      for (const u of updates) await q.run(`UPDATE batch_targets SET status = ?, process_id = ? WHERE batch_id = ? AND idx = ?`, u);
+    });
+  }
+
+  get(id: string): Promise<BatchRow | undefined> {
+    return this.sql.get<BatchRow>(`SELECT * FROM batches WHERE id = ?`, [id]);
+  }
+
+  list(limit: number): Promise<BatchRow[]> {
+    return this.sql.all<BatchRow>(`SELECT * FROM batches ORDER BY started_at DESC LIMIT ?`, [limit]);
+  }
+
+  async cancelFrom(id: string, index: number): Promise<void> {
+    await this.sql.run(`UPDATE batch_targets SET status = 'cancelled' WHERE batch_id = ? AND idx >= ? AND status = 'pending'`, [id, index]);
+  }
+
+  /** Counts by status and unsent targets, read from the targets' rows. */
+  countsOf(id: string): Promise<{ counts: BatchCounts; unsent: number }> {
+    return countsOf(this.sql, id);
+  }
+
+  async end(id: string, status: BatchStatus, endedAt: number, counts: BatchCounts, unsent: number): Promise<void> {
+    await end(this.sql, id, status, endedAt, counts, unsent);
+  }
+
+  async targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): Promise<BatchTarget[]> {
+    const cols = `SELECT idx, product_id, device_name, status, process_id FROM batch_targets`;
+    const rows = q.status
+      ? await this.sql.all<TargetRow>(`${cols} WHERE batch_id = ? AND idx > ? AND status = ? ORDER BY idx LIMIT ?`, [id, q.after, q.status, q.limit])
+      : await this.sql.all<TargetRow>(`${cols} WHERE batch_id = ? AND idx > ? ORDER BY idx LIMIT ?`, [id, q.after, q.limit]);
+    return rows.map(toTarget);
+  }
+
+  /** Every target, in order, read a page at a time. */
+  async *allTargets(id: string): AsyncGenerator<BatchTarget> {
+    for (let after = -1; ;) {
+      const page = await this.targets(id, { after, limit: 1000 });
+      yield* page;
+      if (page.length < 1000) return;
+      after = page.at(-1)!.index;
+    }
+  }
+
+  async notSucceeded(id: string): Promise<{ productId: string; deviceName: string }[]> {
+    const rows = await this.sql.all<{ product_id: string; device_name: string }>(
+      `SELECT product_id, device_name FROM batch_targets WHERE batch_id = ? AND status <> 'success' ORDER BY idx`,
+      [id],
+    );
+    return rows.map((r) => ({ productId: r.product_id, deviceName: r.device_name }));
+  }
+
+  /**
+   * Closes the batches a previous run of this hub left running: each pending target takes the
+   * outcome its call recorded (the store ended calls in flight `interrupted` first), or
+   * `interrupted` if it was never sent; the batch ends `interrupted`.
+   */
+  recover(now: number): Promise<string[]> {
+    return this.recoverOf(this.hubId, now);
+  }
+
+  /** As recover(), for the batches another hub process (one that stopped) left running. */
+  async recoverOf(hubId: string | null, now: number): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>(`SELECT id FROM batches WHERE status = 'running' AND ${SAME_HUB}`, [hubId, hubId]);
+    const ids = rows.map((r) => r.id);
+    for (const id of ids) await this.close(id, now);
+    return ids;
+  }
+
+  /** Ends one batch `interrupted` as recover() does; answers its final counts. */
+  close(id: string, now: number): Promise<{ counts: BatchCounts; unsent: number }> {
+    return this.sql.tx(async (q) => {
       // What a hub that died left pending: the outcome its call recorded, else interrupted.
-      recoverTargets: db.prepare(
+      await q.run(
         `UPDATE batch_targets AS t SET
            status = coalesce(c.status, 'interrupted'), process_id = c.process_id
          FROM (SELECT t2.idx, c2.status, c2.process_id FROM batch_targets t2
@@ -71,79 +151,36 @@ export class BatchLedger {
                  AND c2.device_name = t2.device_name AND c2.status <> 'pending'
                WHERE t2.batch_id = ? AND t2.status = 'pending') AS c
          WHERE t.batch_id = ? AND t.idx = c.idx`,
-      ),
-    };
-    this.insertBatch = db.transaction((row: BatchRow, targets: readonly { productId: string; deviceName: string }[]) => {
-      this.stmts.insertBatch.run(row);
-      targets.forEach((t, i) => this.stmts.insertTarget.run(row.id, i, t.productId, t.deviceName));
-    });
-    this.writeUpdates = db.transaction((updates: readonly TargetUpdate[]) => {
-      for (const u of updates) this.stmts.update.run(...u);
-    });
-  }
-
-  get(id: string): BatchRow | undefined {
-    return this.stmts.get.get(id);
-  }
-
-  list(limit: number): BatchRow[] {
-    return this.stmts.list.all(limit);
-  }
-
-  cancelFrom(id: string, index: number): void {
-    this.stmts.cancelFrom.run(id, index);
-  }
-
-  /** Counts by status and unsent targets, read from the targets' rows. */
-  countsOf(id: string): { counts: BatchCounts; unsent: number } {
-    const counts = zeroCounts();
-    for (const r of this.stmts.counts.all(id)) counts[r.status] = r.n;
-    return { counts, unsent: this.stmts.unsent.get(id)?.n ?? 0 };
-  }
-
-  end(id: string, status: BatchStatus, endedAt: number, counts: BatchCounts, unsent: number): void {
-    this.stmts.end.run(status, endedAt, JSON.stringify({ ...counts, unsent }), id);
-  }
-
-  targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): BatchTarget[] {
-    const rows = q.status ? this.stmts.targetsAfterWith.all(id, q.after, q.status, q.limit) : this.stmts.targetsAfter.all(id, q.after, q.limit);
-    return rows.map(toTarget);
-  }
-
-  /** Every target, in order, read a page at a time. */
-  *allTargets(id: string): Generator<BatchTarget> {
-    for (let after = -1; ;) {
-      const page = this.targets(id, { after, limit: 1000 });
-      yield* page;
-      if (page.length < 1000) return;
-      after = page.at(-1)!.index;
-    }
-  }
-
-  notSucceeded(id: string): { productId: string; deviceName: string }[] {
-    return this.stmts.notSucceeded.all(id).map((r) => ({ productId: r.product_id, deviceName: r.device_name }));
-  }
-
-  /**
-   * Closes the batches a previous run left running: each pending target takes the outcome its
-   * call recorded (the store ended calls in flight `interrupted` first), or `interrupted` if it
-   * was never sent; the batch ends `interrupted`.
-   */
-  recover(now: number): string[] {
-    const ids = this.stmts.running.all().map((r) => r.id);
-    for (const id of ids) this.close(id, now);
-    return ids;
-  }
-
-  /** Ends one batch `interrupted` as recover() does; answers its final counts. */
-  close(id: string, now: number): { counts: BatchCounts; unsent: number } {
-    return this.db.transaction(() => {
-      this.stmts.recoverTargets.run(id, id);
-      const c = this.countsOf(id);
-      this.end(id, "interrupted", now, c.counts, c.unsent);
+        [id, id],
+      );
+      const c = await countsOf(q, id);
+      await end(q, id, "interrupted", now, c.counts, c.unsent);
       return c;
-    })();
+    });
   }
+}
+
+/** Rows per INSERT of targets (4 parameters each; SQLite takes 32,766 per statement, PostgreSQL 65,535). */
+const TARGETS_PER_INSERT = 1000;
+/** `hub_id = ?` that also matches NULL with NULL, in SQL both databases take (the CAST types the parameter for PostgreSQL). */
+const SAME_HUB = `(hub_id = ? OR (hub_id IS NULL AND CAST(? AS TEXT) IS NULL))`;
+
+async function countsOf(q: Sql, id: string): Promise<{ counts: BatchCounts; unsent: number }> {
+  const counts = zeroCounts();
+  for (const r of await q.all<{ status: BatchTargetStatus; n: number }>(
+    `SELECT status, count(*) AS n FROM batch_targets WHERE batch_id = ? GROUP BY status`,
+    [id],
+  ))
+    counts[r.status] = r.n;
+  const unsent = await q.get<{ n: number }>(
+    `SELECT count(*) AS n FROM batch_targets WHERE batch_id = ? AND process_id IS NULL AND status IN ('interrupted', 'cancelled')`,
+    [id],
+  );
+  return { counts, unsent: unsent?.n ?? 0 };
+}
+
+async function end(q: Sql, id: string, status: BatchStatus, endedAt: number, counts: BatchCounts, unsent: number): Promise<void> {
+  await q.run(`UPDATE batches SET status = ?, ended_at = ?, counts = ? WHERE id = ?`, [status, endedAt, JSON.stringify({ ...counts, unsent }), id]);
 }
 
 function toTarget(r: TargetRow): BatchTarget {

@@ -11,6 +11,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded";
 import { connectMqtt, endMqtt } from "./mqtt-client";
 import { Hub, type HubOptions } from "../calls/hub";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { isObserver } from "../runtime/runtime";
 import { startLiveFeed } from "../live/feed";
 import { startSimDevice } from "../simulator/simulator";
@@ -36,7 +37,15 @@ async function setup(hubOpts: Partial<HubOptions> = {}) {
 }
 
 async function startHub(broker: EmbeddedBroker, store: Store, url: string, hubOpts: Partial<HubOptions> = {}) {
-  const hub = new Hub({ store, mqttUrl: url, broker, maxInFlight: 100, maxPayloadBytes: 1024, defaultTimeoutMs: 4000, ...hubOpts });
+  const hub = new Hub({
+    store: new SqliteCallStore(store),
+    mqttUrl: url,
+    broker,
+    maxInFlight: 100,
+    maxPayloadBytes: 1024,
+    defaultTimeoutMs: 4000,
+    ...hubOpts,
+  });
   closers.push(() => hub.stop());
   await hub.start();
   expect(hub.isReady).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { callToJson, type CallRecord } from "../core/call";
 import { closeAfterTest } from "../testing/db";
 import { exportCalls, listCalls } from "./history";
@@ -66,7 +67,7 @@ describe("history answers, written piece by piece", () => {
       const q = { limit };
       const page = store.list(q);
       const expected = JSON.stringify({ calls: page.map(callToJson), nextBefore: page.length === limit ? page.at(-1)!.processId : null });
-      const chunks = await collect(listCalls(store, q));
+      const chunks = await collect(await listCalls(new SqliteCallStore(store), q));
       expect(chunks.join("")).toBe(expected);
       // A chunk is closed past 64 Ki characters; its last part, at most 64 Ki escaped characters, may take it to 7 × 64 Ki.
       expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(7 * 64 * 1024 + 64);
@@ -80,10 +81,10 @@ describe("history answers, written piece by piece", () => {
     const all = store.list({ limit: 5000 }).map(callToJson);
     expect(all).toHaveLength(1007);
 
-    const json = (await collect(exportCalls(store, { format: "json" }))).join("");
+    const json = (await collect(exportCalls(new SqliteCallStore(store), { format: "json" }))).join("");
     expect(json).toBe(JSON.stringify(all));
 
-    const csv = (await collect(exportCalls(store, { format: "csv" }))).join("");
+    const csv = (await collect(exportCalls(new SqliteCallStore(store), { format: "csv" }))).join("");
     const rows = csv.split("\r\n");
     expect(rows[0]).toBe(
       "processId,productId,deviceName,status,startedAt,endedAt,rttMs,timeoutMs,requestBase64,requestText,replyBase64,replyText,callerKind,callerId,callerName,batchId,commandId",

@@ -4,7 +4,7 @@ import type { ExportCallsInput, ListCallsInput } from "../../rrpc/schemas";
 import type { CallJson } from "../../rrpc/types";
 import { callToJson, type CallRecord } from "../core/call";
 import { DomainError } from "../core/errors";
-import type { Store } from "../store/store";
+import type { CallStore } from "../store/call-store";
 
 /**
  * History answers are written piece by piece: built as one string, a page of calls with large
@@ -21,8 +21,8 @@ const PAGE_BYTES = 32 * 1024 * 1024;
  * GET /api/calls: a CallsPage as JSON text. The page is read at once, so that a store failure
  * is still an error answer; each call is turned into JSON only as the answer is written.
  */
-export function listCalls(store: Store, q: ListCallsInput): AsyncGenerator<string> {
-  const { calls, more } = store.page(q, PAGE_BYTES);
+export async function listCalls(store: CallStore, q: ListCallsInput): Promise<AsyncGenerator<string>> {
+  const { calls, more } = await store.page(q, PAGE_BYTES);
   const last = calls.at(-1);
   const nextBefore: CallsPage["nextBefore"] = more && last ? last.processId : null;
   return chunked(pageParts(calls, nextBefore));
@@ -76,9 +76,9 @@ function* jsonString(s: string): Generator<string> {
 }
 
 /** Small pieces joined up to CHUNK_CHARS per write. */
-export async function* chunked(parts: Iterable<string>): AsyncGenerator<string> {
+export async function* chunked(parts: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
   let chunk = "";
-  for (const part of parts) {
+  for await (const part of parts) {
     chunk += part;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
@@ -88,8 +88,8 @@ export async function* chunked(parts: Iterable<string>): AsyncGenerator<string> 
   if (chunk) yield chunk;
 }
 
-export function getCall(store: Store, messageId: number): CallJson {
-  const call = store.get(messageId);
+export async function getCall(store: CallStore, messageId: number): Promise<CallJson> {
+  const call = await store.get(messageId);
   if (!call) throw new DomainError("call_not_found", `no call with processId ${messageId}`);
   return callToJson(call);
 }
@@ -157,17 +157,17 @@ function* csvRowParts(c: CallJson): Generator<string> {
  * the consumer reads (one long SQLite iteration would hold up the hub's batched writes) and
  * written call by call.
  */
-export function exportCalls(store: Store, q: ExportCallsInput): AsyncGenerator<string> {
+export function exportCalls(store: CallStore, q: ExportCallsInput): AsyncGenerator<string> {
   return chunked(exportParts(store, q));
 }
 
-function* exportParts(store: Store, q: ExportCallsInput): Generator<string> {
+async function* exportParts(store: CallStore, q: ExportCallsInput): AsyncGenerator<string> {
   const { format, ...filter } = q;
   yield format === "csv" ? CSV_COLUMNS.join(",") + "\r\n" : "[";
   let before: number | undefined;
   let first = true;
   for (;;) {
-    const { calls: page, more } = store.page({ ...filter, before, limit: EXPORT_PAGE }, PAGE_BYTES);
+    const { calls: page, more } = await store.page({ ...filter, before, limit: EXPORT_PAGE }, PAGE_BYTES);
     for (const c of page) {
       const json = callToJson(c);
       if (format === "csv") yield* csvRowParts(json);

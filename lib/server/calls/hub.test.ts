@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { EXTRA_REPLIES_KEPT, Hub, type HubOptions } from "./hub";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { isObserver } from "../runtime/runtime";
 import { freePort, startMosquitto, tempDir, waitFor, type Mosquitto } from "../testing/servers";
@@ -43,7 +44,7 @@ async function startEnv(kind: Kind, hubOpts: Partial<HubOptions> = {}): Promise<
   }
   const store = new Store(join(tempDir(), "rrpc.db"));
   const hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: url,
     broker: broker ?? undefined,
     maxInFlight: 10_000,
@@ -133,7 +134,7 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     await device(env, "silent1", { silent: true });
     const clock = new ManualClock();
     const hub = new Hub({
-      store: env.store,
+      store: new SqliteCallStore(env.store),
       mqttUrl: env.url,
       broker: env.broker ?? undefined,
       maxInFlight: 10,
@@ -166,7 +167,7 @@ describe.each<Kind>(["embedded", "mosquitto"])("hub engine against %s broker", (
     await device(env, "silent2", { silent: true });
     const clock = new ManualClock();
     const hub = new Hub({
-      store: env.store,
+      store: new SqliteCallStore(env.store),
       mqttUrl: env.url,
       broker: env.broker ?? undefined,
       maxInFlight: 1000,
@@ -425,7 +426,13 @@ describe("hub engine limits and broker loss", () => {
     const port = await freePort();
     let mosq = await startMosquitto(port);
     const env = await startEnv("embedded"); // store + hub scaffolding; the hub below talks to Mosquitto
-    const hub = new Hub({ store: env.store, mqttUrl: mosq.url, maxInFlight: 100, maxPayloadBytes: 1024, defaultTimeoutMs: 4000 });
+    const hub = new Hub({
+      store: new SqliteCallStore(env.store),
+      mqttUrl: mosq.url,
+      maxInFlight: 100,
+      maxPayloadBytes: 1024,
+      defaultTimeoutMs: 4000,
+    });
     try {
       await hub.start();
       const d = await startSimDevice({ url: mosq.url, productId: P, deviceName: "phoenix" });
@@ -457,7 +464,7 @@ describe("hub engine limits and broker loss", () => {
     const port = await freePort();
     const store = new Store(join(tempDir(), "rrpc.db"));
     const hub = new Hub({
-      store,
+      store: new SqliteCallStore(store),
       mqttUrl: `mqtt://127.0.0.1:${port}`,
       maxInFlight: 10,
       maxPayloadBytes: 1024,

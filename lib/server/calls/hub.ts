@@ -19,7 +19,7 @@ import type { EmbeddedBroker } from "../broker/embedded";
 import { inProcessTransport } from "../broker/inproc-transport";
 import { mqttTransport } from "../broker/mqtt-transport";
 import type { HubTransport } from "../broker/transport";
-import type { Store } from "../store/store";
+import type { CallStore } from "../store/call-store";
 import { log } from "../core/log";
 import { Deadlines, type DeadlineEntry } from "./deadlines";
 
@@ -37,7 +37,7 @@ export type CallRequest = {
 };
 
 export type HubOptions = {
-  store: Store;
+  store: CallStore;
   /** The broker the hub connects to with MQTT.js: an external one, or the embedded one with `transport: "mqtt"`. */
   mqttUrl: string;
   /** The embedded broker, when there is one: it decides offline / not_subscribed at once and reports deliveries. */
@@ -58,13 +58,18 @@ export type HubOptions = {
   mqttUsername?: string;
   mqttPassword?: string;
   /** The device registry: calls to unknown or disabled devices are refused before anything is published. */
-  deviceState?: (productId: string, deviceName: string) => DeviceState;
+  deviceState?: (productId: string, deviceName: string) => DeviceState | Promise<DeviceState>;
   /** With an external broker: whether its client events say the device is disconnected (devices/broker-presence.ts). */
   knownOffline?: (productId: string, deviceName: string) => boolean;
   /** The product's request-size limit (devices/products.ts, from memory), null when only maxPayloadBytes applies. */
   productLimit?: (productId: string) => number | null;
   /** Time and timers; tests pass one they drive. */
   clock?: Clock;
+  /**
+   * Several hubs on one database and broker (cluster/ownership.ts): told each processId this hub
+   * hands out, and asked whose a reply's processId is when no call of this hub waits for it.
+   */
+  ownership?: { allocated(messageId: number): void; owner(messageId: number): "mine" | "other" | "none" };
   /**
    * Answer as soon as a call ends instead of once its outcome is committed. Only the bench sets
    * it, to measure what durable answers cost (docs/benchmarks.md).
@@ -140,12 +145,16 @@ export class Hub {
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
   private readonly fullTraces = new Map<number, { productId: string; deviceName: string; answered: boolean }>();
+  private afterEnd: Promise<void> = Promise.resolve();
+  /** Calls waiting for the store's word on their device (call()); a batch counts them as in flight. */
+  private admitting = 0;
   private readonly clock: Clock;
   /** Calls due together time out in one pass, at the one time read for it (docs/benchmarks.md, "Timeout precision"). */
   private readonly deadlines: Deadlines<Pending>;
   private readonly listeners: ((u: CallUpdate) => void)[] = [];
   private readonly readyListeners: ((ready: boolean) => void)[] = [];
-  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0, unrecordedReplies: 0 };
+  /** otherHubReplies: replies to calls of another hub on the same broker, left to it (docs/scale-out.md). */
+  readonly counters = { strayReplies: 0, foreignReplies: 0, lateReplies: 0, duplicateReplies: 0, unrecordedReplies: 0, otherHubReplies: 0 };
 
   constructor(private readonly opts: HubOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -159,8 +168,9 @@ export class Hub {
     return this.ready;
   }
 
+  /** Calls published and waiting for their answer, and calls whose device is being checked (they are about to be). */
   get inFlight(): number {
-    return this.pending.size;
+    return this.pending.size + this.admitting;
   }
 
   /** How many calls may be in flight at once (RRPC_MAX_IN_FLIGHT); more are refused `busy`. */
@@ -191,14 +201,35 @@ export class Hub {
 
   /** Validates, publishes, and resolves with the call once it has reached its terminal state. */
   call(req: CallRequest): Promise<CallRecord> {
+    let state: DeviceState | Promise<DeviceState>;
+    try {
+      this.checkFields(req);
+      state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The device check reads the store; what follows it is synchronous, so that admission (maxInFlight) cannot be overtaken.
+    if (typeof state === "string") return this.admit(req, state);
+    this.admitting++;
+    return state.then(
+      (s) => (this.admitting--, this.admit(req, s)),
+      (err: unknown) => {
+        this.admitting--;
+        throw err;
+      },
+    );
+  }
+
+  private admit(req: CallRequest, state: DeviceState): Promise<CallRecord> {
     let timeoutMs: number;
     try {
-      timeoutMs = this.validate(req);
+      timeoutMs = this.validate(req, state);
     } catch (err) {
       return Promise.reject(err);
     }
     const t0 = this.clock.now();
     const { processId, messageId } = this.opts.store.allocateProcessId();
+    this.opts.ownership?.allocated(messageId);
     const call: CallRecord = {
       processId,
       messageId,
@@ -238,12 +269,16 @@ export class Hub {
     });
   }
 
-  private validate(req: CallRequest): number {
+  private checkFields(req: CallRequest): number {
     const fields: FieldError[] = checkDevice(req.productId, req.deviceName);
     const timeoutMs = req.timeoutMs ?? this.opts.defaultTimeoutMs;
     if (!timeoutInRange(timeoutMs)) fields.push(timeoutOutOfRange());
     if (fields.length > 0) throw invalidInput(fields);
-    const state = this.opts.deviceState?.(req.productId, req.deviceName) ?? "ok";
+    return timeoutMs;
+  }
+
+  private validate(req: CallRequest, state: DeviceState): number {
+    const timeoutMs = this.checkFields(req);
     if (state === "not_found") throw deviceNotFound(req.productId, req.deviceName);
     if (state === "disabled") throw new DomainError("device_disabled", `device ${req.productId}/${req.deviceName} is disabled`);
     checkPayloadSize(req.productId, req.payload.byteLength, this.opts.maxPayloadBytes, this.opts.productLimit?.(req.productId));
@@ -296,14 +331,37 @@ export class Hub {
     this.onReplyAfterEnd(r.processId, r.productId, r.deviceName, payload, now);
   }
 
-  /** A reply for a call that is no longer in flight: recorded on that call, never delivered. */
+  /**
+   * A reply for a call that is no longer in flight: recorded on that call, never delivered.
+   * Reading the call is asynchronous: such replies are handled one at a time, in the order they
+   * came, each on the call as the one before left it.
+   */
   private onReplyAfterEnd(processId: string, productId: string, deviceName: string, payload: Buffer, now: number): void {
     const id = parseProcessId(processId);
+    const owner = id === null ? "none" : (this.opts.ownership?.owner(id) ?? "mine");
+    // Another hub's call: that hub handles the reply; recording it here would record it twice.
+    if (owner === "other") return void this.counters.otherHubReplies++;
+    if (owner === "none" && this.opts.ownership) return void this.counters.strayReplies++;
+    const full = id === null ? undefined : this.fullTraces.get(id);
+    if (full) return this.countUnrecorded(full, productId, deviceName);
+    this.afterEnd = this.afterEnd
+      .then(() => this.recordAfterEnd(id, processId, productId, deviceName, payload, now))
+      .catch((err: Error) => log.warn("a reply after the end of its call was not recorded", { processId, error: err.message }));
+  }
+
+  private async recordAfterEnd(
+    id: number | null,
+    processId: string,
+    productId: string,
+    deviceName: string,
+    payload: Buffer,
+    now: number,
+  ): Promise<void> {
     const full = id === null ? undefined : this.fullTraces.get(id);
     if (full) return this.countUnrecorded(full, productId, deviceName);
     // Ended calls are not kept in memory (payloads can be large): the store has them, and
     // replies after the end are rare.
-    const call = id === null ? null : this.opts.store.get(id);
+    const call = id === null ? null : await this.opts.store.get(id);
     if (!call) {
       this.counters.strayReplies++;
       log.debug("reply for an unknown processId", { processId, productId, deviceName });

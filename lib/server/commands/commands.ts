@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import { isUniqueViolation, type Sql } from "../store/sql";
 import { randomBytes } from "node:crypto";
 import type { CommandInput } from "../../rrpc/schemas";
 import { renderTemplate, type CommandParam, type ParamValue } from "../../rrpc/template";
@@ -40,55 +40,51 @@ export function commandNotFound(id: string): DomainError {
  * command is rendered here for each call, with the same rules.
  */
 export class CommandRegistry {
-  private readonly stmts;
-
   constructor(
-    db: Database.Database,
+    private readonly sql: Sql,
     private readonly maxPayloadBytes: number,
-  ) {
-    this.stmts = {
-      insert: db.prepare(
-        `INSERT INTO commands (id, name, description, product_id, payload, encoding, params, timeout_ms, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      update: db.prepare(
-        `UPDATE commands SET name = ?, description = ?, product_id = ?, payload = ?, encoding = ?, params = ?, timeout_ms = ?, updated_at = ?
-         WHERE id = ?`,
-      ),
-      list: db.prepare<[], CommandRow>(`SELECT * FROM commands ORDER BY name COLLATE NOCASE`),
-      get: db.prepare<[string], CommandRow>(`SELECT * FROM commands WHERE id = ?`),
-      byName: db.prepare<[string], { id: string }>(`SELECT id FROM commands WHERE name = ?`),
-      delete: db.prepare(`DELETE FROM commands WHERE id = ?`),
-    };
+  ) {}
+
+  async list(): Promise<Command[]> {
+    // lower(): SQLite's NOCASE order, also for PostgreSQL's CITEXT column.
+    return (await this.sql.all<CommandRow>(`SELECT * FROM commands ORDER BY lower(name), name`)).map(toCommand);
   }
 
-  list(): Command[] {
-    return this.stmts.list.all().map(toCommand);
-  }
-
-  get(id: string): Command {
-    const row = this.stmts.get.get(id);
+  async get(id: string): Promise<Command> {
+    const row = await this.sql.get<CommandRow>(`SELECT * FROM commands WHERE id = ?`, [id]);
     if (!row) throw commandNotFound(id);
     return toCommand(row);
   }
 
-  create(input: CommandInput): Command {
+  async create(input: CommandInput): Promise<Command> {
     this.check(input);
     const id = "cmd_" + randomBytes(6).toString("hex");
     const now = Date.now();
-    this.unique(input.name, () => this.stmts.insert.run(id, input.name, ...this.columns(input), input.timeoutMs ?? null, now, now));
+    await this.unique(input.name, () =>
+      this.sql.run(
+        `INSERT INTO commands (id, name, description, product_id, payload, encoding, params, timeout_ms, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [id, input.name, ...this.columns(input), input.timeoutMs ?? null, now, now],
+      ),
+    );
     return this.get(id);
   }
 
-  update(id: string, input: CommandInput): Command {
-    this.get(id);
+  async update(id: string, input: CommandInput): Promise<Command> {
+    await this.get(id);
     this.check(input);
-    this.unique(input.name, () => this.stmts.update.run(input.name, ...this.columns(input), input.timeoutMs ?? null, Date.now(), id));
+    await this.unique(input.name, () =>
+      this.sql.run(
+        `UPDATE commands SET name = ?, description = ?, product_id = ?, payload = ?, encoding = ?, params = ?, timeout_ms = ?, updated_at = ?
+         WHERE id = ?`,
+        [input.name, ...this.columns(input), input.timeoutMs ?? null, Date.now(), id],
+      ),
+    );
     return this.get(id);
   }
 
-  delete(id: string): void {
-    if (this.stmts.delete.run(id).changes === 0) throw commandNotFound(id);
+  async delete(id: string): Promise<void> {
+    if ((await this.sql.run(`DELETE FROM commands WHERE id = ?`, [id])).changes === 0) throw commandNotFound(id);
   }
 
   /**
@@ -96,8 +92,8 @@ export class CommandRegistry {
    * published) when a parameter is missing, mistyped or out of range, or the command is for
    * another product.
    */
-  prepare(id: string, values: Record<string, unknown>, productId?: string): PreparedCommand {
-    const cmd = this.get(id);
+  async prepare(id: string, values: Record<string, unknown>, productId?: string): Promise<PreparedCommand> {
+    const cmd = await this.get(id);
     if (productId !== undefined && cmd.productId !== undefined && cmd.productId !== productId) {
       throw invalidInput([{ field: "productId", message: `command ${cmd.name} is for product ${cmd.productId}` }]);
     }
@@ -125,11 +121,11 @@ export class CommandRegistry {
     return [c.description ?? null, c.productId ?? null, c.payload, c.encoding, JSON.stringify(c.params)] as const;
   }
 
-  private unique(name: string, write: () => void): void {
+  private async unique(name: string, write: () => Promise<unknown>): Promise<void> {
     try {
-      write();
+      await write();
     } catch (err) {
-      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+      if (isUniqueViolation(err)) {
         throw new DomainError("command_exists", `a command named ${JSON.stringify(name)} already exists`, [
           { field: "name", message: "already taken" },
         ]);

@@ -67,4 +67,20 @@ describe("configuration", () => {
     );
     expect(() => loadConfig({ RRPC_SIMULATOR: "maybe" })).toThrow(/RRPC_SIMULATOR/);
   });
+
+  it("takes a PostgreSQL URL in DATABASE_URL, and nothing else there, without echoing it", () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: "postgres://hub:pw@127.0.0.1:5432/rrpc" }).databaseUrl).toBe("postgres://hub:pw@127.0.0.1:5432/rrpc");
+    expect(loadConfig({ DATABASE_URL: "postgresql://db/rrpc" }).databaseUrl).toBe("postgresql://db/rrpc");
+    for (const bad of ["mysql://u:topsecret@db/x", "postgres://", "./data/rrpc.db"]) {
+      let message = "";
+      try {
+        loadConfig({ DATABASE_URL: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      expect(message).not.toContain("topsecret");
+    }
+  });
 });

@@ -23,6 +23,12 @@ const schema = z.object({
   MQTT_WS_PORT: port.default(8083),
   MQTT_URL: z.string().url().optional(),
   RRPC_DB: z.string().min(1).default("./data/rrpc.db"),
+  // The message names the schemes only: a bad URL's text (and its password) is not echoed.
+  DATABASE_URL: z
+    .string()
+    .refine((u) => /^postgres(ql)?:\/\/[^/]/.test(u) && URL.canParse(u), { message: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
+  RRPC_HUB_LEASE_MS: z.coerce.number().int().min(3000).max(300_000).default(15_000),
   RRPC_SIMULATOR: flag.default(true),
   RRPC_MAX_PAYLOAD: z.coerce
     .number()
@@ -68,6 +74,13 @@ export type HubConfig = {
   /** External broker; when set no embedded broker starts. */
   mqttUrl?: string;
   dbPath: string;
+  /** PostgreSQL instead of the SQLite file dbPath (docs/storage.md); the password is never logged. */
+  databaseUrl?: string;
+  /**
+   * With DATABASE_URL, hubs sharing the database end the work of one whose heartbeat is older
+   * than this (docs/scale-out.md); it heartbeats every third of it, at most every 5 s.
+   */
+  hubLeaseMs: number;
   simulator: boolean;
   maxPayloadBytes: number;
   /** A reply larger than this ends its call `reply_too_large` and is not kept. */
@@ -138,6 +151,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mqttWsPort: e.MQTT_WS_PORT,
     mqttUrl: e.MQTT_URL,
     dbPath: e.RRPC_DB,
+    databaseUrl: e.DATABASE_URL,
+    hubLeaseMs: e.RRPC_HUB_LEASE_MS,
     simulator: e.RRPC_SIMULATOR,
     maxPayloadBytes: e.RRPC_MAX_PAYLOAD,
     maxReplyBytes: e.RRPC_MAX_REPLY,

@@ -9,6 +9,7 @@ import { parseClientEvent } from "../../rrpc/broker-events";
 import { connectMqtt, endMqtt } from "../broker/mqtt-client";
 import { startSimDevice } from "../simulator/simulator";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { startMosquitto, tempDir, waitFor, type Mosquitto } from "../testing/servers";
 import { startInProcessHub, type InProcessHub } from "../testing/hub";
 import { BrokerPresence } from "./broker-presence";
@@ -19,7 +20,7 @@ const topic = (clientId: string, what: "connected" | "disconnected", node = "emq
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 
 describe("parseClientEvent", () => {
-  it("reads EMQX's connected and disconnected events", () => {
+  it("reads EMQX's connected and disconnected events", async () => {
     expect(parseClientEvent(topic(`${P}d1`, "connected"), json({ clientid: `${P}d1`, username: "u", connected_at: 5, ts: 6, proto_ver: 4 }))).toEqual(
       {
         clientId: `${P}d1`,
@@ -35,7 +36,7 @@ describe("parseClientEvent", () => {
     expect(parseClientEvent(topic(`${P}d1`, "disconnected"), json({}))).toEqual({ clientId: `${P}d1`, connected: false, at: null });
   });
 
-  it("ignores other topics, malformed payloads and replaced connections", () => {
+  it("ignores other topics, malformed payloads and replaced connections", async () => {
     const cases: [string, Buffer][] = [
       [`$SYS/brokers/n1/clients/${P}d1/subscribed`, json({})],
       [`$SYS/brokers/n1/clients/+/connected`, json({})],
@@ -59,33 +60,33 @@ describe("BrokerPresence", () => {
   let store: Store;
   let registry: DeviceRegistry;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     store = new Store(join(tempDir(), "presence.db"));
-    registry = new DeviceRegistry(store.db);
-    registry.createDevice(P, "d1");
-    registry.createDevice(P, "d2");
+    registry = new DeviceRegistry(new SqliteCallStore(store).sql);
+    await registry.createDevice(P, "d1");
+    await registry.createDevice(P, "d2");
   });
 
   afterAll(() => store.close());
 
-  it("knows a device offline only from its last event, in the broker's order, and forgets on demand", () => {
+  it("knows a device offline only from its last event, in the broker's order, and forgets on demand", async () => {
     const p = new BrokerPresence(registry);
     const changes: string[] = [];
     p.onPresence((d, online) => changes.push(`${d.deviceName} ${online}`));
     expect(p.isOffline(P, "d1")).toBe(false); // never seen: unknown
-    p.handle(topic(`${P}d1`, "disconnected"), json({ disconnected_at: 100 }));
+    await p.handle(topic(`${P}d1`, "disconnected"), json({ disconnected_at: 100 }));
     expect(p.isOffline(P, "d1")).toBe(true);
-    p.handle(topic(`${P}d1`, "connected", "emqx@n2"), json({ connected_at: 90 })); // older, from another node: ignored
+    await p.handle(topic(`${P}d1`, "connected", "emqx@n2"), json({ connected_at: 90 })); // older, from another node: ignored
     expect(p.isOffline(P, "d1")).toBe(true);
-    p.handle(topic(`${P}d1`, "connected"), json({ connected_at: 110 }));
+    await p.handle(topic(`${P}d1`, "connected"), json({ connected_at: 110 }));
     expect(p.isOffline(P, "d1")).toBe(false);
-    p.handle(topic(`${P}d1`, "connected"), json({ connected_at: 120 })); // no change: no listener call
-    p.handle(topic(`${P}d1`, "disconnected"), json({ reason: "takenover", disconnected_at: 130 }));
+    await p.handle(topic(`${P}d1`, "connected"), json({ connected_at: 120 })); // no change: no listener call
+    await p.handle(topic(`${P}d1`, "disconnected"), json({ reason: "takenover", disconnected_at: 130 }));
     expect(p.isOffline(P, "d1")).toBe(false);
-    p.handle(topic(`${P}d2`, "disconnected"), json({ ts: 5 }));
+    await p.handle(topic(`${P}d2`, "disconnected"), json({ ts: 5 }));
     // Not a registered device: the hub, a dashboard, an unknown id.
-    p.handle(topic("rrpc-hub-abc", "disconnected"), json({}));
-    p.handle(topic(`${P}ghost`, "disconnected"), json({}));
+    await p.handle(topic("rrpc-hub-abc", "disconnected"), json({}));
+    await p.handle(topic(`${P}ghost`, "disconnected"), json({}));
     expect(p.isOffline(P, "ghost")).toBe(false);
     expect(changes).toEqual(["d1 false", "d1 true", "d2 false"]);
     p.forget();
@@ -109,7 +110,7 @@ describe("a broker without client events (Mosquitto)", () => {
   });
 
   it("changes nothing: a call to a device that left ends as a timeout", async () => {
-    const { secret } = hub.rt.devices.createDevice(P, "m1");
+    const { secret } = await hub.rt.devices.createDevice(P, "m1");
     const d = await startSimDevice({ url: mosquitto.url, productId: P, deviceName: "m1", secret });
     expect((await hub.rt.hub.call({ productId: P, deviceName: "m1", payload: Buffer.from("x") })).status).toBe("success");
     await d.stop();

@@ -22,6 +22,7 @@ type Seen = { connected: boolean; at: number | null };
 export class BrokerPresence {
   private readonly seen = new Map<string, Seen>();
   private readonly listeners: PresenceListener[] = [];
+  private applied: Promise<void> = Promise.resolve();
 
   constructor(private readonly registry: DeviceLogins) {}
 
@@ -39,11 +40,23 @@ export class BrokerPresence {
     this.seen.clear();
   }
 
-  /** One message on a $SYS client-event topic; anything malformed is ignored. */
-  handle(topic: string, payload: Uint8Array): void {
+  /**
+   * One message on a $SYS client-event topic; anything malformed is ignored. Events are applied
+   * one after the other, in the order they came (the registry's answers are asynchronous).
+   */
+  handle(topic: string, payload: Uint8Array): Promise<void> {
     const e = parseClientEvent(topic, payload);
-    if (!e) return;
-    const devices = clientIdSplits(e.clientId).filter((c) => this.registry.deviceAuthRecord(c.productId, c.deviceName) !== null);
+    if (!e) return this.applied;
+    this.applied = this.applied.then(
+      () => this.apply(e),
+      () => this.apply(e),
+    );
+    return this.applied;
+  }
+
+  private async apply(e: NonNullable<ReturnType<typeof parseClientEvent>>): Promise<void> {
+    const devices: { productId: string; deviceName: string }[] = [];
+    for (const c of clientIdSplits(e.clientId)) if ((await this.registry.deviceAuthRecord(c.productId, c.deviceName)) !== null) devices.push(c);
     // Not a registered device's client id (the hub, a dashboard), or one two devices share: not tracked.
     if (devices.length !== 1) return;
     const before = this.seen.get(e.clientId);
@@ -93,7 +106,9 @@ export function startBrokerPresence(opts: {
   });
   client.on("close", () => (subscribed = false));
   client.on("error", (err) => log.debug("broker events connection error", { error: err.message }));
-  client.on("message", (topic, payload) => presence.handle(topic, payload));
+  client.on("message", (topic, payload) => {
+    presence.handle(topic, payload).catch((err: Error) => log.warn("a broker client event was not applied", { topic, error: err.message }));
+  });
   return {
     presence,
     get subscribed() {

@@ -10,13 +10,13 @@ const CREDENTIAL_TTL_S = 365 * 24 * 3600;
  * and the device-info file of Tencent's C SDK with the secret left out (it is shown only when
  * the device is created).
  */
-export function deviceConnectInfo(
+export async function deviceConnectInfo(
   devices: DeviceRegistry,
   productId: string,
   deviceName: string,
   mqtt: { host: string; port: number } | null,
-): DeviceConnectInfo {
-  const secret = devices.getDeviceSecret(productId, deviceName);
+): Promise<DeviceConnectInfo> {
+  const secret = await devices.getDeviceSecret(productId, deviceName);
   if (!secret) throw deviceNotFound(productId, deviceName);
   const expiry = Math.floor(Date.now() / 1000) + CREDENTIAL_TTL_S;
   return {

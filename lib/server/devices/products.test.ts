@@ -35,7 +35,7 @@ const devices: SimDevice[] = [];
 let device: SimDevice;
 
 async function startDevice(hub: Hub, productId: string, deviceName: string): Promise<SimDevice> {
-  const secret = hub.rt.devices.getDeviceSecret(productId, deviceName) ?? hub.rt.devices.createDevice(productId, deviceName).secret;
+  const secret = (await hub.rt.devices.getDeviceSecret(productId, deviceName)) ?? (await hub.rt.devices.createDevice(productId, deviceName)).secret;
   const d = await startSimDevice({ url: `mqtt://127.0.0.1:${hub.rt.broker!.tcpPort}`, productId, deviceName, secret, reply: "ok" });
   devices.push(d);
   return d;

@@ -1,26 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { join } from "node:path";
-import { Store } from "../store/store";
 import { ApiKeys } from "../keys/api-keys";
-import { DeviceRegistry } from "./registry";
-import { tempDir } from "../testing/servers";
-import { closeAfterTest, domainErrorOf, testDatabase } from "../testing/db";
+import { DeviceRegistry, STATE_CACHE_MS } from "./registry";
+import { closeAfterTest, domainErrorOf } from "../testing/db";
+import { storeBackends } from "../testing/backends";
 
-const registry = (): { registry: DeviceRegistry } => ({ registry: new DeviceRegistry(testDatabase()) });
+describe.each(storeBackends())("DeviceRegistry on $name", (backend) => {
+  const registry = async (): Promise<{ registry: DeviceRegistry }> => ({ registry: new DeviceRegistry(closeAfterTest(await backend.open())) });
 
-describe("DeviceRegistry", () => {
-  it("creates devices with a Tencent-style secret, lists them without it", () => {
-    const { registry: r } = registry();
-    const d = r.createDevice("AIRCOND001", "kitchen");
+  it("creates devices with a Tencent-style secret, lists them without it", async () => {
+    const { registry: r } = await registry();
+    const d = await r.createDevice("AIRCOND001", "kitchen");
     expect(d.productId).toBe("AIRCOND001");
     expect(d.deviceName).toBe("kitchen");
     expect(d.secret).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     expect(Buffer.from(d.secret, "base64")).toHaveLength(16);
-    r.createDevice("AIRCOND001", "bedroom");
-    r.createDevice("LAMP000001", "hall:1_a-b");
-    expect(r.createDevice("AIRCOND001", "other").secret).not.toBe(d.secret);
+    await r.createDevice("AIRCOND001", "bedroom");
+    await r.createDevice("LAMP000001", "hall:1_a-b");
+    expect((await r.createDevice("AIRCOND001", "other")).secret).not.toBe(d.secret);
 
-    const list = r.listDevices();
+    const list = await r.listDevices();
     expect(list.map((x) => `${x.productId}/${x.deviceName}`)).toEqual([
       "AIRCOND001/bedroom",
       "AIRCOND001/kitchen",
@@ -34,79 +32,79 @@ describe("DeviceRegistry", () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(JSON.stringify(list)).not.toContain(d.secret);
-    expect(r.listDevices({ productId: "LAMP000001" })).toHaveLength(1);
-    expect(r.getDeviceSecret("AIRCOND001", "kitchen")).toBe(d.secret);
-    expect(r.getDeviceSecret("AIRCOND001", "nobody")).toBeNull();
+    expect(await r.listDevices({ productId: "LAMP000001" })).toHaveLength(1);
+    expect(await r.getDeviceSecret("AIRCOND001", "kitchen")).toBe(d.secret);
+    expect(await r.getDeviceSecret("AIRCOND001", "nobody")).toBeNull();
   });
 
-  it("refuses bad ids with invalid_request and field errors, and duplicates with a clear message", () => {
-    const { registry: r } = registry();
-    const bad = domainErrorOf(() => r.createDevice("lower", "a/b"));
+  it("refuses bad ids with invalid_request and field errors, and duplicates with a clear message", async () => {
+    const { registry: r } = await registry();
+    const bad = await domainErrorOf(() => r.createDevice("lower", "a/b"));
     expect(bad.reason).toBe("invalid_input");
     expect(bad.fields?.map((f) => f.field)).toEqual(["productId", "deviceName"]);
-    expect(domainErrorOf(() => r.createDevice("TOOLONGPRODUCT", "x")).reason).toBe("invalid_input");
-    expect(domainErrorOf(() => r.createDevice("AIRCOND001", "x".repeat(49))).reason).toBe("invalid_input");
-    r.createDevice("AIRCOND001", "kitchen");
-    const dup = domainErrorOf(() => r.createDevice("AIRCOND001", "kitchen"));
+    expect((await domainErrorOf(() => r.createDevice("TOOLONGPRODUCT", "x"))).reason).toBe("invalid_input");
+    expect((await domainErrorOf(() => r.createDevice("AIRCOND001", "x".repeat(49)))).reason).toBe("invalid_input");
+    await r.createDevice("AIRCOND001", "kitchen");
+    const dup = await domainErrorOf(() => r.createDevice("AIRCOND001", "kitchen"));
     expect(dup.reason).toBe("device_exists");
     expect(dup.message).toBe("device AIRCOND001/kitchen already exists");
   });
 
-  it("disables, enables and deletes; unknown devices are device_not_found", () => {
-    const { registry: r } = registry();
-    const d = r.createDevice("AIRCOND001", "kitchen");
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
-    expect(r.setDisabled("AIRCOND001", "kitchen", true).disabled).toBe(true);
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("disabled");
-    expect(r.deviceAuthRecord("AIRCOND001", "kitchen")).toEqual({ secret: d.secret, disabled: true });
-    expect(r.setDisabled("AIRCOND001", "kitchen", false).disabled).toBe(false);
-    r.deleteDevice("AIRCOND001", "kitchen");
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("not_found");
-    expect(r.deviceAuthRecord("AIRCOND001", "kitchen")).toBeNull();
-    expect(domainErrorOf(() => r.deleteDevice("AIRCOND001", "kitchen")).reason).toBe("device_not_found");
-    expect(domainErrorOf(() => r.setDisabled("AIRCOND001", "kitchen", true)).reason).toBe("device_not_found");
+  it("disables, enables and deletes; unknown devices are device_not_found", async () => {
+    const { registry: r } = await registry();
+    const d = await r.createDevice("AIRCOND001", "kitchen");
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    expect((await r.setDisabled("AIRCOND001", "kitchen", true)).disabled).toBe(true);
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("disabled");
+    expect(await r.deviceAuthRecord("AIRCOND001", "kitchen")).toEqual({ secret: d.secret, disabled: true });
+    expect((await r.setDisabled("AIRCOND001", "kitchen", false)).disabled).toBe(false);
+    await r.deleteDevice("AIRCOND001", "kitchen");
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("not_found");
+    expect(await r.deviceAuthRecord("AIRCOND001", "kitchen")).toBeNull();
+    expect((await domainErrorOf(() => r.deleteDevice("AIRCOND001", "kitchen"))).reason).toBe("device_not_found");
+    expect((await domainErrorOf(() => r.setDisabled("AIRCOND001", "kitchen", true))).reason).toBe("device_not_found");
     // A re-created device gets a new secret.
-    expect(r.createDevice("AIRCOND001", "kitchen").secret).not.toBe(d.secret);
+    expect((await r.createDevice("AIRCOND001", "kitchen")).secret).not.toBe(d.secret);
   });
 
-  it("answers deviceState from memory, changed by its own changes at once; a device another process registers is found", () => {
-    const db = testDatabase();
-    const r = new DeviceRegistry(db);
-    // Another process's registry on the same file (`npm run device` registers devices while the hub runs).
+  it("answers deviceState from memory: its own changes at once, another hub's within STATE_CACHE_MS; a device registered elsewhere is found at once", async () => {
+    const db = closeAfterTest(await backend.open());
+    let now = 0;
+    const r = new DeviceRegistry(db, () => now);
+    // Another hub's (or `npm run device`'s) registry on the same database.
     const other = new DeviceRegistry(db);
-    r.createDevice("AIRCOND001", "kitchen");
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
-    // Kept: a change behind the registry's back is not seen (only the registry disables and deletes devices).
-    db.prepare(`UPDATE devices SET disabled = 1 WHERE device_name = 'kitchen'`).run();
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
-    r.setDisabled("AIRCOND001", "kitchen", true);
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("disabled");
-    r.setDisabled("AIRCOND001", "kitchen", false);
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
-    r.deleteDevice("AIRCOND001", "kitchen");
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("not_found");
-    expect(r.deviceState("AIRCOND001", "hall")).toBe("not_found");
-    other.createDevice("AIRCOND001", "hall");
-    other.createDevice("AIRCOND001", "kitchen");
-    expect(r.deviceState("AIRCOND001", "hall")).toBe("ok");
-    expect(r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    await r.createDevice("AIRCOND001", "kitchen");
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    await other.setDisabled("AIRCOND001", "kitchen", true);
+    now += STATE_CACHE_MS - 1;
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    now += 1;
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("disabled");
+    await r.setDisabled("AIRCOND001", "kitchen", false);
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
+    await r.deleteDevice("AIRCOND001", "kitchen");
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("not_found");
+    expect(await r.deviceState("AIRCOND001", "hall")).toBe("not_found");
+    await other.createDevice("AIRCOND001", "hall");
+    await other.createDevice("AIRCOND001", "kitchen");
+    expect(await r.deviceState("AIRCOND001", "hall")).toBe("ok");
+    expect(await r.deviceState("AIRCOND001", "kitchen")).toBe("ok");
     // A refused change leaves the state right too.
-    expect(domainErrorOf(() => r.setDisabled("AIRCOND001", "nobody", true)).reason).toBe("device_not_found");
-    expect(r.deviceState("AIRCOND001", "nobody")).toBe("not_found");
+    expect((await domainErrorOf(() => r.setDisabled("AIRCOND001", "nobody", true))).reason).toBe("device_not_found");
+    expect(await r.deviceState("AIRCOND001", "nobody")).toBe("not_found");
   });
 });
 
-describe("one SQLite file", () => {
-  it("lives in the Store's SQLite file beside the calls, and survives reopening", () => {
-    const path = join(tempDir(), "rrpc.db");
-    const store = new Store(path);
-    const r = new DeviceRegistry(store.db);
-    const k = new ApiKeys(store.db).createApiKey("persisted");
-    r.createDevice("AIRCOND001", "kitchen");
-    store.close();
-    const again = new Store(path);
-    closeAfterTest(again);
-    expect(new ApiKeys(again.db).secretFor(k.secretId)).toBe(k.secretKey);
-    expect(new DeviceRegistry(again.db).listDevices()).toHaveLength(1);
+describe.each(storeBackends())("one database on $name", (backend) => {
+  it("holds devices and keys beside the calls, and they survive reopening", async () => {
+    const at = await backend.location();
+    const store = await backend.openCalls(at);
+    const r = new DeviceRegistry(store.sql);
+    const k = await new ApiKeys(store.sql).createApiKey("persisted");
+    await r.createDevice("AIRCOND001", "kitchen");
+    await store.close();
+    const again = closeAfterTest(await backend.openCalls(at));
+    expect(await new ApiKeys(again.sql).secretFor(k.secretId)).toBe(k.secretKey);
+    expect(await new DeviceRegistry(again.sql).listDevices()).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { Sql } from "../store/sql";
 import { randomBytes } from "node:crypto";
 import type { DeviceInfo, NewDevice } from "../../rrpc/api";
 import { checkDevice } from "../../rrpc/topics";
@@ -12,39 +12,32 @@ type DeviceRow = { product_id: string; device_name: string; secret: string; disa
 
 /** Device states kept in memory at most; past it the copy starts again empty. */
 const STATE_CACHE_MAX = 100_000;
+/** How long a device's state is answered from memory: another hub's (or process's) change applies within this. */
+export const STATE_CACHE_MS = 1000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * Devices and their key-authentication secrets, in the store's SQLite file (table devices,
+ * Devices and their key-authentication secrets, in the store's database (table devices,
  * store/migrations.ts). Secrets are stored in clear because verifying an HMAC needs them; they
  * are returned only when created, and to whoever may configure the device (getDeviceSecret).
  */
 export class DeviceRegistry {
-  private readonly stmts;
   private readonly revokedListeners: ((productId: string, deviceName: string) => void)[] = [];
   /**
    * deviceState's answers, by device: every call asks (calls/hub.ts), and a SQLite read on the
    * hot path costs more than the rest of the check (the store's writer thread commits all the
-   * time, so the read finds its page cache stale). This registry is the only one that disables
-   * or deletes devices, and each of its changes drops the device's entry. "not_found" is never
-   * kept: another process may register the device meanwhile (`npm run device`).
+   * time, so the read finds its page cache stale; on PostgreSQL it is a round trip). This
+   * registry's own changes drop the device's entry at once; another hub's (several hubs on one
+   * database) or another process's apply within STATE_CACHE_MS. "not_found" is never kept: a
+   * device registered elsewhere is callable at once.
    */
-  private readonly states = new Map<string, DeviceState>();
+  private readonly states = new Map<string, { state: DeviceState; at: number }>();
 
-  constructor(db: Database.Database) {
-    this.stmts = {
-      insertDevice: db.prepare(
-        `INSERT INTO devices (product_id, device_name, secret, disabled, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
-      ),
-      listDevices: db.prepare<[], DeviceRow>(`SELECT * FROM devices ORDER BY product_id, device_name`),
-      listProductDevices: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE product_id = ? ORDER BY device_name`),
-      getDevice: db.prepare<[string, string], DeviceRow>(`SELECT * FROM devices WHERE product_id = ? AND device_name = ?`),
-      setDisabled: db.prepare(`UPDATE devices SET disabled = ? WHERE product_id = ? AND device_name = ?`),
-      deleteDevice: db.prepare(`DELETE FROM devices WHERE product_id = ? AND device_name = ?`),
-      setSecret: db.prepare(`UPDATE devices SET secret = ? WHERE product_id = ? AND device_name = ?`),
-    };
-  }
+  constructor(
+    private readonly sql: Sql,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
    * Runs when a device's login stops being valid (disabled, deleted, new secret): the broker
@@ -58,48 +51,57 @@ export class DeviceRegistry {
     for (const l of this.revokedListeners) l(productId, deviceName);
   }
 
+  private row(productId: string, deviceName: string): Promise<DeviceRow | undefined> {
+    return this.sql.get<DeviceRow>(`SELECT * FROM devices WHERE product_id = ? AND device_name = ?`, [productId, deviceName]);
+  }
+
   /** Registers a device with a new secret (base64 of 16 random bytes, as Tencent's). */
-  createDevice(productId: string, deviceName: string): NewDevice {
+  async createDevice(productId: string, deviceName: string): Promise<NewDevice> {
     const fields = checkDevice(productId, deviceName);
     if (fields.length > 0) throw invalidInput(fields);
     const secret = randomBytes(16).toString("base64");
-    const inserted = this.stmts.insertDevice.run(productId, deviceName, secret, Date.now()).changes === 1;
-    if (!inserted) {
-      throw new DomainError("device_exists", `device ${productId}/${deviceName} already exists`);
-    }
+    const { changes } = await this.sql.run(
+      `INSERT INTO devices (product_id, device_name, secret, disabled, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+      [productId, deviceName, secret, Date.now()],
+    );
+    if (changes !== 1) throw new DomainError("device_exists", `device ${productId}/${deviceName} already exists`);
     return { productId, deviceName, secret };
   }
 
-  listDevices(filter: { productId?: string } = {}): DeviceInfo[] {
-    const rows = filter.productId === undefined ? this.stmts.listDevices.all() : this.stmts.listProductDevices.all(filter.productId);
+  async listDevices(filter: { productId?: string } = {}): Promise<DeviceInfo[]> {
+    const rows =
+      filter.productId === undefined
+        ? await this.sql.all<DeviceRow>(`SELECT * FROM devices ORDER BY product_id, device_name`)
+        : await this.sql.all<DeviceRow>(`SELECT * FROM devices WHERE product_id = ? ORDER BY device_name`, [filter.productId]);
     return rows.map(toDeviceInfo);
   }
 
-  getDevice(productId: string, deviceName: string): DeviceInfo | null {
-    const row = this.stmts.getDevice.get(productId, deviceName);
+  async getDevice(productId: string, deviceName: string): Promise<DeviceInfo | null> {
+    const row = await this.row(productId, deviceName);
     return row ? toDeviceInfo(row) : null;
   }
 
   /** The device's secret (base64), to configure the device; null when there is no such device. */
-  getDeviceSecret(productId: string, deviceName: string): string | null {
-    return this.stmts.getDevice.get(productId, deviceName)?.secret ?? null;
+  async getDeviceSecret(productId: string, deviceName: string): Promise<string | null> {
+    return (await this.row(productId, deviceName))?.secret ?? null;
   }
 
   /** What verifyDeviceLogin needs (lib/server/auth/device-auth.ts). */
-  deviceAuthRecord(productId: string, deviceName: string): { secret: string; disabled: boolean } | null {
-    const row = this.stmts.getDevice.get(productId, deviceName);
+  async deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> {
+    const row = await this.row(productId, deviceName);
     return row ? { secret: row.secret, disabled: row.disabled !== 0 } : null;
   }
 
-  deviceState(productId: string, deviceName: string): DeviceState {
+  async deviceState(productId: string, deviceName: string): Promise<DeviceState> {
     const key = stateKey(productId, deviceName);
     const known = this.states.get(key);
-    if (known !== undefined) return known;
-    const row = this.stmts.getDevice.get(productId, deviceName);
+    const now = this.now();
+    if (known !== undefined && now - known.at < STATE_CACHE_MS) return known.state;
+    const row = await this.row(productId, deviceName);
     if (!row) return "not_found";
     const state = row.disabled !== 0 ? "disabled" : "ok";
     if (this.states.size >= STATE_CACHE_MAX) this.states.clear();
-    this.states.set(key, state);
+    this.states.set(key, { state, at: now });
     return state;
   }
 
@@ -107,25 +109,30 @@ export class DeviceRegistry {
     this.states.delete(stateKey(productId, deviceName));
   }
 
-  setDisabled(productId: string, deviceName: string, disabled: boolean): DeviceInfo {
-    const changed = this.stmts.setDisabled.run(disabled ? 1 : 0, productId, deviceName).changes;
+  async setDisabled(productId: string, deviceName: string, disabled: boolean): Promise<DeviceInfo> {
+    const { changes } = await this.sql.run(`UPDATE devices SET disabled = ? WHERE product_id = ? AND device_name = ?`, [
+      disabled ? 1 : 0,
+      productId,
+      deviceName,
+    ]);
     this.forget(productId, deviceName);
-    if (changed === 0) throw deviceNotFound(productId, deviceName);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     if (disabled) this.revoked(productId, deviceName);
-    return this.getDevice(productId, deviceName)!;
+    return (await this.getDevice(productId, deviceName))!;
   }
 
-  deleteDevice(productId: string, deviceName: string): void {
-    const changed = this.stmts.deleteDevice.run(productId, deviceName).changes;
+  async deleteDevice(productId: string, deviceName: string): Promise<void> {
+    const { changes } = await this.sql.run(`DELETE FROM devices WHERE product_id = ? AND device_name = ?`, [productId, deviceName]);
     this.forget(productId, deviceName);
-    if (changed === 0) throw deviceNotFound(productId, deviceName);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     this.revoked(productId, deviceName);
   }
 
   /** A new secret (shown once, like at creation); the old one no longer logs in. */
-  rotateSecret(productId: string, deviceName: string): NewDevice {
+  async rotateSecret(productId: string, deviceName: string): Promise<NewDevice> {
     const secret = randomBytes(16).toString("base64");
-    if (this.stmts.setSecret.run(secret, productId, deviceName).changes === 0) throw deviceNotFound(productId, deviceName);
+    const { changes } = await this.sql.run(`UPDATE devices SET secret = ? WHERE product_id = ? AND device_name = ?`, [secret, productId, deviceName]);
+    if (changes === 0) throw deviceNotFound(productId, deviceName);
     this.revoked(productId, deviceName);
     return { productId, deviceName, secret };
   }

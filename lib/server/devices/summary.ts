@@ -1,6 +1,6 @@
 import type { DeviceList } from "../../rrpc/api";
 import type { DeviceSummary } from "../../rrpc/types";
-import type { Store } from "../store/store";
+import type { CallStore } from "../store/call-store";
 import type { DeviceRegistry } from "./registry";
 
 function percentile(sorted: number[], p: number): number | null {
@@ -13,7 +13,11 @@ function percentile(sorted: number[], p: number): number | null {
  * Registered devices and devices seen in calls, with live presence (`online` null when the
  * broker is external and cannot tell) and call statistics.
  */
-export function listDevices(devices: DeviceRegistry, store: Store, online: { productId: string; deviceName: string }[] | null): DeviceList {
+export async function listDevices(
+  devices: DeviceRegistry,
+  store: CallStore,
+  online: { productId: string; deviceName: string }[] | null,
+): Promise<DeviceList> {
   const key = (p: string, d: string) => `${p}/${d}`;
   const onlineKeys = online ? new Set(online.map((d) => key(d.productId, d.deviceName))) : null;
   const byKey = new Map<string, DeviceSummary>();
@@ -38,10 +42,10 @@ export function listDevices(devices: DeviceRegistry, store: Store, online: { pro
     }
     return e;
   };
-  for (const d of devices.listDevices()) {
+  for (const d of await devices.listDevices()) {
     Object.assign(entry(d.productId, d.deviceName), { registered: true, disabled: d.disabled, createdAt: d.createdAt });
   }
-  for (const s of store.deviceStats()) {
+  for (const s of await store.deviceStats()) {
     const sorted = [...s.recentRtts].sort((a, b) => a - b);
     Object.assign(entry(s.productId, s.deviceName), {
       calls: s.calls,

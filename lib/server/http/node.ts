@@ -39,13 +39,15 @@ export function createRequestListener(rt: Runtime, pages: PageHandler, routes: r
       write(res, errorResponse("not_found", `no API operation ${request.path}`), false);
       return;
     }
-    if (rt.config.operator && !OPEN_PAGES.test(request.path) && !sessionUser(rt.callerAuth, request.header("cookie"))) {
-      const back = pagePath(request);
-      const next = back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
-      write(res, { status: 303, headers: { location: `/login${next}`, "cache-control": "no-store" } }, false);
-      return;
-    }
-    void Promise.resolve(pages(req, res)).catch((err: unknown) => {
+    void (async () => {
+      if (rt.config.operator && !OPEN_PAGES.test(request.path) && !(await sessionUser(rt.callerAuth, request.header("cookie")))) {
+        const back = pagePath(request);
+        const next = back === "/" ? "" : `?next=${encodeURIComponent(back)}`;
+        write(res, { status: 303, headers: { location: `/login${next}`, "cache-control": "no-store" } }, false);
+        return;
+      }
+      await pages(req, res);
+    })().catch((err: unknown) => {
       log.error("page handler failed", { error: (err as Error)?.stack ?? String(err) });
       if (!res.headersSent) write(res, errorResponse("internal_error", "internal error"), false);
     });
@@ -87,7 +89,7 @@ async function answer(rt: Runtime, req: HttpRequest, match: NonNullable<ReturnTy
       });
     }
     const access = match.route.access;
-    const caller = access === "public" ? { kind: "anonymous" as const } : identifyCaller(rt.callerAuth, req.header);
+    const caller = access === "public" ? { kind: "anonymous" as const } : await identifyCaller(rt.callerAuth, req.header);
     if (access !== "public") requireRole(roleOf(caller), access);
     return await match.route.handle(req, { rt, caller, params: match.params });
   } catch (err) {

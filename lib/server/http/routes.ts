@@ -44,6 +44,7 @@ import { parse, queryObject, readJson } from "./body";
 import { callResponse } from "./errors";
 import type { BatchList, CallCount, CommandList, DevicePresence, Limits, SessionInfo, UserList } from "../../rrpc/api";
 import { DomainError } from "../core/errors";
+import { log } from "../core/log";
 import { openApiDocument } from "./openapi";
 import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../rrpc/types";
 import { payloadTooLarge } from "../calls/hub";
@@ -66,7 +67,7 @@ const BATCH_WAIT_MS = 60_000;
 /** The request that runs a command: a call's, with the payload rendered from the command. */
 async function commandCall(rt: Runtime, body: unknown, caller: Caller) {
   const input = parse(commandCallSchema, body);
-  const cmd = rt.commands.prepare(input.commandId, input.params, input.productId);
+  const cmd = await rt.commands.prepare(input.commandId, input.params, input.productId);
   return rt.hub.call({
     productId: input.productId,
     deviceName: input.deviceName,
@@ -74,19 +75,19 @@ async function commandCall(rt: Runtime, body: unknown, caller: Caller) {
     timeoutMs: input.timeoutMs ?? cmd.timeoutMs,
     commandId: cmd.commandId,
     source: "api",
-    caller: callCaller(caller, (id) => rt.keys.nameOf(id)),
+    caller: await callCaller(caller, (id) => rt.keys.nameOf(id)),
   });
 }
 
-function* targetsCsv(targets: Iterable<BatchTarget>): Generator<string> {
+async function* targetsCsv(targets: AsyncIterable<BatchTarget>): AsyncGenerator<string> {
   yield "index,productId,deviceName,status,processId\r\n";
   // Ids hold no commas, quotes or line breaks (lib/rrpc/topics.ts): no quoting needed.
-  for (const t of targets) yield `${t.index},${t.productId},${t.deviceName},${t.status},${t.processId ?? ""}\r\n`;
+  for await (const t of targets) yield `${t.index},${t.productId},${t.deviceName},${t.status},${t.processId ?? ""}\r\n`;
 }
 
-function* targetsJson(targets: Iterable<BatchTarget>): Generator<string> {
+async function* targetsJson(targets: AsyncIterable<BatchTarget>): AsyncGenerator<string> {
   let sep = "[";
-  for (const t of targets) {
+  for await (const t of targets) {
     yield sep + JSON.stringify(t);
     sep = ",";
   }
@@ -123,26 +124,26 @@ export const ROUTES: readonly Route[] = [
       const body = await readJson(req, maxCallBodyBytes(rt), () => payloadTooLarge(rt.config.maxPayloadBytes));
       if (typeof body === "object" && body !== null && "commandId" in body) return callResponse(callToJson(await commandCall(rt, body, caller)));
       const input = parse(createCallSchema, body);
-      return callResponse(callToJson(await rt.hub.call({ ...input, source: "api", caller: callCaller(caller, (id) => rt.keys.nameOf(id)) })));
+      return callResponse(callToJson(await rt.hub.call({ ...input, source: "api", caller: await callCaller(caller, (id) => rt.keys.nameOf(id)) })));
     },
   },
   {
     method: "GET",
     path: "/api/commands",
     access: "viewer",
-    handle: (_req, { rt }) => json(200, { commands: rt.commands.list() } satisfies CommandList),
+    handle: async (_req, { rt }) => json(200, { commands: await rt.commands.list() } satisfies CommandList),
   },
   {
     method: "POST",
     path: "/api/commands",
     access: "operator",
-    handle: async (req, { rt }) => json(201, rt.commands.create(parse(commandSchema, await readJson(req, maxCallBodyBytes(rt))))),
+    handle: async (req, { rt }) => json(201, await rt.commands.create(parse(commandSchema, await readJson(req, maxCallBodyBytes(rt))))),
   },
   {
     method: "GET",
     path: "/api/commands/:id",
     access: "viewer",
-    handle: (_req, { rt, params }) => json(200, rt.commands.get(parse(commandIdParam, params).id)),
+    handle: async (_req, { rt, params }) => json(200, await rt.commands.get(parse(commandIdParam, params).id)),
   },
   {
     method: "PUT",
@@ -150,15 +151,15 @@ export const ROUTES: readonly Route[] = [
     access: "operator",
     handle: async (req, { rt, params }) => {
       const { id } = parse(commandIdParam, params);
-      return json(200, rt.commands.update(id, parse(commandSchema, await readJson(req, maxCallBodyBytes(rt)))));
+      return json(200, await rt.commands.update(id, parse(commandSchema, await readJson(req, maxCallBodyBytes(rt)))));
     },
   },
   {
     method: "DELETE",
     path: "/api/commands/:id",
     access: "operator",
-    handle: (_req, { rt, params }) => {
-      rt.commands.delete(parse(commandIdParam, params).id);
+    handle: async (_req, { rt, params }) => {
+      await rt.commands.delete(parse(commandIdParam, params).id);
       return noContent();
     },
   },
@@ -177,7 +178,7 @@ export const ROUTES: readonly Route[] = [
             `the request body is over ${maxBatchBodyBytes(rt)} bytes: a batch has at most ${MAX_BATCH_TARGETS} targets`,
           ),
       );
-      const batch = rt.batches.start(parse(createBatchSchema, body), callerLabel(caller));
+      const batch = await rt.batches.start(parse(createBatchSchema, body), callerLabel(caller));
       if (q.wait !== "1" && q.wait !== "true") return json(202, batch);
       const after = await rt.batches.whenEnded(batch.batchId, q.waitMs ?? BATCH_WAIT_MS);
       return json(after.status === "running" ? 202 : 200, after);
@@ -187,29 +188,29 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/batches",
     access: "viewer",
-    handle: (_req, { rt }) => json(200, { batches: rt.batches.list() } satisfies BatchList),
+    handle: async (_req, { rt }) => json(200, { batches: await rt.batches.list() } satisfies BatchList),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId",
     access: "viewer",
-    handle: (_req, { rt, params }) => json(200, rt.batches.get(parse(batchIdParam, params).batchId)),
+    handle: async (_req, { rt, params }) => json(200, await rt.batches.get(parse(batchIdParam, params).batchId)),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId/targets",
     access: "viewer",
-    handle: (req, { rt, params }) =>
-      json(200, rt.batches.targets(parse(batchIdParam, params).batchId, parse(listTargetsSchema, queryObject(req), "query"))),
+    handle: async (req, { rt, params }) =>
+      json(200, await rt.batches.targets(parse(batchIdParam, params).batchId, parse(listTargetsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/batches/:batchId/export",
     access: "viewer",
-    handle: (req, { rt, params }) => {
+    handle: async (req, { rt, params }) => {
       const { batchId } = parse(batchIdParam, params);
       const { format } = parse(exportTargetsSchema, queryObject(req), "query");
-      const targets = rt.batches.allTargets(batchId);
+      const targets = await rt.batches.allTargets(batchId);
       return attachment(format, `rrpc-batch-${batchId}`, chunked(format === "csv" ? targetsCsv(targets) : targetsJson(targets)));
     },
   },
@@ -217,7 +218,7 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     path: "/api/batches/:batchId/cancel",
     access: "operator",
-    handle: (_req, { rt, params }) => json(200, rt.batches.cancel(parse(batchIdParam, params).batchId)),
+    handle: async (_req, { rt, params }) => json(200, await rt.batches.cancel(parse(batchIdParam, params).batchId)),
   },
   {
     method: "POST",
@@ -226,7 +227,7 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt, params, caller }) => {
       const { batchId } = parse(batchIdParam, params);
       const body = req.header("content-length") === "0" || !req.header("content-type") ? {} : await readJson(req);
-      return json(202, rt.batches.retry(batchId, parse(retryBatchSchema, body), callerLabel(caller)));
+      return json(202, await rt.batches.retry(batchId, parse(retryBatchSchema, body), callerLabel(caller)));
     },
   },
   {
@@ -247,13 +248,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/calls",
     access: "viewer",
-    handle: (req, { rt }) => jsonStream(200, listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
+    handle: async (req, { rt }) => jsonStream(200, await listCalls(rt.store, parse(listCallsSchema, queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/calls/count",
     access: "viewer",
-    handle: (req, { rt }) => json(200, { total: rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
+    handle: async (req, { rt }) => json(200, { total: await rt.store.count(parse(countCallsSchema, queryObject(req), "query")) } satisfies CallCount),
   },
   {
     method: "GET",
@@ -269,13 +270,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/calls/:processId",
     access: "viewer",
-    handle: (_req, { rt, params }) => json(200, getCall(rt.store, parse(callParams, params).processId)),
+    handle: async (_req, { rt, params }) => json(200, await getCall(rt.store, parse(callParams, params).processId)),
   },
   {
     method: "GET",
     path: "/api/devices",
     access: "viewer",
-    handle: (_req, { rt }) => json(200, listDevices(rt.devices, rt.store, rt.broker?.onlineDevices() ?? null)),
+    handle: async (_req, { rt }) => json(200, await listDevices(rt.devices, rt.store, rt.broker?.onlineDevices() ?? null)),
   },
   {
     method: "POST",
@@ -283,7 +284,7 @@ export const ROUTES: readonly Route[] = [
     access: "admin",
     handle: async (req, { rt }) => {
       const { productId, deviceName } = parse(createDeviceSchema, await readJson(req));
-      return json(201, rt.devices.createDevice(productId, deviceName));
+      return json(201, await rt.devices.createDevice(productId, deviceName));
     },
   },
   {
@@ -293,16 +294,16 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       const { disabled } = parse(updateDeviceSchema, await readJson(req));
-      return json(200, rt.devices.setDisabled(productId, deviceName, disabled));
+      return json(200, await rt.devices.setDisabled(productId, deviceName, disabled));
     },
   },
   {
     method: "DELETE",
     path: "/api/devices/:productId/:deviceName",
     access: "admin",
-    handle: (_req, { rt, params }) => {
+    handle: async (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
-      rt.devices.deleteDevice(productId, deviceName);
+      await rt.devices.deleteDevice(productId, deviceName);
       return noContent();
     },
   },
@@ -310,19 +311,19 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     path: "/api/devices/:productId/:deviceName/secret",
     access: "admin",
-    handle: (_req, { rt, params }) => {
+    handle: async (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
-      return json(200, rt.devices.rotateSecret(productId, deviceName));
+      return json(200, await rt.devices.rotateSecret(productId, deviceName));
     },
   },
   {
     method: "GET",
     path: "/api/devices/:productId/:deviceName/connect",
     access: "admin",
-    handle: (_req, { rt, params }) => {
+    handle: async (_req, { rt, params }) => {
       const { productId, deviceName } = deviceOf(params);
       const mqtt = rt.broker ? { host: rt.config.mqttHost, port: rt.broker.tcpPort } : null;
-      return json(200, deviceConnectInfo(rt.devices, productId, deviceName, mqtt));
+      return json(200, await deviceConnectInfo(rt.devices, productId, deviceName, mqtt));
     },
   },
   {
@@ -341,13 +342,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/products",
     access: "viewer",
-    handle: (_req, { rt }) => json(200, rt.products.list()),
+    handle: async (_req, { rt }) => json(200, await rt.products.list()),
   },
   {
     method: "GET",
     path: "/api/products/:productId",
     access: "viewer",
-    handle: (_req, { rt, params }) => json(200, rt.products.get(parse(productParams, params).productId)),
+    handle: async (_req, { rt, params }) => json(200, await rt.products.get(parse(productParams, params).productId)),
   },
   {
     method: "PUT",
@@ -356,21 +357,21 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt, params }) => {
       const { productId } = parse(productParams, params);
       const { maxRequestBytes } = parse(productSettingsSchema, await readJson(req));
-      return json(200, rt.products.setLimit(productId, maxRequestBytes));
+      return json(200, await rt.products.setLimit(productId, maxRequestBytes));
     },
   },
   {
     method: "GET",
     path: "/api/stats",
     access: "viewer",
-    handle: (req, { rt }) => json(200, callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+    handle: async (req, { rt }) => json(200, await callStats(rt.store, parse(statsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
   {
     method: "GET",
     path: "/api/stats/devices",
     access: "viewer",
-    handle: (req, { rt }) =>
-      json(200, deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
+    handle: async (req, { rt }) =>
+      json(200, await deviceStatsRanking(rt.store, parse(deviceStatsQuerySchema(clock.epoch(clock.now())), queryObject(req), "query"))),
   },
   {
     // Prometheus. Its own check, like Tencent's below (metrics/access.ts): whoever may use the
@@ -379,7 +380,7 @@ export const ROUTES: readonly Route[] = [
     path: "/metrics",
     access: "public",
     handle: async (req, { rt }) => {
-      authorizeScrape(rt.callerAuth, rt.config.metricsToken, req.header);
+      await authorizeScrape(rt.callerAuth, rt.config.metricsToken, req.header);
       const { contentType, body } = await rt.metrics.scrape();
       return { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" }, body };
     },
@@ -388,7 +389,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/keys",
     access: "admin",
-    handle: (_req, { rt }) => json(200, { keys: rt.keys.listApiKeys() }),
+    handle: async (_req, { rt }) => json(200, { keys: await rt.keys.listApiKeys() }),
   },
   {
     method: "POST",
@@ -396,20 +397,20 @@ export const ROUTES: readonly Route[] = [
     access: "admin",
     handle: async (req, { rt }) => {
       const { name, role } = parse(createKeySchema, await readJson(req));
-      return json(201, rt.keys.createApiKey(name, role));
+      return json(201, await rt.keys.createApiKey(name, role));
     },
   },
   {
     method: "DELETE",
     path: "/api/keys/:secretId",
     access: "admin",
-    handle: (_req, { rt, params }) => json(200, rt.keys.revokeApiKey(parse(keyParams, params).secretId)),
+    handle: async (_req, { rt, params }) => json(200, await rt.keys.revokeApiKey(parse(keyParams, params).secretId)),
   },
   {
     method: "GET",
     path: "/api/session",
     access: "public",
-    handle: (req, { rt }) => json(200, sessionInfo(rt.callerAuth, req.header("cookie"))),
+    handle: async (req, { rt }) => json(200, await sessionInfo(rt.callerAuth, req.header("cookie"))),
   },
   {
     method: "POST",
@@ -428,8 +429,8 @@ export const ROUTES: readonly Route[] = [
     path: "/api/session",
     access: "public",
     // Ends the session on the server too: a copy of the cookie stops working.
-    handle: (req, { rt }) => {
-      signOut(rt.callerAuth, req.header("cookie"));
+    handle: async (req, { rt }) => {
+      await signOut(rt.callerAuth, req.header("cookie"));
       return noContent({ "set-cookie": sessionCookie("", 0, req.secure) });
     },
   },
@@ -437,7 +438,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/api/users",
     access: "admin",
-    handle: (_req, { rt }) => json(200, { users: rt.users.list() } satisfies UserList),
+    handle: async (_req, { rt }) => json(200, { users: await rt.users.list() } satisfies UserList),
   },
   {
     method: "POST",
@@ -445,7 +446,7 @@ export const ROUTES: readonly Route[] = [
     access: "admin",
     handle: async (req, { rt }) => {
       const { name, role, password } = parse(createUserSchema, await readJson(req));
-      return json(201, rt.users.add(name, role, await hashPasswordAsync(password)));
+      return json(201, await rt.users.add(name, role, await hashPasswordAsync(password)));
     },
   },
   {
@@ -455,10 +456,10 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt, params }) => {
       const { name } = parse(userParams, params);
       const change = parse(updateUserSchema, await readJson(req));
-      if (change.password !== undefined) rt.users.setPasswordHash(name, await hashPasswordAsync(change.password));
-      if (change.role !== undefined) rt.users.setRole(name, change.role);
-      if (change.disabled !== undefined) rt.users.setDisabled(name, change.disabled);
-      const user = rt.users.get(name);
+      if (change.password !== undefined) await rt.users.setPasswordHash(name, await hashPasswordAsync(change.password));
+      if (change.role !== undefined) await rt.users.setRole(name, change.role);
+      if (change.disabled !== undefined) await rt.users.setDisabled(name, change.disabled);
+      const user = await rt.users.get(name);
       if (!user) throw new DomainError("user_not_found", `no user named ${name}`);
       return json(200, user);
     },
@@ -467,8 +468,8 @@ export const ROUTES: readonly Route[] = [
     method: "DELETE",
     path: "/api/users/:name",
     access: "admin",
-    handle: (_req, { rt, params }) => {
-      rt.users.remove(parse(userParams, params).name);
+    handle: async (_req, { rt, params }) => {
+      await rt.users.remove(parse(userParams, params).name);
       return noContent();
     },
   },
@@ -506,8 +507,8 @@ export const ROUTES: readonly Route[] = [
     handle: async (req, { rt }) =>
       handleTencent(req, {
         // A key sends calls only with the operator role or above (a viewer key is refused).
-        call: (input) => {
-          const role = rt.keys.roleOf(input.caller?.id ?? "") ?? "viewer";
+        call: async (input) => {
+          const role = (await rt.keys.roleOf(input.caller?.id ?? "")) ?? "viewer";
           if (!roleAllows(role, "operator")) throw new DomainError("forbidden", `needs role operator; this key's role is ${role}`);
           return rt.hub.call(input);
         },
@@ -535,7 +536,11 @@ async function brokerHook(rt: Runtime, req: HttpRequest, hook: "authn" | "authz"
   } catch {
     body = undefined;
   }
-  const answer = hook === "authn" ? authnHook(rt.brokerRules, body, Date.now()) : authzHook(rt.brokerRules, body);
+  // A store that does not answer is a deny, never a 500 (EMQX would read a 5xx as "ignore").
+  const answer = await (hook === "authn" ? authnHook(rt.brokerRules, body, Date.now()) : authzHook(rt.brokerRules, body)).catch((err: Error) => {
+    log.warn("broker hook failed: the store did not answer", { hook, error: err.message });
+    return { result: "deny" as const };
+  });
   rt.metrics.countHookDecision(hook, answer.result === "allow" ? "allow" : "deny");
   return json(200, answer);
 }

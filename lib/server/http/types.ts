@@ -22,7 +22,8 @@ export type HttpResponse = {
   body?: string | Buffer | AsyncIterable<string>;
 };
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+/** A Promise is not a body: the type refuses one, so that a forgotten `await` on the store cannot answer `{}`. */
+export function json<T>(status: number, body: T extends PromiseLike<unknown> ? never : T, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body: JSON.stringify(body) };
 }
 

@@ -3,19 +3,20 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ApiKeys, KEY_CACHE_MS, parseBootstrapKey } from "./api-keys";
 import { tempDir } from "../testing/servers";
-import { domainErrorOf, testDatabase } from "../testing/db";
+import { closeAfterTest, domainErrorOf } from "../testing/db";
+import { storeBackends } from "../testing/backends";
 
-const registry = (): { registry: ApiKeys } => ({ registry: new ApiKeys(testDatabase()) });
+describe.each(storeBackends())("ApiKeys on $name", (backend) => {
+  const registry = async (): Promise<{ registry: ApiKeys }> => ({ registry: new ApiKeys(closeAfterTest(await backend.open())) });
 
-describe("ApiKeys", () => {
-  it("creates Tencent-shaped keys and never lists the SecretKey", () => {
-    const { registry: r } = registry();
-    const k = r.createApiKey("ci");
+  it("creates Tencent-shaped keys and never lists the SecretKey", async () => {
+    const { registry: r } = await registry();
+    const k = await r.createApiKey("ci");
     expect(k.secretId).toMatch(/^AKID[A-Za-z0-9]{32}$/);
     expect(k.secretKey).toMatch(/^[A-Za-z0-9]{32}$/);
-    const k2 = r.createApiKey();
+    const k2 = await r.createApiKey();
     expect(k2.secretId).not.toBe(k.secretId);
-    const list = r.listApiKeys();
+    const list = await r.listApiKeys();
     expect(list).toHaveLength(2);
     expect(list.find((x) => x.secretId === k.secretId)).toEqual({
       secretId: k.secretId,
@@ -26,79 +27,79 @@ describe("ApiKeys", () => {
       role: "operator",
     });
     expect(list.find((x) => x.secretId === k2.secretId)?.name).toBeNull();
-    const viewer = r.createApiKey("read only", "viewer");
-    expect(r.roleOf(viewer.secretId)).toBe("viewer");
-    expect(r.roleOf(k.secretId)).toBe("operator");
+    const viewer = await r.createApiKey("read only", "viewer");
+    expect(await r.roleOf(viewer.secretId)).toBe("viewer");
+    expect(await r.roleOf(k.secretId)).toBe("operator");
     expect(JSON.stringify(list)).not.toContain(k.secretKey);
     expect(JSON.stringify(list)).not.toContain(k2.secretKey);
-    expect(r.secretFor(k.secretId)).toBe(k.secretKey);
-    expect(r.secretFor("AKIDnope")).toBeNull();
+    expect(await r.secretFor(k.secretId)).toBe(k.secretKey);
+    expect(await r.secretFor("AKIDnope")).toBeNull();
   });
 
-  it("revokes for good; secretFor then says null", () => {
-    const { registry: r } = registry();
-    const k = r.createApiKey("old");
-    const revoked = r.revokeApiKey(k.secretId);
+  it("revokes for good; secretFor then says null", async () => {
+    const { registry: r } = await registry();
+    const k = await r.createApiKey("old");
+    const revoked = await r.revokeApiKey(k.secretId);
     expect(revoked.revokedAt).not.toBeNull();
-    expect(r.secretFor(k.secretId)).toBeNull();
-    expect(r.revokeApiKey(k.secretId).revokedAt).toBe(revoked.revokedAt);
-    expect(domainErrorOf(() => r.revokeApiKey("AKIDnope")).reason).toBe("key_not_found");
+    expect(await r.secretFor(k.secretId)).toBeNull();
+    expect((await r.revokeApiKey(k.secretId)).revokedAt).toBe(revoked.revokedAt);
+    expect((await domainErrorOf(() => r.revokeApiKey("AKIDnope"))).reason).toBe("key_not_found");
   });
 
-  it("answers from memory: its own revoke at once, another process's within KEY_CACHE_MS; unknown ids are not kept", () => {
-    const db = testDatabase();
+  it("answers from memory: its own revoke at once, another process's within KEY_CACHE_MS; unknown ids are not kept", async () => {
+    const db = closeAfterTest(await backend.open());
     let now = 0;
     const r = new ApiKeys(db, { now: () => now });
-    // Another process on the same file (`npm run keys -- create|revoke` while the hub runs).
+    // Another process (or hub) on the same database (`npm run keys -- create|revoke` while the hub runs).
     const cli = new ApiKeys(db);
-    const a = r.createApiKey("a");
-    const b = r.createApiKey("b", "viewer");
-    expect(r.secretFor(a.secretId)).toBe(a.secretKey);
-    expect(r.roleOf(b.secretId)).toBe("viewer");
-    expect(r.nameOf(b.secretId)).toBe("b");
-    r.revokeApiKey(a.secretId);
-    expect(r.secretFor(a.secretId)).toBeNull();
-    expect(r.roleOf(a.secretId)).toBeNull();
+    const a = await r.createApiKey("a");
+    const b = await r.createApiKey("b", "viewer");
+    expect(await r.secretFor(a.secretId)).toBe(a.secretKey);
+    expect(await r.roleOf(b.secretId)).toBe("viewer");
+    expect(await r.nameOf(b.secretId)).toBe("b");
+    await r.revokeApiKey(a.secretId);
+    expect(await r.secretFor(a.secretId)).toBeNull();
+    expect(await r.roleOf(a.secretId)).toBeNull();
 
-    cli.revokeApiKey(b.secretId);
+    await cli.revokeApiKey(b.secretId);
     now += KEY_CACHE_MS - 1;
-    expect(r.secretFor(b.secretId)).not.toBeNull();
+    expect(await r.secretFor(b.secretId)).not.toBeNull();
     now += 1;
-    expect(r.secretFor(b.secretId)).toBeNull();
-    expect(r.roleOf(b.secretId)).toBeNull();
+    expect(await r.secretFor(b.secretId)).toBeNull();
+    expect(await r.roleOf(b.secretId)).toBeNull();
 
-    expect(r.secretFor("AKIDlater")).toBeNull();
-    cli.ensureApiKey("AKIDlater", "laterlaterlater");
-    expect(r.secretFor("AKIDlater")).toBe("laterlaterlater");
+    expect(await r.secretFor("AKIDlater")).toBeNull();
+    await cli.ensureApiKey("AKIDlater", "laterlaterlater");
+    expect(await r.secretFor("AKIDlater")).toBe("laterlaterlater");
     // A new bootstrap SecretKey applies at once in the process that set it.
-    expect(r.ensureApiKey("AKIDlater", "newnewnewnew")).toBe("updated");
-    expect(r.secretFor("AKIDlater")).toBe("newnewnewnew");
+    expect(await r.ensureApiKey("AKIDlater", "newnewnewnew")).toBe("updated");
+    expect(await r.secretFor("AKIDlater")).toBe("newnewnewnew");
   });
 
-  it("records last use at most once a minute", () => {
-    const { registry: r } = registry();
-    const k = r.createApiKey();
+  it("records last use at most once a minute", async () => {
+    const { registry: r } = await registry();
+    const k = await r.createApiKey();
     const t = Date.parse("2026-01-01T00:00:00Z");
-    r.markApiKeyUsed(k.secretId, t);
-    r.markApiKeyUsed(k.secretId, t + 30_000);
-    expect(r.getApiKey(k.secretId)?.lastUsedAt).toBe("2026-01-01T00:00:00.000Z");
-    r.markApiKeyUsed(k.secretId, t + 61_000);
-    expect(r.getApiKey(k.secretId)?.lastUsedAt).toBe("2026-01-01T00:01:01.000Z");
+    await r.markApiKeyUsed(k.secretId, t);
+    await r.markApiKeyUsed(k.secretId, t + 30_000);
+    expect((await r.getApiKey(k.secretId))?.lastUsedAt).toBe("2026-01-01T00:00:00.000Z");
+    await r.markApiKeyUsed(k.secretId, t + 61_000);
+    expect((await r.getApiKey(k.secretId))?.lastUsedAt).toBe("2026-01-01T00:01:01.000Z");
   });
 
-  it("ensureApiKey creates, updates, keeps, and never revives a revoked key", () => {
-    const { registry: r } = registry();
-    expect(r.ensureApiKey("AKIDbootstrap", "s3cret")).toBe("created");
-    expect(r.secretFor("AKIDbootstrap")).toBe("s3cret");
-    expect(r.getApiKey("AKIDbootstrap")?.name).toBe("bootstrap");
-    expect(r.ensureApiKey("AKIDbootstrap", "s3cret")).toBe("unchanged");
-    expect(r.ensureApiKey("AKIDbootstrap", "n3w")).toBe("updated");
-    expect(r.secretFor("AKIDbootstrap")).toBe("n3w");
-    r.revokeApiKey("AKIDbootstrap");
-    expect(r.ensureApiKey("AKIDbootstrap", "n3w")).toBe("revoked");
-    expect(r.secretFor("AKIDbootstrap")).toBeNull();
-    expect(() => r.ensureApiKey("bad/id", "x")).toThrow(/SecretId/);
-    expect(() => r.ensureApiKey("AKIDok", "has space")).toThrow(/SecretKey/);
+  it("ensureApiKey creates, updates, keeps, and never revives a revoked key", async () => {
+    const { registry: r } = await registry();
+    expect(await r.ensureApiKey("AKIDbootstrap", "s3cret")).toBe("created");
+    expect(await r.secretFor("AKIDbootstrap")).toBe("s3cret");
+    expect((await r.getApiKey("AKIDbootstrap"))?.name).toBe("bootstrap");
+    expect(await r.ensureApiKey("AKIDbootstrap", "s3cret")).toBe("unchanged");
+    expect(await r.ensureApiKey("AKIDbootstrap", "n3w")).toBe("updated");
+    expect(await r.secretFor("AKIDbootstrap")).toBe("n3w");
+    await r.revokeApiKey("AKIDbootstrap");
+    expect(await r.ensureApiKey("AKIDbootstrap", "n3w")).toBe("revoked");
+    expect(await r.secretFor("AKIDbootstrap")).toBeNull();
+    await expect(r.ensureApiKey("bad/id", "x")).rejects.toThrow(/SecretId/);
+    await expect(r.ensureApiKey("AKIDok", "has space")).rejects.toThrow(/SecretKey/);
     expect(parseBootstrapKey("AKIDx:key:with:colons")).toEqual({ secretId: "AKIDx", secretKey: "key:with:colons" });
     expect(parseBootstrapKey("nocolon")).toBeNull();
     expect(parseBootstrapKey(":key")).toBeNull();
@@ -114,7 +115,7 @@ describe("npm run keys", () => {
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 
-  it("creates (printing the SecretKey once), lists without it, revokes", () => {
+  it("creates (printing the SecretKey once), lists without it, revokes", async () => {
     const db = join(tempDir(), "data", "rrpc.db");
     const created = run(db, "create", "--name", "ops laptop");
     expect(created.code).toBe(0);

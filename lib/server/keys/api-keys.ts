@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { Sql } from "../store/sql";
 import type { ApiKeyInfo, NewApiKey } from "../../rrpc/api";
 import { DomainError, invalidInput } from "../core/errors";
 import { randomAlphanumeric } from "../core/random";
@@ -37,12 +37,20 @@ const KEY_CACHE_MAX = 10_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * API keys (SecretId/SecretKey) for the native API and Tencent's, in the store's SQLite file
+ * API keys (SecretId/SecretKey) for the native API and Tencent's, in the store's database
  * (table api_keys, store/migrations.ts). The SecretKey is stored in clear because verifying an
  * HMAC needs it; it is returned only when created.
  */
+const Q = {
+  insertKey: `INSERT INTO api_keys (secret_id, secret_key, name, created_at, role) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  listKeys: `SELECT * FROM api_keys ORDER BY created_at, secret_id`,
+  getKey: `SELECT * FROM api_keys WHERE secret_id = ?`,
+  revokeKey: `UPDATE api_keys SET revoked_at = ? WHERE secret_id = ? AND revoked_at IS NULL`,
+  setKeySecret: `UPDATE api_keys SET secret_key = ? WHERE secret_id = ?`,
+  touchKey: `UPDATE api_keys SET last_used_at = ? WHERE secret_id = ?`,
+};
+
 export class ApiKeys {
-  private readonly stmts;
   private readonly lastUsedWritten = new Map<string, number>();
   /**
    * Rows read by secretFor/roleOf/nameOf, with when they were read: every API request asks up to
@@ -53,20 +61,19 @@ export class ApiKeys {
   private readonly now: () => number;
 
   /** `now`: monotonic milliseconds, for how long a row is kept (tests drive it). */
-  constructor(db: Database.Database, opts: { now?: () => number } = {}) {
+  constructor(
+    private readonly sql: Sql,
+    opts: { now?: () => number } = {},
+  ) {
     this.now = opts.now ?? (() => performance.now());
-    this.stmts = {
-      insertKey: db.prepare(`INSERT INTO api_keys (secret_id, secret_key, name, created_at, role) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-      listKeys: db.prepare<[], KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, secret_id`),
-      getKey: db.prepare<[string], KeyRow>(`SELECT * FROM api_keys WHERE secret_id = ?`),
-      revokeKey: db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE secret_id = ? AND revoked_at IS NULL`),
-      setKeySecret: db.prepare(`UPDATE api_keys SET secret_key = ? WHERE secret_id = ?`),
-      touchKey: db.prepare(`UPDATE api_keys SET last_used_at = ? WHERE secret_id = ?`),
-    };
+  }
+
+  private row(secretId: string): Promise<KeyRow | undefined> {
+    return this.sql.get<KeyRow>(Q.getKey, [secretId]);
   }
 
   /** A new SecretId/SecretKey pair, acting as `role` (operator by default). The SecretKey is never returned again. */
-  createApiKey(name?: string, role: Role = "operator"): NewApiKey {
+  async createApiKey(name?: string, role: Role = "operator"): Promise<NewApiKey> {
     if (!isRole(role)) throw invalidInput([{ field: "role", message: "role must be viewer, operator or admin" }]);
     const n = name?.trim() || null;
     if (n !== null && n.length > NAME_MAX) {
@@ -74,51 +81,51 @@ export class ApiKeys {
     }
     for (;;) {
       const key = { secretId: SECRET_ID_PREFIX + randomAlphanumeric(KEY_LENGTH), secretKey: randomAlphanumeric(KEY_LENGTH) };
-      if (this.stmts.insertKey.run(key.secretId, key.secretKey, n, Date.now(), role).changes === 1) return key;
+      if ((await this.sql.run(Q.insertKey, [key.secretId, key.secretKey, n, Date.now(), role])).changes === 1) return key;
     }
   }
 
-  listApiKeys(): ApiKeyInfo[] {
-    return this.stmts.listKeys.all().map(toKeyInfo);
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    return (await this.sql.all<KeyRow>(Q.listKeys)).map(toKeyInfo);
   }
 
-  getApiKey(secretId: string): ApiKeyInfo | null {
-    const row = this.stmts.getKey.get(secretId);
+  async getApiKey(secretId: string): Promise<ApiKeyInfo | null> {
+    const row = await this.row(secretId);
     return row ? toKeyInfo(row) : null;
   }
 
   /** Revokes a key for good; revoking a revoked key changes nothing. Throws not_found for an unknown SecretId. */
-  revokeApiKey(secretId: string): ApiKeyInfo {
-    const row = this.stmts.getKey.get(secretId);
+  async revokeApiKey(secretId: string): Promise<ApiKeyInfo> {
+    const row = await this.row(secretId);
     if (!row) throw new DomainError("key_not_found", `no API key with SecretId ${secretId}`);
-    this.stmts.revokeKey.run(Date.now(), secretId);
+    await this.sql.run(Q.revokeKey, [Date.now(), secretId]);
     this.rows.delete(secretId);
-    return this.getApiKey(secretId)!;
+    return (await this.getApiKey(secretId))!;
   }
 
   /** A key's name as its creator gave it (null: none, or no such key). */
-  nameOf(secretId: string): string | null {
-    return this.row(secretId)?.name ?? null;
+  async nameOf(secretId: string): Promise<string | null> {
+    return (await this.cachedRow(secretId))?.name ?? null;
   }
 
   /** What an active key may do; null when the SecretId is unknown or revoked. */
-  roleOf(secretId: string): Role | null {
-    const row = this.row(secretId);
+  async roleOf(secretId: string): Promise<Role | null> {
+    const row = await this.cachedRow(secretId);
     return row && row.revoked_at === null && isRole(row.role) ? row.role : null;
   }
 
   /** The SecretKey of an active key; null when the SecretId is unknown or revoked. */
-  secretFor(secretId: string): string | null {
-    const row = this.row(secretId);
+  async secretFor(secretId: string): Promise<string | null> {
+    const row = await this.cachedRow(secretId);
     return row && row.revoked_at === null ? row.secret_key : null;
   }
 
   /** The key's row, from memory when read less than KEY_CACHE_MS ago. */
-  private row(secretId: string): KeyRow | undefined {
+  private async cachedRow(secretId: string): Promise<KeyRow | undefined> {
     const now = this.now();
     const kept = this.rows.get(secretId);
     if (kept && now - kept.at < KEY_CACHE_MS) return kept.row;
-    const row = this.stmts.getKey.get(secretId);
+    const row = await this.row(secretId);
     if (!row) {
       this.rows.delete(secretId);
       return undefined;
@@ -129,11 +136,11 @@ export class ApiKeys {
   }
 
   /** Records that a request signed with this key verified (throttled to one write a minute per key). */
-  markApiKeyUsed(secretId: string, now = Date.now()): void {
+  async markApiKeyUsed(secretId: string, now = Date.now()): Promise<void> {
     const last = this.lastUsedWritten.get(secretId);
     if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
     this.lastUsedWritten.set(secretId, now);
-    this.stmts.touchKey.run(now, secretId);
+    await this.sql.run(Q.touchKey, [now, secretId]);
   }
 
   /**
@@ -141,17 +148,17 @@ export class ApiKeys {
    * configuration wins over a stored SecretKey, but a key revoked by an operator stays revoked.
    * A configured key is an admin key: whoever configures the hub may do everything.
    */
-  ensureApiKey(secretId: string, secretKey: string, name = "bootstrap"): "created" | "updated" | "unchanged" | "revoked" {
+  async ensureApiKey(secretId: string, secretKey: string, name = "bootstrap"): Promise<"created" | "updated" | "unchanged" | "revoked"> {
     if (!SECRET_ID_RE.test(secretId)) throw new Error("the bootstrap SecretId must be 1-128 letters, digits, '_', '.' or '-'");
     if (!SECRET_KEY_RE.test(secretKey)) throw new Error("the bootstrap SecretKey must be 1-128 printable ASCII characters without spaces");
-    const row = this.stmts.getKey.get(secretId);
+    const row = await this.row(secretId);
     if (!row) {
-      this.stmts.insertKey.run(secretId, secretKey, name, Date.now(), "admin");
-      return "created";
+      // Another hub starting with the same key may insert it first: then it is there, unchanged.
+      return (await this.sql.run(Q.insertKey, [secretId, secretKey, name, Date.now(), "admin"])).changes === 1 ? "created" : "unchanged";
     }
     if (row.revoked_at !== null) return "revoked";
     if (row.secret_key === secretKey) return "unchanged";
-    this.stmts.setKeySecret.run(secretKey, secretId);
+    await this.sql.run(Q.setKeySecret, [secretKey, secretId]);
     this.rows.delete(secretId);
     return "updated";
   }

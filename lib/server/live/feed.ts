@@ -1,6 +1,7 @@
 import { LIVE_BATCHES_TOPIC, LIVE_CALLS_TOPIC, LIVE_PRESENCE_TOPIC, preview, type LiveCallUpdate, type LivePresence } from "../../rrpc/live";
 import type { Batches } from "../batches/batches";
 import { clock } from "../core/call";
+import { log } from "../core/log";
 import type { EmbeddedBroker } from "../broker/embedded";
 import type { Hub } from "../calls/hub";
 
@@ -32,8 +33,12 @@ export function startLiveFeed(hub: Hub, broker: Pick<EmbeddedBroker, "onPresence
     }
     if (changedBatches.size > 0 && batches) {
       // A batch's state as of this window: a progress bar moves at most every FLUSH_MS.
-      hub.publishRaw(LIVE_BATCHES_TOPIC, JSON.stringify([...changedBatches].map((id) => batches.get(id))));
+      const ids = [...changedBatches];
       changedBatches.clear();
+      void Promise.all(ids.map((id) => batches.get(id))).then(
+        (states) => hub.publishRaw(LIVE_BATCHES_TOPIC, JSON.stringify(states)),
+        (err: Error) => log.warn("live batch update not sent", { error: err.message }),
+      );
     }
   };
   const schedule = () => {

@@ -14,11 +14,11 @@ function sameToken(given: string, expected: string): boolean {
  * while sign-in is off), or a scraper with `Authorization: Bearer <RRPC_METRICS_TOKEN>`. A
  * bearer token that is wrong, or sent when none is configured, is refused even with sign-in off.
  */
-export function authorizeScrape(auth: CallerAuth, metricsToken: string | undefined, header: (name: string) => string | null): void {
+export async function authorizeScrape(auth: CallerAuth, metricsToken: string | undefined, header: (name: string) => string | null): Promise<void> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header("authorization") ?? "");
   if (bearer) {
     if (metricsToken !== undefined && sameToken(bearer[1]!, metricsToken)) return;
     throw new DomainError("bad_credentials", "invalid metrics token: send Authorization: Bearer <RRPC_METRICS_TOKEN>, or an API key");
   }
-  identifyCaller(auth, header);
+  await identifyCaller(auth, header);
 }

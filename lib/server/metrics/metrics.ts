@@ -3,7 +3,7 @@ import { TERMINAL_STATUSES, type TerminalStatus } from "../../rrpc/types";
 import { clock as systemClock, type CallSource, type Clock } from "../core/call";
 import type { EmbeddedBroker } from "../broker/embedded";
 import type { Hub } from "../calls/hub";
-import type { Store } from "../store/store";
+import type { CallStore } from "../store/call-store";
 
 /** Round trips from 0.1 ms (a device on loopback) to 300 s (the longest timeout), in seconds. */
 export const CALL_DURATION_BUCKETS = [
@@ -18,7 +18,7 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 /** What the metrics watch: the hub's calls and counters, the store's commits, the embedded broker's clients. */
 export type MetricsSources = {
   hub: Hub;
-  store: Store;
+  store: CallStore;
   broker: EmbeddedBroker | null;
   /** Measures the store's commit lag; tests may drive it. */
   clock?: Clock;
@@ -88,10 +88,11 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
     duplicate: () => hub.counters.duplicateReplies,
     foreign: () => hub.counters.foreignReplies,
     stray: () => hub.counters.strayReplies,
+    other_hub: () => hub.counters.otherHubReplies,
   };
   new Counter({
     name: "rrpc_replies_total",
-    help: "Replies that were not a call's answer: late (after the call ended), duplicate (a second answer), foreign (another device's processId), stray (an unknown processId).",
+    help: "Replies that were not a call's answer: late (after the call ended), duplicate (a second answer), foreign (another device's processId), stray (an unknown processId), other_hub (a call of another hub on the same broker, handled there).",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
@@ -129,7 +130,7 @@ export function createMetrics({ hub, store, broker, clock = systemClock }: Metri
   let awaitingCommit = 0;
   new Gauge({
     name: "rrpc_store_pending_commits",
-    help: "Calls that ended and whose outcome is not committed to the SQLite file yet.",
+    help: "Calls that ended and whose outcome is not committed to the database yet.",
     registers: [registry],
     collect() {
       this.set(awaitingCommit);

@@ -1,9 +1,13 @@
 import { DEFAULT_MAX_OUTGOING_BYTES, startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { connectHost, type HubConfig } from "../config/config";
 import { Hub, HUB_CLIENT_PREFIX } from "../calls/hub";
-import { Store } from "../store/store";
+import { SqliteCallStore, type CallStore } from "../store/call-store";
+import { PgCallStore } from "../store/pg-store";
+import { openPostgres } from "../store/open";
+import { redactUrl } from "../store/sql";
 import { CommandRegistry } from "../commands/commands";
 import { Batches } from "../batches/batches";
+import { createCluster, newHubId, type Cluster } from "../cluster/cluster";
 import { storedKey } from "../store/secrets";
 import { createHmac } from "node:crypto";
 import { DeviceRegistry } from "../devices/registry";
@@ -30,7 +34,7 @@ import { log } from "../core/log";
 /** Everything one hub process runs, started once by the entry point (server/main.ts). */
 export type Runtime = {
   config: HubConfig;
-  store: Store;
+  store: CallStore;
   devices: DeviceRegistry;
   /** Per-product settings: request-size limits. */
   products: ProductSettings;
@@ -51,6 +55,10 @@ export type Runtime = {
   operatorSignIn: OperatorSignIn;
   /** Prometheus metrics (GET /metrics); other features count into it (metrics/metrics.ts). */
   metrics: Metrics;
+  /** With DATABASE_URL: this hub among the hubs sharing the database (docs/scale-out.md); null with SQLite. */
+  cluster: Cluster | null;
+  /** Resolves if peers took over this hub's work (its heartbeat was too old): the process must stop. */
+  fenced: Promise<void>;
   /** Devices' online/offline changes since start (embedded broker; an external one's client events). */
   presence: PresenceLog | null;
   /** The broker rules the HTTP hooks apply (POST /api/broker/authn|authz); null unless RRPC_BROKER_HOOK_SECRET is set. */
@@ -73,36 +81,70 @@ export function isObserver(client: { id: string }): boolean {
   return client.id.startsWith(HUB_CLIENT_PREFIX) || client.id.startsWith(LIVE_CLIENT_PREFIX);
 }
 
-function bootstrapKey(keys: ApiKeys, value: string | undefined) {
+async function bootstrapKey(keys: ApiKeys, value: string | undefined) {
   if (!value) return;
   const key = parseBootstrapKey(value);
   if (!key) throw new Error("rrpc-hub: RRPC_BOOTSTRAP_KEY must be <SecretId>:<SecretKey>");
-  const result = keys.ensureApiKey(key.secretId, key.secretKey);
+  const result = await keys.ensureApiKey(key.secretId, key.secretKey);
   if (result === "revoked") log.warn("RRPC_BOOTSTRAP_KEY names a revoked key; it stays revoked", { secretId: key.secretId });
   else log.info("bootstrap API key", { secretId: key.secretId, result });
 }
 
-/** Store, registries, embedded broker (unless MQTT_URL is set), hub, live feed and simulated device, in that order. */
-export async function createRuntime(config: HubConfig): Promise<Runtime> {
-  const store = new Store(config.dbPath);
-  const interrupted = store.interruptPending(clock.epoch(clock.now()));
-  if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
-  const devices = new DeviceRegistry(store.db);
-  const products = new ProductSettings(store.db, config.maxPayloadBytes);
-  const keys = new ApiKeys(store.db);
+/**
+ * The calls store and the database every repository shares: PostgreSQL with DATABASE_URL, else
+ * the SQLite file RRPC_DB (docs/storage.md).
+ */
+async function openStore(config: HubConfig, hubId: string | null): Promise<CallStore> {
+  if (!config.databaseUrl) return SqliteCallStore.open(config.dbPath);
+  const sql = await openPostgres(config.databaseUrl);
+  try {
+    const store = await PgCallStore.open(sql, { hubId });
+    log.info("store: PostgreSQL", { url: redactUrl(config.databaseUrl), hubId });
+    return store;
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+}
+
+/**
+ * Store, registries, embedded broker (unless MQTT_URL is set), hub, live feed and simulated
+ * device, in that order. `hubId` names this process among hubs sharing one PostgreSQL database
+ * (calls.hub_id, batches.hub_id); without it the hub is the only one.
+ */
+export async function createRuntime(config: HubConfig, opts: { hubId?: string } = {}): Promise<Runtime> {
+  // Each process is a hub of its own, named at random: nothing to configure (docs/scale-out.md).
+  const hubId = opts.hubId ?? (config.databaseUrl ? newHubId() : null);
+  const store = await openStore(config, hubId);
+  const sql = store.sql;
+  let devices: DeviceRegistry, products: ProductSettings, keys: ApiKeys, sessions: TokenSigner, users: Users;
+  try {
+    const interrupted = await store.interruptPending(clock.epoch(clock.now()));
+    if (interrupted > 0) log.warn("calls left in flight by the previous run marked interrupted", { count: interrupted });
+    devices = new DeviceRegistry(sql);
+    products = await ProductSettings.open(sql, config.maxPayloadBytes);
+    keys = new ApiKeys(sql);
+    // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
+    // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
+    sessions = new TokenSigner(
+      createHmac("sha256", await storedKey(sql, "session_key"))
+        .update("sessions v2")
+        .digest(),
+    );
+    users = new Users(sql);
+    // The configured operator is the first admin; the configuration wins for its password.
+    if (config.operator) await users.ensureAdmin(config.operator.user, config.operator.passwordHash);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Every hub sharing the hook secret signs and verifies the same logins: the broker's hook
   // request may reach any of them (docs/scale-out.md).
   const shared = config.brokerHookSecret ? sharedBrokerKeys(config.brokerHookSecret) : null;
   const liveTokens = new TokenSigner(shared?.liveTokenKey);
-  // Sessions outlive a restart: the signing key and the sessions (table sessions) are in the
-  // database. Signing out, removing or disabling a user, or a new password ends them (auth/users.ts).
-  const sessions = new TokenSigner(createHmac("sha256", storedKey(store.db, "session_key")).update("sessions v2").digest());
-  const users = new Users(store.db);
-  // The configured operator is the first admin; the configuration wins for its password.
-  if (config.operator) users.ensureAdmin(config.operator.user, config.operator.passwordHash);
 
   let broker: EmbeddedBroker | null = null;
-  const commands = new CommandRegistry(store.db, config.maxPayloadBytes);
+  const commands = new CommandRegistry(sql, config.maxPayloadBytes);
   let hub: Hub | null = null;
   let batches: Batches | null = null;
   let simulator: SimDevice | null = null;
@@ -112,8 +154,11 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     ? { registry: devices, liveTokens, hubPassword: shared.hubPassword, hubClientPrefix: HUB_CLIENT_PREFIX, liveClientPrefix: LIVE_CLIENT_PREFIX }
     : null;
   let stopFeed = () => {};
+  let cluster: Cluster | null = null;
+  let onFenced = () => {};
+  const fenced = new Promise<void>((resolve) => (onFenced = resolve));
   try {
-    bootstrapKey(keys, config.bootstrapKey);
+    await bootstrapKey(keys, config.bootstrapKey);
     // MQTT_USERNAME wins: a broker may let the hub in by its own means (docs/scale-out.md).
     const hubLogin =
       shared && config.mqttUsername === undefined
@@ -163,6 +208,21 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       presence = new PresenceLog(brokerEvents.presence);
     }
     const events = brokerEvents?.presence;
+    const b = () => batches!;
+    cluster =
+      hubId === null
+        ? null
+        : createCluster({
+            sql,
+            hubId,
+            leaseMs: config.hubLeaseMs,
+            interruptCalls: (id, at) => store.interruptPendingOf(id, at),
+            interruptBatches: async (id) => (await b().recoverOf(id)).length,
+            onFenced: () => onFenced(),
+            onBeat: () => products.reload(),
+            runningBatches: () => b().runningIds(),
+            cancelBatch: (id) => b().cancel(id),
+          });
     hub = new Hub({
       store,
       mqttUrl,
@@ -176,10 +236,12 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       deviceState: (p, d) => devices.deviceState(p, d),
       knownOffline: events ? (p, d) => events.isOffline(p, d) : undefined,
       productLimit: (p) => products.limitOf(p),
+      ownership: cluster?.ownership,
     });
     const embedded = broker;
     batches = new Batches({
-      db: store.db,
+      sql,
+      hubId,
       hub,
       commands,
       devicesOf: (productId) => devices.listDevices({ productId }),
@@ -187,14 +249,17 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
       maxPayloadBytes: config.maxPayloadBytes,
       productLimit: (p) => products.limitOf(p),
       defaultTimeoutMs: config.defaultTimeoutMs,
+      cancelElsewhere: cluster ? (id) => cluster!.requestCancel(id) : undefined,
     });
-    const recovered = batches.recover();
+    const recovered = await batches.recover();
     if (recovered.length > 0) log.warn("batches left running by the previous run ended interrupted", { batches: recovered });
+    // Before the first call: this hub's row and heartbeat; hubs already dead are taken over.
+    await cluster?.start();
     await hub.start();
     stopFeed = startLiveFeed(hub, broker ?? brokerEvents?.presence ?? null, batches);
     if (config.simulator) {
       const { productId, deviceName } = DEMO_DEVICE;
-      const secret = devices.getDeviceSecret(productId, deviceName) ?? devices.createDevice(productId, deviceName).secret;
+      const secret = (await devices.getDeviceSecret(productId, deviceName)) ?? (await devices.createDevice(productId, deviceName)).secret;
       simulator = await startSimDevice({ url: mqttUrl, productId, deviceName, secret, reply: "ok" }).catch((err: Error) => {
         log.warn("simulated device did not start", { error: err.message });
         return null;
@@ -203,9 +268,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     }
   } catch (err) {
     await brokerEvents?.stop();
+    await cluster?.stop({ leave: false });
     await hub?.stop();
     await broker?.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -215,12 +281,10 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
   batchRunner.onEnd((b) => metrics.countBatch(b.status));
   const pruner = setInterval(() => {
     if (store.unavailable) return;
-    try {
-      const n = store.prune(config.retentionCalls);
-      if (n > 0) log.info("pruned old calls", { count: n, keep: config.retentionCalls });
-    } catch (err) {
-      log.warn("pruning old calls failed", { error: (err as Error).message });
-    }
+    store.prune(config.retentionCalls).then(
+      (n) => n > 0 && log.info("pruned old calls", { count: n, keep: config.retentionCalls }),
+      (err: Error) => log.warn("pruning old calls failed", { error: err.message }),
+    );
   }, PRUNE_EVERY_MS);
   pruner.unref();
   let stopping: Promise<void> | null = null;
@@ -241,6 +305,8 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     callerAuth: { keys, sessions, users, operator: config.operator },
     operatorSignIn: new OperatorSignIn(config.operator, sessions, users),
     metrics,
+    cluster,
+    fenced,
     presence,
     brokerRules,
     brokerEvents,
@@ -249,12 +315,14 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
         clearInterval(pruner);
         await simulator?.stop();
         h.interruptAll();
-        store.flush();
-        batchRunner.interruptAll();
+        await store.flush();
+        await batchRunner.interruptAll();
         stopFeed();
         await brokerEvents?.stop();
+        // Its work ended here: the others need not take it over.
+        await cluster?.stop({ leave: true }).catch((err: Error) => log.warn("leaving the hubs failed", { error: err.message }));
         await h.stop();
-        store.close();
+        await store.close();
         await broker?.close();
         metrics.stop();
       })();
@@ -262,9 +330,11 @@ export async function createRuntime(config: HubConfig): Promise<Runtime> {
     },
     stopNow() {
       const n = h.interruptAll();
-      store.flush();
-      batchRunner.interruptAll();
-      store.close();
+      // SQLite writes here, synchronously. PostgreSQL cannot before the process ends: the calls
+      // and batches left pending are ended `interrupted` by the next start (docs/storage.md).
+      store.flushNow();
+      void batchRunner.interruptAll();
+      void store.close();
       return n;
     },
   };

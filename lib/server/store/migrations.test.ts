@@ -20,12 +20,15 @@ describe("schema migrations", () => {
     expect(version(db)).toBe(MIGRATIONS.length);
     expect(tables(db)).toEqual([
       "api_keys",
+      "batch_cancels",
       "batch_targets",
       "batches",
       "call_events",
       "calls",
       "commands",
       "devices",
+      "hub_blocks",
+      "hubs",
       "meta",
       "products",
       "secrets",

@@ -144,6 +144,32 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'operator' CHECK (role IN ('viewer', 'operator', 'admin'));
   UPDATE api_keys SET role = 'admin';
   `,
+  // 7: several hubs on one PostgreSQL database (docs/storage.md): the hub process that owns a
+  // call or runs a batch, so that a hub that stops ends only its own. NULL for a single hub.
+  `
+  ALTER TABLE calls ADD COLUMN hub_id TEXT;
+  ALTER TABLE batches ADD COLUMN hub_id TEXT;
+  `,
+  // 8: the hubs sharing one database (docs/scale-out.md, lib/server/cluster/): which are alive,
+  // which handed out which processIds, and cancels asked of a batch another hub runs. A SQLite
+  // file has one hub, so here they stay empty; the step keeps both dialects' numbers alike.
+  `
+  CREATE TABLE hubs (
+    id           TEXT PRIMARY KEY,
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    api_url      TEXT,
+    claimed_by   TEXT
+  );
+  CREATE TABLE hub_blocks (
+    first_id INTEGER PRIMARY KEY,
+    hub_id   TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE batch_cancels (
+    batch_id     TEXT PRIMARY KEY,
+    requested_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,13 +1,12 @@
 /**
- * GET /api/stats and /api/stats/devices over a real SQLite file: calls written through the
- * Store at known start times and round trips come back in the right buckets, with exact
+ * GET /api/stats and /api/stats/devices over a real SQLite file and a real PostgreSQL database:
+ * calls written through the calls store at known start times and round trips come back in the right buckets, with exact
  * nearest-rank percentiles; the query schema refuses what it must.
  */
 import { describe, expect, it } from "vitest";
-import { join } from "node:path";
-import { Store } from "./store";
+import type { CallStore } from "./call-store";
 import { callStats, deviceStatsRanking } from "./stats";
-import { tempDir } from "../testing/servers";
+import { storeBackends } from "../testing/backends";
 import type { CallRecord } from "../core/call";
 import { CALL_STATUSES, type CallStatus } from "../../rrpc/types";
 import { deviceStatsQuerySchema, MAX_STATS_BUCKETS, statsQuerySchema } from "../../rrpc/schemas";
@@ -15,7 +14,7 @@ import { deviceStatsQuerySchema, MAX_STATS_BUCKETS, statsQuerySchema } from "../
 const T0 = Date.parse("2026-03-01T00:00:00Z");
 const MIN = 60_000;
 
-function write(store: Store, startedAt: number, status: CallStatus, rttMs?: number, device = "dev1", productId = "PROD000001"): CallRecord {
+function write(store: CallStore, startedAt: number, status: CallStatus, rttMs?: number, device = "dev1", productId = "PROD000001"): CallRecord {
   const { processId, messageId } = store.allocateProcessId();
   const call: CallRecord = {
     processId,
@@ -51,9 +50,11 @@ function nearestRank(values: number[], p: number): number | null {
 const zeros = Object.fromEntries(CALL_STATUSES.map((s) => [s, 0]));
 const query = (q: Record<string, string | number>, now = T0 + 10 * MIN) => statsQuerySchema(now).parse(q);
 
-describe("call statistics from the store", () => {
-  it("counts calls per bucket and status, with exact p50/p95/p99 of successful round trips; the range is [from, to)", () => {
-    const store = new Store(join(tempDir(), "stats.db"));
+describe.each(storeBackends())("call statistics from the store on $name", (backend) => {
+  const open = async () => backend.openCalls(await backend.location());
+
+  it("counts calls per bucket and status, with exact p50/p95/p99 of successful round trips; the range is [from, to)", async () => {
+    const store = await open();
     // Bucket 0 (T0 … T0+1 min): 100 successes of 1 … 100 ms (shuffled), 3 timeouts, 1 offline.
     const rtts = Array.from({ length: 100 }, (_, i) => i + 1);
     for (let i = 0; i < rtts.length; i++) write(store, T0 + ((i * 7919) % 60_000), "success", rtts[(i * 37) % 100]!);
@@ -71,7 +72,7 @@ describe("call statistics from the store", () => {
     write(store, T0 + 10, "success", 500, "other");
     write(store, T0 + 20, "interrupted", undefined, "other");
 
-    const all = callStats(store, query({ from: T0, to: T0 + 3 * MIN, bucket: 60 }));
+    const all = await callStats(store, query({ from: T0, to: T0 + 3 * MIN, bucket: 60 }));
     expect(all.from).toBe(T0);
     expect(all.to).toBe(T0 + 3 * MIN);
     expect(all.bucket).toBe(60);
@@ -82,7 +83,7 @@ describe("call statistics from the store", () => {
       { ...zeros, t: T0 + 2 * MIN, calls: 4, success: 1, busy: 2, pending: 1, p50: 7.25, p95: 7.25, p99: 7.25 },
     ]);
 
-    const one = callStats(
+    const one = await callStats(
       store,
       query({ productId: "PROD000001", deviceName: "dev1", from: new Date(T0).toISOString(), to: T0 + 3 * MIN, bucket: 60 }),
     );
@@ -90,14 +91,14 @@ describe("call statistics from the store", () => {
     expect(one.buckets[2]).toMatchObject({ calls: 4, p50: 7.25 });
 
     // A bucket longer than the range: one bucket holding everything from `from` on.
-    const whole = callStats(store, query({ deviceName: "dev1", from: T0, to: T0 + 3 * MIN, bucket: 3600 }));
+    const whole = await callStats(store, query({ deviceName: "dev1", from: T0, to: T0 + 3 * MIN, bucket: 3600 }));
     expect(whole.buckets).toHaveLength(1);
     expect(whole.buckets[0]).toMatchObject({ t: T0, calls: 108, success: 101, timeout: 3, busy: 2, pending: 1, offline: 1 });
-    store.close();
+    await store.close();
   });
 
-  it("matches a plain sort-and-rank on irregular round trips, bucket by bucket", () => {
-    const store = new Store(join(tempDir(), "stats-random.db"));
+  it("matches a plain sort-and-rank on irregular round trips, bucket by bucket", async () => {
+    const store = await open();
     // mulberry32: the same "random" calls on every run.
     let seed = 42;
     const rand = () => {
@@ -118,7 +119,7 @@ describe("call statistics from the store", () => {
         byBucket[b]!.push(rtt);
       }
     }
-    const s = callStats(store, query({ from: T0, to: T0 + 50_000, bucket: 5 }));
+    const s = await callStats(store, query({ from: T0, to: T0 + 50_000, bucket: 5 }));
     expect(s.buckets).toHaveLength(10);
     s.buckets.forEach((b, i) => {
       expect(b.t).toBe(T0 + i * 5000);
@@ -126,11 +127,11 @@ describe("call statistics from the store", () => {
       expect([b.p50, b.p95, b.p99]).toEqual([50, 95, 99].map((p) => nearestRank(byBucket[i]!, p)));
     });
     expect(s.buckets.reduce((n, b) => n + b.calls, 0)).toBe(2000);
-    store.close();
+    await store.close();
   });
 
-  it("ranks devices by p95 and by failures over the range", () => {
-    const store = new Store(join(tempDir(), "stats-devices.db"));
+  it("ranks devices by p95 and by failures over the range", async () => {
+    const store = await open();
     // slow: 20 successes of 100…2000 ms, 1 timeout. flaky: 10 fast successes, 5 timeouts, 3 offline.
     // fast: 50 successes of 1 ms. ghost: only offline. busyOne: only pending (neither success nor failure).
     for (let i = 1; i <= 20; i++) write(store, T0 + i, "success", i * 100, "slow");
@@ -144,7 +145,7 @@ describe("call statistics from the store", () => {
     // Outside the range.
     for (let i = 0; i < 10; i++) write(store, T0 + MIN + i, "timeout", undefined, "fast");
 
-    const r = deviceStatsRanking(store, deviceStatsQuerySchema(T0 + 10 * MIN).parse({ from: T0, to: T0 + MIN, limit: "2" }));
+    const r = await deviceStatsRanking(store, deviceStatsQuerySchema(T0 + 10 * MIN).parse({ from: T0, to: T0 + MIN, limit: "2" }));
     const P = "PROD000001";
     expect(r.slowest).toEqual([
       { productId: P, deviceName: "slow", calls: 21, success: 20, failures: 1, failureRate: 1 / 21, p50: 1000, p95: 1900, p99: 2000 },
@@ -155,7 +156,7 @@ describe("call statistics from the store", () => {
       ["ghost", 1],
     ]);
     expect(r.failing[1]).toMatchObject({ calls: 1, success: 0, failureRate: 1, p50: null, p95: null, p99: null });
-    store.close();
+    await store.close();
   });
 });
 

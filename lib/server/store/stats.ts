@@ -1,7 +1,7 @@
 import type { CallStats, DeviceCallStats, DeviceStatsRanking, StatsBucket } from "../../rrpc/api";
 import type { DeviceStatsQuery, StatsQuery } from "../../rrpc/schemas";
 import { CALL_STATUSES, type CallStatus } from "../../rrpc/types";
-import type { Store } from "./store";
+import type { CallStore } from "./call-store";
 
 /**
  * Statistics over the stored calls, by the time they started: counts by status and exact
@@ -44,22 +44,21 @@ function percentilesOf<K>(rows: { key: K; i: number; n: number; rtt: number }[])
 const emptyCounts = (): Record<CallStatus, number> => Object.fromEntries(CALL_STATUSES.map((s) => [s, 0])) as Record<CallStatus, number>;
 
 /** GET /api/stats: every bucket of [from, to), from `from` on, including empty ones. */
-export function callStats(store: Store, q: StatsQuery): CallStats {
-  store.flush();
+export async function callStats(store: CallStore, q: StatsQuery): Promise<CallStats> {
+  await store.flush();
   const where = whereOf(q);
-  const bucketOf = `CAST((started_at - ?) / ? AS INTEGER)`;
-  const counts = store.db
-    .prepare<(string | number)[], { b: number; status: string; n: number }>(
-      `SELECT ${bucketOf} AS b, status, count(*) AS n FROM calls WHERE ${where.sql} GROUP BY b, status`,
-    )
-    .all(q.from, q.bucketMs, ...where.args);
-  const ranked = store.db
-    .prepare<(string | number)[], { b: number; i: number; n: number; rtt: number }>(
-      `WITH s AS (SELECT ${bucketOf} AS b, rtt_ms FROM calls WHERE ${where.sql} AND status = 'success' AND rtt_ms IS NOT NULL),
-            r AS (SELECT b, rtt_ms AS rtt, row_number() OVER (PARTITION BY b ORDER BY rtt_ms) AS i, count(*) OVER (PARTITION BY b) AS n FROM s)
-       SELECT b, i, n, rtt FROM r WHERE ${AT_RANKS}`,
-    )
-    .all(q.from, q.bucketMs, ...where.args);
+  // Times are never before `from`: truncating (SQLite's CAST) is flooring. PostgreSQL's CAST would round.
+  const bucketOf = store.sql.dialect === "postgres" ? `floor((started_at - ?::float8) / ?::float8)::bigint` : `CAST((started_at - ?) / ? AS INTEGER)`;
+  const counts = await store.sql.all<{ b: number; status: string; n: number }>(
+    `SELECT ${bucketOf} AS b, status, count(*) AS n FROM calls WHERE ${where.sql} GROUP BY b, status`,
+    [q.from, q.bucketMs, ...where.args],
+  );
+  const ranked = await store.sql.all<{ b: number; i: number; n: number; rtt: number }>(
+    `WITH s AS (SELECT ${bucketOf} AS b, rtt_ms FROM calls WHERE ${where.sql} AND status = 'success' AND rtt_ms IS NOT NULL),
+          r AS (SELECT b, rtt_ms AS rtt, row_number() OVER (PARTITION BY b ORDER BY rtt_ms) AS i, count(*) OVER (PARTITION BY b) AS n FROM s)
+     SELECT b, i, n, rtt FROM r WHERE ${AT_RANKS}`,
+    [q.from, q.bucketMs, ...where.args],
+  );
   const percentiles = percentilesOf(ranked.map((r) => ({ key: r.b, ...r })));
 
   const buckets: StatsBucket[] = [];
@@ -78,24 +77,22 @@ export function callStats(store: Store, q: StatsQuery): CallStats {
 }
 
 /** GET /api/stats/devices: per device over [from, to), the `limit` slowest (by p95) and most failing (by failures). */
-export function deviceStatsRanking(store: Store, q: DeviceStatsQuery): DeviceStatsRanking {
-  store.flush();
+export async function deviceStatsRanking(store: CallStore, q: DeviceStatsQuery): Promise<DeviceStatsRanking> {
+  await store.flush();
   const where = whereOf(q);
-  const counts = store.db
-    .prepare<(string | number)[], { product_id: string; device_name: string; status: string; n: number }>(
-      `SELECT product_id, device_name, status, count(*) AS n FROM calls WHERE ${where.sql} GROUP BY product_id, device_name, status`,
-    )
-    .all(...where.args);
-  const ranked = store.db
-    .prepare<(string | number)[], { product_id: string; device_name: string; i: number; n: number; rtt: number }>(
-      `WITH r AS (
-         SELECT product_id, device_name, rtt_ms AS rtt,
-                row_number() OVER (PARTITION BY product_id, device_name ORDER BY rtt_ms) AS i,
-                count(*) OVER (PARTITION BY product_id, device_name) AS n
-         FROM calls WHERE ${where.sql} AND status = 'success' AND rtt_ms IS NOT NULL)
-       SELECT product_id, device_name, i, n, rtt FROM r WHERE ${AT_RANKS}`,
-    )
-    .all(...where.args);
+  const counts = await store.sql.all<{ product_id: string; device_name: string; status: string; n: number }>(
+    `SELECT product_id, device_name, status, count(*) AS n FROM calls WHERE ${where.sql} GROUP BY product_id, device_name, status`,
+    where.args,
+  );
+  const ranked = await store.sql.all<{ product_id: string; device_name: string; i: number; n: number; rtt: number }>(
+    `WITH r AS (
+       SELECT product_id, device_name, rtt_ms AS rtt,
+              row_number() OVER (PARTITION BY product_id, device_name ORDER BY rtt_ms) AS i,
+              count(*) OVER (PARTITION BY product_id, device_name) AS n
+       FROM calls WHERE ${where.sql} AND status = 'success' AND rtt_ms IS NOT NULL)
+     SELECT product_id, device_name, i, n, rtt FROM r WHERE ${AT_RANKS}`,
+    where.args,
+  );
   const key = (p: string, d: string) => `${p}/${d}`;
   const percentiles = percentilesOf(ranked.map((r) => ({ key: key(r.product_id, r.device_name), ...r })));
 

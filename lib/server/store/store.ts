@@ -8,6 +8,7 @@ import { batchWriter } from "./rows.mjs";
 import { log } from "../core/log";
 import { BUCKET_OF, DEVICE_BUCKET, NOT_SUCCESS } from "./migrations";
 import { openDatabase } from "./database";
+import type { Dialect } from "./sql";
 
 /** processIds reserved per synchronous write; a crash skips at most this many. */
 const ID_BLOCK = 1000;
@@ -19,7 +20,7 @@ const FLUSH_MS = 25;
  * node --cpu-prof, bench/profile-engine.ts). A crash loses at most this much of the calls in
  * flight; a graceful stop writes them all.
  */
-const PENDING_WRITE_AFTER_MS = 250;
+export const PENDING_WRITE_AFTER_MS = 250;
 
 export type CallFilter = {
   productId?: string;
@@ -52,9 +53,9 @@ export type DeviceStats = {
   recentRtts: number[];
 };
 
-const STATS_RECENT = 100;
+export const STATS_RECENT = 100;
 
-type Row = {
+export type Row = {
   process_id: number;
   product_id: string;
   device_name: string;
@@ -74,7 +75,7 @@ type Row = {
   caller_name: string | null;
 };
 
-type ChunkRow = { process_id: number; first: number; events: string };
+export type ChunkRow = { process_id: number; first: number; events: string };
 
 /** A batch posted to the writer thread: what it writes of each call, and who waits for it. */
 type Batch = { seq: number; calls: { call: CallRecord; written: Written }[]; waiters: (() => void)[] };
@@ -526,36 +527,37 @@ export class Store {
  * with 1,000 devices); within the newest block the pages are few. Calls of one device are then
  * read newest block first, one indexed query per block.
  */
-const bucketOf = (processId: number) => Math.floor(processId / DEVICE_BUCKET);
+export const bucketOf = (processId: number) => Math.floor(processId / DEVICE_BUCKET);
 
 /** Up to `limit` rows from the blocks holding processIds newest..oldest, newest block first; `fetch` answers one block, newest first. */
-function newestBlocksFirst<T>(newest: number, oldest: number, limit: number, fetch: (bucket: number, limit: number) => T[]): T[] {
+export function newestBlocksFirst<T>(newest: number, oldest: number, limit: number, fetch: (bucket: number, limit: number) => T[]): T[] {
   const out: T[] = [];
   for (let b = bucketOf(newest); b >= bucketOf(oldest) && out.length < limit; b--) out.push(...fetch(b, limit - out.length));
   return out;
 }
 
 /** The SELECT behind Store.list, optionally within one block of the device index (exported so tests can check its query plan). */
-export function listQuery(f: CallFilter, bucket?: number, columns = "*"): { sql: string; args: (string | number)[] } {
-  const { where, args } = whereOf(f, bucket);
+export function listQuery(f: CallFilter, bucket?: number, columns = "*", dialect: Dialect = "sqlite"): { sql: string; args: (string | number)[] } {
+  const { where, args } = whereOf(f, bucket, dialect);
   return { sql: `SELECT ${columns} FROM calls ${where} ORDER BY process_id DESC LIMIT ?`, args: [...args, f.limit] };
 }
 
 const likePrefix = (p: string | undefined) => (p === undefined ? undefined : p.replace(/[\\%_]/g, (c) => `\\${c}`) + "%");
 
 /** Whether a filter names devices: then it is read block by block of the device index. */
-const byDevice = (f: Omit<CallFilter, "limit">) =>
+export const byDevice = (f: Omit<CallFilter, "limit">) =>
   f.productId !== undefined || f.deviceName !== undefined || f.productIdPrefix !== undefined || f.deviceNamePrefix !== undefined;
 
 /** The WHERE clause of a filter (and of one block of the device index). */
-function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string; args: (string | number)[] } {
+export function whereOf(f: Omit<CallFilter, "limit">, bucket?: number, dialect: Dialect = "sqlite"): { where: string; args: (string | number)[] } {
+  const like = dialect === "postgres" ? "ILIKE" : "LIKE";
   const conds: [string, string | number | undefined][] = [
     [`${BUCKET_OF} = ?`, bucket],
     ["product_id = ?", f.productId],
     ["device_name = ?", f.deviceName],
-    // LIKE is case-insensitive for ASCII, which is all an id may hold (topics.ts).
-    ["product_id LIKE ? ESCAPE '\\'", likePrefix(f.productIdPrefix)],
-    ["device_name LIKE ? ESCAPE '\\'", likePrefix(f.deviceNamePrefix)],
+    // SQLite's LIKE (PostgreSQL's ILIKE) is case-insensitive for ASCII, which is all an id may hold (topics.ts).
+    [`product_id ${like} ? ESCAPE '\\'`, likePrefix(f.productIdPrefix)],
+    [`device_name ${like} ? ESCAPE '\\'`, likePrefix(f.deviceNamePrefix)],
     // Successes are most rows and skip the status index (one B-tree less per write); they are
     // found by walking process_id. SQLite uses a partial index only when the query repeats its
     // WHERE term verbatim.
@@ -573,7 +575,7 @@ function whereOf(f: Omit<CallFilter, "limit">, bucket?: number): { where: string
 }
 
 /** A call from its row and the chunks of events appended to it, in order; each chunk's events go at their place in the trace. */
-function fromRow(r: Row, chunks: readonly ChunkRow[]): CallRecord {
+export function fromRow(r: Row, chunks: readonly ChunkRow[]): CallRecord {
   let events = JSON.parse(r.events) as StoredEvent[];
   if (chunks.length > 0) {
     for (const c of chunks) (JSON.parse(c.events) as StoredEvent[]).forEach((e, i) => (events[c.first + i] = e));

@@ -6,6 +6,7 @@ import { CommonClient } from "tencentcloud-sdk-nodejs/tencentcloud/common/common
 import { startEmbeddedBroker, type EmbeddedBroker } from "../broker/embedded";
 import { Hub } from "../calls/hub";
 import { Store } from "../store/store";
+import { SqliteCallStore } from "../store/call-store";
 import { DeviceRegistry } from "../devices/registry";
 import { ApiKeys } from "../keys/api-keys";
 import { isObserver } from "../runtime/runtime";
@@ -67,10 +68,10 @@ async function serve(deps: TencentDeps): Promise<{ server: Server; endpoint: str
 beforeAll(async () => {
   broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, wsHost: "127.0.0.1", wsPort: 0, isObserver });
   store = new Store(join(tempDir(), "rrpc.db"));
-  registry = new DeviceRegistry(store.db);
-  keys = new ApiKeys(store.db);
+  registry = new DeviceRegistry(new SqliteCallStore(store).sql);
+  keys = new ApiKeys(new SqliteCallStore(store).sql);
   hub = new Hub({
-    store,
+    store: new SqliteCallStore(store),
     mqttUrl: `mqtt://127.0.0.1:${broker.tcpPort}`,
     broker,
     maxInFlight: 10_000,
@@ -81,7 +82,7 @@ beforeAll(async () => {
     deviceState: (p, d) => registry.deviceState(p, d),
   });
   await hub.start();
-  key = keys.createApiKey("sdk test");
+  key = await keys.createApiKey("sdk test");
   ({ server, endpoint } = await serve({
     call: (input) => hub.call(input),
     secretFor: (id) => keys.secretFor(id),
@@ -122,8 +123,8 @@ async function device(deviceName: string, opts: Partial<SimDeviceOptions> = {}):
   return d;
 }
 
-function register(deviceName: string) {
-  if (!registry.getDevice(P, deviceName)) registry.createDevice(P, deviceName);
+async function register(deviceName: string) {
+  if (!(await registry.getDevice(P, deviceName))) await registry.createDevice(P, deviceName);
 }
 
 /** The SDK's exception code for a call expected to fail. */
@@ -140,7 +141,7 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 describe("PublishRRPCMessage through the official SDK, against the real hub", () => {
   it("returns the processId as MessageId and the device's reply as PayloadBase64 (2021-04-08, POST)", async () => {
-    register("dev-ok");
+    await register("dev-ok");
     await device("dev-ok", { reply: "ok" });
     const r = await publish({ ProductId: P, DeviceName: "dev-ok", Payload: "closed" });
     expect(r.PayloadBase64).toBe(b64("ok"));
@@ -152,11 +153,11 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(call.source).toBe("tencent");
     expect(call.status).toBe("success");
     expect(Buffer.from(call.request).toString()).toBe("closed");
-    expect(keys.getApiKey(key.secretId)?.lastUsedAt).not.toBeNull();
+    expect((await keys.getApiKey(key.secretId))?.lastUsedAt).not.toBeNull();
   });
 
   it("works with API version 2018-06-14 and with UTF-8 payloads both ways", async () => {
-    register("dev-echo");
+    await register("dev-echo");
     await device("dev-echo", { reply: (req) => Buffer.concat([Buffer.from("echo:"), req]) });
     const payload = '{"power":"关","t":21.5}';
     const r = await publish({ ProductId: P, DeviceName: "dev-echo", Payload: payload }, { version: "v20180614" });
@@ -168,7 +169,7 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
   });
 
   it("accepts the SDK's GET form (query string, empty body), special characters included", async () => {
-    register("dev-get");
+    await register("dev-get");
     await device("dev-get", { reply: (req) => req });
     const payload = "a b&c=d+e/f?g'h(i)*!~%中文";
     const r = await publish({ ProductId: P, DeviceName: "dev-get", Payload: payload }, { reqMethod: "GET" });
@@ -180,14 +181,14 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
   });
 
   it("FailedOperation.DeviceOffline when the device is not connected", async () => {
-    register("dev-offline");
+    await register("dev-offline");
     expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-offline", Payload: "x" }))).toBe(
       "FailedOperation.DeviceOffline",
     );
   });
 
   it("FailedOperation.DeviceNoSubscription when the device is connected but not subscribed", async () => {
-    register("dev-nosub");
+    await register("dev-nosub");
     const c: MqttClient = connectMqtt(`mqtt://127.0.0.1:${broker.tcpPort}`, { clientId: P + "dev-nosub", reconnectPeriod: 0 });
     await new Promise<void>((resolve, reject) => (c.once("connect", () => resolve()), c.once("error", reject)));
     closers.push(() => endMqtt(c, true));
@@ -197,7 +198,7 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
   });
 
   it("FailedOperation.RRPCTimeout when the device does not answer", async () => {
-    register("dev-silent");
+    await register("dev-silent");
     const d = await device("dev-silent", { silent: true });
     expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-silent", Payload: "x" }))).toBe(
       "FailedOperation.RRPCTimeout",
@@ -214,9 +215,9 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "nobody", Payload: "x" }))).toBe(
       "ResourceNotFound.DeviceNotExist",
     );
-    register("dev-disabled");
+    await register("dev-disabled");
     const d = await device("dev-disabled");
-    registry.setDisabled(P, "dev-disabled", true);
+    await registry.setDisabled(P, "dev-disabled", true);
     expect(await codeOf(sdkClient().PublishRRPCMessage({ ProductId: P, DeviceName: "dev-disabled", Payload: "x" }))).toBe(
       "FailedOperation.DeviceAlreadyDisabled",
     );
@@ -224,7 +225,7 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
   });
 
   it("InvalidParameterValue.PayloadOverLimit, InvalidParameterValue and MissingParameter", async () => {
-    register("dev-limits");
+    await register("dev-limits");
     await device("dev-limits");
     const c = sdkClient();
     expect(await codeOf(c.PublishRRPCMessage({ ProductId: P, DeviceName: "dev-limits", Payload: "x".repeat(MAX_PAYLOAD + 1) }))).toBe(
@@ -245,8 +246,8 @@ describe("PublishRRPCMessage through the official SDK, against the real hub", ()
     expect(
       await codeOf(sdkClient({ secretId: "AKIDunknownunknownunknownunknown12" }).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" })),
     ).toBe("AuthFailure.SecretIdNotFound");
-    const revoked = keys.createApiKey("to revoke");
-    keys.revokeApiKey(revoked.secretId);
+    const revoked = await keys.createApiKey("to revoke");
+    await keys.revokeApiKey(revoked.secretId);
     expect(await codeOf(sdkClient(revoked).PublishRRPCMessage({ ProductId: P, DeviceName: "x", Payload: "x" }))).toBe("AuthFailure.SecretIdNotFound");
     // The SDK stamps requests with its own clock: run the server 10 minutes ahead instead.
     serverClockOffset = 600;
@@ -307,7 +308,7 @@ describe("handleTencent maps every outcome", () => {
   }
 
   async function respond(call: TencentDeps["call"], req = signed()) {
-    const res = await handleTencent(req, { call, secretFor: (id) => (id === secretId ? secretKey : null) });
+    const res = await handleTencent(req, { call, secretFor: async (id) => (id === secretId ? secretKey : null) });
     expect(res.status).toBe(200);
     return (JSON.parse(res.body) as { Response: { Error?: { Code: string; Message: string }; MessageId?: number } }).Response;
   }

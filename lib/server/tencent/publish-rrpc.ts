@@ -4,7 +4,7 @@ import { replyOverLimit, type CallCaller, type TerminalStatus } from "../../rrpc
 import type { CallRecord } from "../core/call";
 import { DomainError, type DomainReason } from "../core/errors";
 import { log } from "../core/log";
-import { checkTc3Headers, verifyTc3Signature, type Tc3ErrorCode } from "./tc3";
+import { checkTc3Headers, parseTc3Authorization, verifyTc3Signature, type Tc3ErrorCode } from "./tc3";
 
 /**
  * Tencent Cloud IoT Hub's PublishRRPCMessage (API 3.0, service iotcloud) as a framework-free
@@ -42,13 +42,13 @@ export type TencentDeps = {
   /** Makes the call and resolves with it once it has ended (Hub.call accepts this input as is). */
   call: (input: TencentCallInput) => Promise<CallRecord>;
   /** The SecretKey of an active SecretId; null when unknown or revoked. */
-  secretFor: (secretId: string) => string | null;
+  secretFor: (secretId: string) => Promise<string | null>;
   /** A key's name, for the call's record of who made it. */
-  keyName?: (secretId: string) => string | null;
+  keyName?: (secretId: string) => Promise<string | null>;
   /** Unix seconds; defaults to the wall clock. */
   now?: () => number;
   /** Told the SecretId of each request whose signature verified (e.g. to record last use). */
-  onAuthenticated?: (secretId: string) => void;
+  onAuthenticated?: (secretId: string) => Promise<void>;
   maxBodyBytes?: number;
 };
 
@@ -146,19 +146,22 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
     const maxBody = deps.maxBodyBytes ?? TENCENT_MAX_BODY_BYTES;
     checkDeclaredSize(req, maxBody);
     const signed = { method, rawQuery: url.search.slice(1) };
-    // The headers first: an unauthenticated client never gets the body read.
+    // The headers first: an unauthenticated client never gets the body read. The key is read
+    // before the (synchronous) check of the headers.
+    const claimed = parseTc3Authorization(req.header("authorization") ?? "")?.secretId;
+    const secretKey = claimed === undefined ? null : await deps.secretFor(claimed);
     const checked = checkTc3Headers({
       ...signed,
       headers: (name) => req.header(name),
       now: deps.now ? deps.now() : Date.now() / 1000,
-      secretFor: deps.secretFor,
+      secretFor: (id) => (id === claimed ? secretKey : null),
     });
     if (!checked.ok) return error(checked);
     const body = await readBody(req, maxBody);
     const auth = verifyTc3Signature({ ...signed, body }, checked.credentials);
     if (!auth.ok) return error(auth);
     try {
-      deps.onAuthenticated?.(auth.secretId);
+      await deps.onAuthenticated?.(auth.secretId);
     } catch (err) {
       // Bookkeeping (last use of a key) must not fail the call.
       log.warn("recording an API key's use failed", { error: err instanceof Error ? err.message : String(err) });
@@ -182,7 +185,7 @@ export async function handleTencent(req: TencentHttpRequest, deps: TencentDeps):
       deviceName: params.DeviceName,
       payload: Buffer.from(params.Payload, "utf8"),
       source: "tencent",
-      caller: { kind: "tencent_key", id: auth.secretId, name: deps.keyName?.(auth.secretId) ?? auth.secretId },
+      caller: { kind: "tencent_key", id: auth.secretId, name: (await deps.keyName?.(auth.secretId)) ?? auth.secretId },
     });
     if (call.status === "success") {
       return respond({ MessageId: call.messageId, PayloadBase64: Buffer.from(call.reply ?? new Uint8Array()).toString("base64") });

@@ -1,30 +1,30 @@
-import type Database from "better-sqlite3";
 import { afterEach } from "vitest";
 import { DomainError } from "../core/errors";
-import { openDatabase } from "../store/database";
+import { openSqlite } from "../store/open";
+import type { Sql } from "../store/sql";
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const o of open.splice(0)) o.close();
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
 });
 
-/** A migrated in-memory (or file) database, closed after the test. */
-export function testDatabase(path = ":memory:"): Database.Database {
-  const db = openDatabase(path);
+/** A migrated in-memory (or file) SQLite database behind the async seam, closed after the test. */
+export function testDatabase(path = ":memory:"): Sql {
+  const db = openSqlite(path);
   open.push(db);
   return db;
 }
 
 /** Closes `o` after the test. */
-export function closeAfterTest<T extends { close(): void }>(o: T): T {
+export function closeAfterTest<T extends { close(): unknown }>(o: T): T {
   open.push(o);
   return o;
 }
 
-/** The DomainError `fn` throws; fails the test if it throws nothing or something else. */
-export function domainErrorOf(fn: () => unknown): DomainError {
+/** The DomainError `fn` throws or rejects with; fails the test if it succeeds or fails otherwise. */
+export async function domainErrorOf(fn: () => unknown): Promise<DomainError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof DomainError) return err;
     throw err;

@@ -7,6 +7,8 @@ import { freePort, tempDir } from "./servers";
 
 export type Postgres = {
   port: number;
+  /** The server's data directory (postmaster.pid holds the server's process id). */
+  dataDir: string;
   /** The server's own `postgres` database (for admin statements). */
   adminUrl: string;
   /** A new, empty database on this server; its URL. */
@@ -52,6 +54,7 @@ export async function startPostgres(): Promise<Postgres> {
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     port,
+    dataDir: data,
     adminUrl,
     async createDatabase(name = `rrpc_test_${process.pid}_${++counter}`) {
       const c = new Client({ connectionString: adminUrl });
