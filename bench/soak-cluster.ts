@@ -19,9 +19,9 @@ import { sleep, startMosquitto, startServer, waitFor, type Mosquitto, type Serve
 import { startPostgres, type Postgres } from "../lib/server/testing/postgres";
 import { deviceNames } from "./common";
 import { JsonClient } from "./http-client";
-import type { FleetStats, MisbehavingDevicesApi } from "./misbehaving-devices";
+import type { MisbehavingDevicesApi } from "./misbehaving-devices";
 import { forkChild, machineInfo, type Child } from "./proc";
-import { Ledger, Violations, checkTerminal } from "./soak-ledger";
+import { Ledger, Violations, checkTerminal, mergeStats } from "./soak-ledger";
 import { markdownTable } from "./stats";
 
 const PRODUCT = "SOAKHUBS01";
@@ -419,16 +419,4 @@ export async function soakCluster(argv: string[]): Promise<number> {
     await mosquitto?.stop();
     await pg?.stop();
   }
-}
-
-function mergeStats(all: FleetStats[]): FleetStats {
-  const m: FleetStats = { requests: 0, behaviours: {}, replies: 0, reconnects: 0, connectFailures: 0 };
-  for (const s of all) {
-    m.requests += s.requests;
-    m.replies += s.replies;
-    m.reconnects += s.reconnects;
-    m.connectFailures += s.connectFailures;
-    for (const [b, n] of Object.entries(s.behaviours)) m.behaviours[b] = (m.behaviours[b] ?? 0) + n;
-  }
-  return m;
 }

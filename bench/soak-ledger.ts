@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import type { CallJson, CallStatus, TerminalStatus } from "../lib/rrpc/types";
 import { TERMINAL_STATUSES } from "../lib/rrpc/types";
 import { ERROR_STATUS, OUTCOME_ERRORS } from "../lib/server/http/errors";
+import type { FleetStats } from "./misbehaving-devices";
 
 const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 
@@ -107,4 +108,17 @@ export class Ledger {
   ids(): number[] {
     return [...this.calls.keys()];
   }
+}
+
+/** The device fleets' counts, added up. */
+export function mergeStats(all: FleetStats[]): FleetStats {
+  const m: FleetStats = { requests: 0, behaviours: {}, replies: 0, reconnects: 0, connectFailures: 0 };
+  for (const s of all) {
+    m.requests += s.requests;
+    m.replies += s.replies;
+    m.reconnects += s.reconnects;
+    m.connectFailures += s.connectFailures;
+    for (const [b, n] of Object.entries(s.behaviours)) m.behaviours[b] = (m.behaviours[b] ?? 0) + n;
+  }
+  return m;
 }

@@ -20,7 +20,7 @@ import { JsonClient } from "./http-client";
 import type { FleetStats, MisbehavingDevicesApi } from "./misbehaving-devices";
 import { forkChild, machineInfo, rssOf, stopOnInterrupt, type Child } from "./proc";
 import { provisionDevices } from "./provision";
-import { Ledger, Violations } from "./soak-ledger";
+import { Ledger, Violations, mergeStats } from "./soak-ledger";
 import { fmtBytes, markdownTable } from "./stats";
 
 const PRODUCT = "SOAK000001";
@@ -453,18 +453,6 @@ function serverLines(server: ServerHandle): string[] {
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
-}
-
-function mergeStats(all: FleetStats[]): FleetStats {
-  const m: FleetStats = { requests: 0, behaviours: {}, replies: 0, reconnects: 0, connectFailures: 0 };
-  for (const s of all) {
-    m.requests += s.requests;
-    m.replies += s.replies;
-    m.reconnects += s.reconnects;
-    m.connectFailures += s.connectFailures;
-    for (const [b, n] of Object.entries(s.behaviours)) m.behaviours[b] = (m.behaviours[b] ?? 0) + n;
-  }
-  return m;
 }
 
 function printSummary(r: {

@@ -6,7 +6,19 @@ import { log } from "../core/log";
 import type { CallStore } from "./call-store";
 import { BUCKET_OF, NOT_SUCCESS } from "./migrations";
 import type { PgSql, Param } from "./sql";
-import { STATS_RECENT, bucketOf, byDevice, fromRow, listQuery, whereOf, type CallFilter, type ChunkRow, type DeviceStats, type Row } from "./store";
+import {
+  STATS_RECENT,
+  storeUnavailable,
+  bucketOf,
+  byDevice,
+  fromRow,
+  listQuery,
+  whereOf,
+  type CallFilter,
+  type ChunkRow,
+  type DeviceStats,
+  type Row,
+} from "./store";
 import { NOTHING_WRITTEN, type Written } from "./writer";
 
 /**
@@ -97,7 +109,7 @@ export class PgCallStore implements CallStore {
   }
 
   allocateProcessId(): { processId: string; messageId: number } {
-    if (this.failure) throw this.unavailableError();
+    if (this.failure) throw storeUnavailable(this.failure);
     if (this.block.next >= this.block.end && this.spare) {
       this.block = this.spare;
       this.spare = null;
@@ -111,10 +123,6 @@ export class PgCallStore implements CallStore {
     if (this.block.end - this.block.next <= this.blockSize / 2) this.refill();
     const messageId = this.block.next++;
     return { processId: formatProcessId(messageId), messageId };
-  }
-
-  private unavailableError(): DomainError {
-    return new DomainError("store_unavailable", `the store cannot write (${this.failure}); no call was made`);
   }
 
   save(call: CallRecord): void {

@@ -85,6 +85,11 @@ const LOCAL_BATCH_MAX = 4;
 /** While the store cannot write, it tries again this often. */
 const RETRY_WRITE_MS = 1000;
 
+/** What a call gets while the store cannot write (either backend): refused before anything is published. */
+export function storeUnavailable(failure: string | null): DomainError {
+  return new DomainError("store_unavailable", `the store cannot write (${failure}); no call was made`);
+}
+
 /**
  * SQLite file holding every call and its trace.
  *
@@ -171,7 +176,7 @@ export class Store {
    * is reserved on disk (synchronously) before any id of it is handed out.
    */
   allocateProcessId(): { processId: string; messageId: number } {
-    if (this.failure) throw this.unavailableError();
+    if (this.failure) throw storeUnavailable(this.failure);
     if (this.nextId >= this.reservedUntil) {
       if (this.nextId > PROCESS_ID_MAX) throw new Error("processId space exhausted");
       const until = Math.min(this.nextId + ID_BLOCK, PROCESS_ID_MAX + 1);
@@ -180,16 +185,12 @@ export class Store {
         this.stmts.setMeta.run("reserved_process_id", until);
       } catch (err) {
         this.fail((err as Error).message);
-        throw this.unavailableError();
+        throw storeUnavailable(this.failure);
       }
       this.reservedUntil = until;
     }
     const messageId = this.nextId++;
     return { processId: formatProcessId(messageId), messageId };
-  }
-
-  private unavailableError(): DomainError {
-    return new DomainError("store_unavailable", `the store cannot write (${this.failure}); no call was made`);
   }
 
   /** Records the call's current state: an ended call goes with the next batch, a pending one later (PENDING_WRITE_AFTER_MS). */
