@@ -232,11 +232,20 @@ export class Batches {
   }
 
   async get(id: string): Promise<BatchJson> {
-    return this.live(id) ?? batchToJson(await this.row(id));
+    return this.live(id) ?? this.stored(await this.row(id));
   }
 
   async list(limit = 100): Promise<BatchJson[]> {
-    return (await this.ledger.list(limit)).map((r) => this.live(r.id) ?? batchToJson(r));
+    return Promise.all((await this.ledger.list(limit)).map((r) => this.live(r.id) ?? this.stored(r)));
+  }
+
+  /**
+   * A batch this process does not run: its counts as recorded at its end, or, while another hub
+   * runs it (several hubs on one database), counted from its targets, which that hub writes every
+   * WRITE_EVERY_MS.
+   */
+  private async stored(row: BatchRow): Promise<BatchJson> {
+    return row.status === "running" ? batchToJson(row, await this.ledger.countsOf(row.id)) : batchToJson(row);
   }
 
   async targets(id: string, q: { status?: BatchTargetStatus; after: number; limit: number }): Promise<BatchTargetsPage> {

@@ -173,6 +173,10 @@ describe("three hubs, one database, one broker", () => {
       const r = await apiRequest<{ calls: CallJson[] }>(reader.url, "GET", `/api/calls?status=pending&limit=100`);
       return r.body.calls.length === 5 ? r.body.calls : null;
     }, "the victim's calls, pending, seen through another hub");
+    // The running batch read through another hub: counted from its targets, none ended yet.
+    const running = await apiRequest<BatchJson>(reader.url, "GET", `/api/batches/${batchId}`);
+    expect(running.body).toMatchObject({ status: "running", total: 6 });
+    expect(running.body.counts).toMatchObject({ pending: 6, interrupted: 0 });
 
     await victim.stop("SIGKILL");
     // Within the issue's 30 s: heartbeat period + lease, here 2 s + 6 s.
