@@ -1,7 +1,6 @@
 import { DomainError } from "../core/errors";
 import { PROCESS_ID_MAX, PROCESS_ID_MIN, formatProcessId } from "../../rrpc/process-id";
 import type { CallRecord } from "../core/call";
-import type { CallStatus } from "../../rrpc/types";
 import { log } from "../core/log";
 import type { CallStore } from "./call-store";
 import { BUCKET_OF, NOT_SUCCESS } from "./migrations";
@@ -9,6 +8,8 @@ import type { PgSql, Param } from "./sql";
 import {
   STATS_RECENT,
   storeUnavailable,
+  deviceStatsOf,
+  type DeviceStatsRow,
   bucketOf,
   byDevice,
   fromRow,
@@ -362,7 +363,7 @@ export class PgCallStore implements CallStore {
 
   async deviceStats(): Promise<DeviceStats[]> {
     await this.flush();
-    const rows = await this.sql.all<{ product_id: string; device_name: string; calls: number; successes: number; first_id: number; last_id: number }>(
+    const rows = await this.sql.all<DeviceStatsRow>(
       `SELECT product_id, device_name, count(*) AS calls, sum(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successes,
               min(process_id) AS first_id, max(process_id) AS last_id
        FROM calls GROUP BY product_id, device_name`,
@@ -380,16 +381,7 @@ export class PgCallStore implements CallStore {
         );
         recentRtts.push(...rtts.map((x) => x.rtt_ms));
       }
-      out.push({
-        productId: r.product_id,
-        deviceName: r.device_name,
-        calls: r.calls,
-        successes: r.successes,
-        lastProcessId: String(r.last_id),
-        lastStatus: l.status as CallStatus,
-        lastAt: l.started_at,
-        recentRtts,
-      });
+      out.push(deviceStatsOf(r, l, recentRtts));
     }
     return out;
   }

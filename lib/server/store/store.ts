@@ -85,6 +85,23 @@ const LOCAL_BATCH_MAX = 4;
 /** While the store cannot write, it tries again this often. */
 const RETRY_WRITE_MS = 1000;
 
+/** One device's row of the stats query (both stores). */
+export type DeviceStatsRow = { product_id: string; device_name: string; calls: number; successes: number; first_id: number; last_id: number };
+
+/** A device's stats as the API shows them, from its row, its last call and its recent round trips. */
+export function deviceStatsOf(r: DeviceStatsRow, last: { status: string; started_at: number }, recentRtts: number[]): DeviceStats {
+  return {
+    productId: r.product_id,
+    deviceName: r.device_name,
+    calls: r.calls,
+    successes: r.successes,
+    lastProcessId: String(r.last_id),
+    lastStatus: last.status as CallStatus,
+    lastAt: last.started_at,
+    recentRtts,
+  };
+}
+
 /** What a call gets while the store cannot write (either backend): refused before anything is published. */
 export function storeUnavailable(failure: string | null): DomainError {
   return new DomainError("store_unavailable", `the store cannot write (${failure}); no call was made`);
@@ -444,7 +461,7 @@ export class Store {
   deviceStats(): DeviceStats[] {
     this.flush();
     const rows = this.db
-      .prepare<[], { product_id: string; device_name: string; calls: number; successes: number; first_id: number; last_id: number }>(
+      .prepare<[], DeviceStatsRow>(
         `SELECT product_id, device_name, count(*) AS calls, sum(status = 'success') AS successes, min(process_id) AS first_id, max(process_id) AS last_id
          FROM calls GROUP BY product_id, device_name`,
       )
@@ -458,16 +475,7 @@ export class Store {
       const recentRtts = newestBlocksFirst(r.last_id, r.first_id, STATS_RECENT, (b, limit) => rtts.all(b, r.product_id, r.device_name, limit)).map(
         (x) => x.rtt_ms,
       );
-      return {
-        productId: r.product_id,
-        deviceName: r.device_name,
-        calls: r.calls,
-        successes: r.successes,
-        lastProcessId: String(r.last_id),
-        lastStatus: l.status as CallStatus,
-        lastAt: l.started_at,
-        recentRtts,
-      };
+      return deviceStatsOf(r, l, recentRtts);
     });
   }
 
