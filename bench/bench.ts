@@ -709,18 +709,29 @@ async function main(): Promise<void> {
   const bench = new Bench(mode);
   const memory: MemoryResult[] = [];
   const timeouts: TimeoutRow[] = [];
+  // How long each part took: what to cut when the quick run grows past its 3 minutes.
+  const phaseSeconds: Record<string, number> = {};
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await run();
+    } finally {
+      phaseSeconds[name] = (Date.now() - t0) / 1000;
+      log(`(${name}: ${phaseSeconds[name]!.toFixed(0)} s)`);
+    }
+  };
   for (const broker of mode.brokers) {
-    if (sections.engine) await bench.mqttRows(broker);
-    if (sections.http && mode.httpBrokers.includes(broker)) await bench.httpRows(broker);
-    if (sections.timeouts) timeouts.push(await bench.timeoutsOnly(broker));
+    if (sections.engine) await phase(`${broker} mqtt rows`, () => bench.mqttRows(broker));
+    if (sections.http && mode.httpBrokers.includes(broker)) await phase(`${broker} http rows`, () => bench.httpRows(broker));
+    if (sections.timeouts) timeouts.push(await phase(`${broker} timeouts`, () => bench.timeoutsOnly(broker)));
     if (!sections.memory) continue;
-    const m = await bench.memoryAndTimeouts(broker);
+    const m = await phase(`${broker} memory and timeouts`, () => bench.memoryAndTimeouts(broker));
     memory.push(...m.memory);
     timeouts.push(m.timeouts);
   }
-  const ui = sections.ui ? await bench.uiIngest() : null;
+  const ui = sections.ui ? await phase("ui", () => bench.uiIngest()) : null;
   // The production server's embedded broker: measured whatever --broker says.
-  const fanout = sections.fanout ? await bench.fanout() : null;
+  const fanout = sections.fanout ? await phase("fanout", () => bench.fanout()) : null;
   const report = buildReport({
     mode: mode.name,
     settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
@@ -732,6 +743,7 @@ async function main(): Promise<void> {
     fanout,
     warnings: childWarnings(),
     elapsedS: (Date.now() - started) / 1000,
+    phaseSeconds,
   });
   printReport(report);
   writeFileSync(values.out, JSON.stringify(report, null, 2) + "\n");

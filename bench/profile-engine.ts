@@ -34,8 +34,10 @@ async function main(): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   let url: string;
   let local;
+  let brokerPid: number | undefined;
   if (values.mosquitto) {
     const m = await startMosquitto();
+    brokerPid = m.proc.pid;
     closers.push(() => m.stop());
     url = m.url;
   } else if (values.colocated) {
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
     url = `mqtt://127.0.0.1:${local.tcpPort}`;
   } else {
     const host = forkChild<HubHostApi>("hub-host");
+    brokerPid = host.pid;
     closers.push(() => host.close());
     url = `mqtt://127.0.0.1:${(await host.call("startBroker")).port}`;
   }
@@ -53,12 +56,17 @@ async function main(): Promise<void> {
   const bench = await startBenchHub(url, local);
   closers.unshift(() => bench.stop());
 
-  const spec = { concurrency, warmupMs: 1000, durationMs: seconds * 1000 };
+  const cpuPids: Record<string, number> = { hub: process.pid, devices: fleet.pid };
+  if (brokerPid !== undefined) cpuPids.broker = brokerPid;
+  const spec = { concurrency, warmupMs: 1000, durationMs: seconds * 1000, cpuPids };
   const r = await engineLoad(bench.hub, { productId: BENCH_PRODUCT, devices, spec, timeoutMs: 10_000, warmupCalls: 5000 });
   const layout = values.mosquitto ? "mosquitto" : values.colocated ? "embedded broker in this process" : "embedded broker in a child process";
   process.stdout.write(
     `engine (${layout}), ${devices} devices, ${concurrency} in flight: ${r.callsPerSecond.toFixed(0)} calls/s, ` +
-      `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, failures ${r.failures}\n`,
+      `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, failures ${r.failures}; ` +
+      `CPU µs/call ${Object.entries(r.cpu!.us)
+        .map(([role, us]) => `${role} ${(us / r.cpu!.calls).toFixed(1)}`)
+        .join(", ")}\n`,
   );
   for (const close of closers) await close();
 }

@@ -227,6 +227,8 @@ export type Report = {
   date: string;
   mode: "quick" | "full";
   elapsedS: number;
+  /** Seconds each part of the run took (MQTT rows per broker, HTTP rows, memory and timeouts, ui, fanout). */
+  phaseSeconds: Record<string, number>;
   machine: MachineInfo & { loadAverageBefore: number; loadAverageAfter: number };
   settings: Record<string, unknown>;
   /**
@@ -318,6 +320,7 @@ export function buildReport(r: {
   ui: UiIngestResult | null;
   warnings: Record<string, number>;
   elapsedS: number;
+  phaseSeconds?: Record<string, number>;
   fanout?: FanoutResult | null;
 }): Report {
   const table = withRatios(r.cells).sort(
@@ -335,6 +338,7 @@ export function buildReport(r: {
     date: new Date().toISOString(),
     mode: r.mode,
     elapsedS: r.elapsedS,
+    phaseSeconds: r.phaseSeconds ?? {},
     machine: r.machine,
     settings: r.settings,
     ratios: {
