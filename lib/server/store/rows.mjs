@@ -20,17 +20,17 @@ const CHUNK_SQL = `INSERT OR REPLACE INTO call_events (process_id, first, events
  * A transaction that writes packed batches, all of them or none. Positional parameters: binding
  * by name was a measurable part of each write.
  * @param {import("better-sqlite3").Database} db
- * @returns {(batches: { rows: string; bytes: Uint8Array }[]) => void}
+ * @returns {(batches: { rows: string; events: string; bytes: Uint8Array }[]) => void}
  */
 export function batchWriter(db) {
   const upsert = db.prepare(UPSERT_SQL);
   const outcome = db.prepare(OUTCOME_SQL);
   const chunk = db.prepare(CHUNK_SQL);
   return db.transaction((batches) => {
-    for (const { rows, bytes } of batches) writeBatch(rows, bytes);
+    for (const { rows, events, bytes } of batches) writeBatch(rows, events, bytes);
   });
 
-  function writeBatch(rows, bytes) {
+  function writeBatch(rows, eventTexts, bytes) {
     const at = (off, len) => (off < 0 ? null : Buffer.from(bytes.buffer, bytes.byteOffset + off, len));
     for (const r of JSON.parse(rows)) {
       const [
@@ -49,7 +49,8 @@ export function batchWriter(db) {
         endedAt,
         rttMs,
         first,
-        events,
+        eventsOff,
+        eventsLen,
         batchId,
         commandId,
         callerKind,
@@ -57,6 +58,8 @@ export function batchWriter(db) {
         callerName,
       ] = r;
       const reply = at(replyOff, replyLen);
+      // "[]" for a row whose trace is empty: the column holds a JSON array.
+      const events = eventsLen > 0 ? eventTexts.slice(eventsOff, eventsOff + eventsLen) : null;
       if (kind === ROW) {
         upsert.run(
           id,
@@ -70,7 +73,7 @@ export function batchWriter(db) {
           startedAt,
           endedAt,
           rttMs,
-          JSON.stringify(events),
+          events ?? "[]",
           batchId,
           commandId,
           callerKind,
@@ -80,7 +83,7 @@ export function batchWriter(db) {
         continue;
       }
       if (kind === OUTCOME) outcome.run(status, reply, endedAt, rttMs, id);
-      if (events.length > 0) chunk.run(id, first, JSON.stringify(events));
+      if (events !== null) chunk.run(id, first, events);
     }
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync, statSync } from "node:fs";
 import { endianness } from "node:os";
 import { join } from "node:path";
-import { Store, listQuery } from "./store";
+import { FLUSH_SLICE, Store, listQuery } from "./store";
 import { tempDir, waitFor } from "../testing/servers";
 import type { CallRecord } from "../core/call";
 import { callToJson } from "../core/call";
@@ -252,6 +252,40 @@ describe("store", () => {
       }),
     );
     expect(seen).toEqual(calls.map(() => ({ status: "success" })));
+    reader.close();
+    s.close();
+  });
+
+  it("packs what ended in one turn in slices, a turn each, so timers due meanwhile run in between; all of it is written", async () => {
+    const path = join(tempDir(), "slices.db");
+    const s = new Store(path);
+    const calls = Array.from({ length: FLUSH_SLICE * 2 + 10 }, () =>
+      record(s, {
+        status: "timeout",
+        endedAt: Date.now(),
+        events: [
+          { type: "requested", t: 0 },
+          { type: "timeout", t: 4000 },
+        ],
+      }),
+    );
+    for (const c of calls) s.save(c);
+    const posted: number[] = [];
+    // Immediates run in the order set: this one right after the store's first slice, and so on.
+    const turn = () => new Promise<void>((resolve) => setImmediate(() => (posted.push(s.writer!.postedSeq), resolve())));
+    await turn();
+    await turn();
+    await turn();
+    expect(posted).toEqual([1, 2, 3]);
+    await Promise.all(calls.map((c) => s.written(c)));
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare(`SELECT count(*) AS n FROM calls WHERE status = 'timeout'`).get()).toEqual({ n: calls.length });
+    expect(
+      JSON.parse((reader.prepare(`SELECT events FROM calls WHERE process_id = ?`).get(calls.at(-1)!.messageId) as { events: string }).events),
+    ).toEqual([
+      { type: "requested", t: 0 },
+      { type: "timeout", t: 4000 },
+    ]);
     reader.close();
     s.close();
   });

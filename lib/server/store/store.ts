@@ -80,6 +80,12 @@ export type ChunkRow = { process_id: number; first: number; events: string };
 /** A batch posted to the writer thread: what it writes of each call, and who waits for it. */
 type Batch = { seq: number; calls: { call: CallRecord; written: Written }[]; waiters: (() => void)[] };
 
+/**
+ * At most this many calls are packed for the writer in one turn of the event loop; the rest in
+ * the next turns. Packing costs the hub's thread a few µs a call, and a timer due meanwhile (the
+ * next deadlines of calls timing out together) waits for it: in slices, timers run in between.
+ */
+export const FLUSH_SLICE = 128;
 /** Batches of at most this many calls are committed on the hub's thread when the writer thread is idle. */
 const LOCAL_BATCH_MAX = 4;
 /** While the store cannot write, it tries again this often. */
@@ -238,18 +244,24 @@ export class Store {
     });
   }
 
-  /** Every ended call, and pending calls old enough to be worth writing. */
+  /** Every ended call, and pending calls old enough to be worth writing: FLUSH_SLICE of them now, the rest in the next turn. */
   private flushBatch(): void {
     if (this.closed || this.failure) return;
     const youngSince = clock.epoch(clock.now()) - PENDING_WRITE_AFTER_MS;
     const batch: CallRecord[] = [];
+    let more = false;
     for (const [id, c] of this.dirty) {
       if (c.status === "pending" && c.startedAt > youngSince) continue;
+      if (batch.length === FLUSH_SLICE) {
+        more = true;
+        break;
+      }
       batch.push(c);
       this.dirty.delete(id);
     }
     if (batch.length > 0) this.writeBatch(batch);
-    if (this.dirty.size > 0) this.timer ??= setTimeout(() => ((this.timer = null), this.flushBatch()), FLUSH_MS);
+    if (more) this.immediate ??= setImmediate(() => ((this.immediate = null), this.flushBatch()));
+    else if (this.dirty.size > 0) this.timer ??= setTimeout(() => ((this.timer = null), this.flushBatch()), FLUSH_MS);
   }
 
   /** Writes everything not yet written and waits until the writer has finished it (before reads, at stop and exit). */
