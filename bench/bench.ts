@@ -59,6 +59,11 @@ type Mode = {
    * cell reporting its median and spread: single runs through aedes at 1,000 in flight vary by 2–4×
    */
   mqttRounds: number;
+  /**
+   * Also the rows that explain a ratio rather than give one (full runs): `engine-early` (what
+   * durable answers cost) and `colocated-mqtt` (what the in-process transport saves).
+   */
+  explainRows: boolean;
   /** Calls each new requester process makes before its first cell (JIT warm-up). */
   warmupCalls: number;
   memoryDevices: number;
@@ -82,6 +87,7 @@ const MODES: Record<Mode["name"], Mode> = {
     durationMs: 3000,
     mqttRounds: 2,
     httpRounds: 2,
+    explainRows: true,
     warmupCalls: 5000,
     memoryDevices: 10_000,
     timeoutCalls: 1000,
@@ -100,10 +106,11 @@ const MODES: Record<Mode["name"], Mode> = {
     durationMs: 1000,
     mqttRounds: 2,
     httpRounds: 2,
+    explainRows: false,
     warmupCalls: 3000,
-    memoryDevices: 10_000,
+    memoryDevices: 5000,
     timeoutCalls: 1000,
-    timeoutRounds: 3,
+    timeoutRounds: 2,
     timeoutMs: 1000,
     ui: { calls: 300, floodCalls: 10, rate: 8000, seconds: 4, waitMs: 60_000 },
     fanout: { devices: 10_000, concurrency: 1000, rounds: 2 },
@@ -196,17 +203,18 @@ class Bench {
   async mqttRows(broker: BrokerKind): Promise<void> {
     const { url, host, pid, stop } = await this.startBroker(broker);
     try {
+      const explain = this.mode.explainRows;
       const kinds: [RowKind, () => Promise<Target>][] = [
         ["floor", () => this.floorTarget(url)],
         ["engine", () => this.engineTarget(url)],
-        // The same hub answering before the commit: what durable answers cost (README, "Durability").
-        ["engine-early", () => this.engineTarget(url, true)],
       ];
+      // The same hub answering before the commit: what durable answers cost (README, "Durability").
+      if (explain) kinds.push(["engine-early", () => this.engineTarget(url, true)]);
       // The production layout: the hub in the broker's own process, in-process, with its route/delivered hooks;
       // then the same hub on an MQTT.js connection to that broker, the layout before (what the in-process transport saves).
       if (host) {
         kinds.push(["engine-colocated", () => this.colocatedTarget(host)]);
-        kinds.push(["colocated-mqtt", () => this.colocatedTarget(host, "mqtt")]);
+        if (explain) kinds.push(["colocated-mqtt", () => this.colocatedTarget(host, "mqtt")]);
       }
       await this.sweep(broker, url, kinds, { rounds: this.mode.mqttRounds, pids: { broker: pid } });
     } finally {
@@ -276,7 +284,7 @@ class Bench {
    * broker, bare aedes (no hooks, no hub) is measured first in the same way: the hub's own cost
    * per device is the difference; then the production server as `npm start` runs it.
    */
-  async memoryAndTimeouts(broker: BrokerKind): Promise<{ memory: MemoryResult[]; timeouts: TimeoutRow }> {
+  async memoryAndTimeouts(broker: BrokerKind, withServer: boolean): Promise<{ memory: MemoryResult[]; timeouts: TimeoutRow }> {
     const memory: MemoryResult[] = [];
     let baseline: MemoryResult["baseline"] = null;
     if (broker === "embedded") {
@@ -303,7 +311,7 @@ class Bench {
       await host.close();
       await mosquitto?.stop();
     }
-    if (broker === "embedded") memory.push(await this.serverMemory());
+    if (broker === "embedded" && withServer) memory.push(await this.serverMemory());
     return { memory, timeouts };
   }
 
@@ -347,22 +355,31 @@ class Bench {
     const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, deviceNames(this.mode.memoryDevices));
     const server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
     try {
-      const pid = server.proc.pid ?? 0;
-      // Next.js loads its pages lazily: one request to the dashboard and one API call first.
-      await fetch(`${server.url}/`).then((r) => r.arrayBuffer());
-      await fetch(`${server.url}/api/health`).then((r) => r.arrayBuffer());
-      const m = await this.memoryOf("server", {
-        url: `mqtt://127.0.0.1:${server.mqttPort}`,
-        secrets,
-        read: async () => ({ rss: rssOf(pid), hubRss: rssOf(pid) }),
-      });
+      const m = await this.serverWithDevices(server, secrets, this.mode.memoryDevices, false);
       await m.release();
       reportServerErrors(server);
-      return { ...m.result, baseline: null };
+      return m.memory;
     } finally {
       await server.stop();
       rmSync(dirname(dbPath), { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Connects `n` devices (silent, or echoing for the fan-out) to a production server logging in
+   * with their keys, and measures its RSS before and after; the devices stay until `release`.
+   */
+  private async serverWithDevices(server: ServerHandle, secrets: string[], n: number, echo: boolean) {
+    const pid = server.proc.pid ?? 0;
+    // Next.js loads its pages lazily: one request to the dashboard and one API call first.
+    await fetch(`${server.url}/`).then((r) => r.arrayBuffer());
+    await fetch(`${server.url}/api/health`).then((r) => r.arrayBuffer());
+    const m = await this.memoryOf(
+      "server",
+      { url: `mqtt://127.0.0.1:${server.mqttPort}`, secrets, read: async () => ({ rss: rssOf(pid), hubRss: rssOf(pid) }) },
+      { devices: n, echo },
+    );
+    return { memory: { ...m.result, baseline: null } satisfies MemoryResult, release: m.release };
   }
 
   /**
@@ -397,10 +414,11 @@ class Bench {
    * ?wait=1); against the floor's same round trips (one MQTT.js requester, bare aedes, the same
    * number of echo devices, the same concurrency). Both stay up; rounds alternate.
    */
-  async fanout(): Promise<FanoutResult> {
+  async fanout(measureServer: boolean): Promise<{ result: FanoutResult; serverMemory: MemoryResult | null }> {
     const { devices: n, concurrency, rounds } = this.mode.fanout;
     const names = deviceNames(n);
     const fleets: Child<EchoDevicesApi>[] = [];
+    const releases: (() => Promise<void>)[] = [];
     const connect = (url: string, secrets?: string[]) =>
       Promise.all(
         Array.from({ length: Math.ceil(n / 5000) }, async (_, i) => {
@@ -420,7 +438,13 @@ class Bench {
       const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
       server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
       const prod = server;
-      await connect(`mqtt://127.0.0.1:${prod.mqttPort}`, secrets);
+      // With the memory section: the server's RSS as these devices connect (serverMemory's cell, on this server).
+      let serverMemory: MemoryResult | null = null;
+      if (measureServer) {
+        const m = await this.serverWithDevices(prod, secrets, n, true);
+        releases.push(m.release);
+        serverMemory = m.memory;
+      } else await connect(`mqtt://127.0.0.1:${prod.mqttPort}`, secrets);
       log(`[fanout] ${n} echo devices on bare aedes and ${n} on the production server`);
       const floorS: number[] = [];
       const postS: number[] = [];
@@ -448,7 +472,7 @@ class Bench {
       }
       reportServerErrors(prod);
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      return {
+      const result = {
         devices: n,
         concurrency,
         rounds,
@@ -458,7 +482,9 @@ class Bench {
         devices10000Seconds: n === 10_000 ? med(postS) : null,
         fanoutVsFloor: med(floorS) / med(postS),
       };
+      return { result, serverMemory };
     } finally {
+      await Promise.all(releases.map((r) => r()));
       await Promise.all(fleets.map((f) => f.close()));
       await floor.close();
       await bare.close();
@@ -471,20 +497,21 @@ class Bench {
   private async memoryOf(
     what: MemoryResult["broker"],
     target: { url: string; read: () => Promise<MemoryReading>; secrets?: string[] },
+    o: { devices?: number; echo?: boolean } = {},
   ): Promise<{ result: Omit<MemoryResult, "baseline">; release(): Promise<void> }> {
     const fleets: Child<EchoDevicesApi>[] = [];
     const release = () => Promise.all(fleets.map((f) => f.close())).then(() => undefined);
     try {
       await sleep(1000);
       const before = await target.read();
-      const n = this.mode.memoryDevices;
+      const n = o.devices ?? this.mode.memoryDevices;
       const perFleet = 5000;
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: Math.ceil(n / perFleet) }, async (_, i) => {
           const fleet = forkChild<EchoDevicesApi>("echo-devices");
           fleets.push(fleet);
-          const set = { url: target.url, productId: BENCH_PRODUCT, from: i * perFleet, count: Math.min(perFleet, n - i * perFleet), silent: true };
+          const set = { url: target.url, productId: BENCH_PRODUCT, from: i * perFleet, count: Math.min(perFleet, n - i * perFleet), silent: !o.echo };
           await fleet.call("connect", { ...set, secrets: target.secrets });
         }),
       );
@@ -725,13 +752,15 @@ async function main(): Promise<void> {
     if (sections.http && mode.httpBrokers.includes(broker)) await phase(`${broker} http rows`, () => bench.httpRows(broker));
     if (sections.timeouts) timeouts.push(await phase(`${broker} timeouts`, () => bench.timeoutsOnly(broker)));
     if (!sections.memory) continue;
-    const m = await phase(`${broker} memory and timeouts`, () => bench.memoryAndTimeouts(broker));
+    // The production server's memory is measured by the fan-out when it runs: it has the same server and devices.
+    const m = await phase(`${broker} memory and timeouts`, () => bench.memoryAndTimeouts(broker, !sections.fanout));
     memory.push(...m.memory);
     timeouts.push(m.timeouts);
   }
   const ui = sections.ui ? await phase("ui", () => bench.uiIngest()) : null;
   // The production server's embedded broker: measured whatever --broker says.
-  const fanout = sections.fanout ? await phase("fanout", () => bench.fanout()) : null;
+  const fanout = sections.fanout ? await phase("fanout", () => bench.fanout(sections.memory)) : null;
+  if (fanout?.serverMemory) memory.push(fanout.serverMemory);
   const report = buildReport({
     mode: mode.name,
     settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
@@ -740,7 +769,7 @@ async function main(): Promise<void> {
     memory,
     timeouts,
     ui,
-    fanout,
+    fanout: fanout?.result ?? null,
     warnings: childWarnings(),
     elapsedS: (Date.now() - started) / 1000,
     phaseSeconds,

@@ -7,7 +7,7 @@ import { Store } from "../lib/server/store/store";
 import { SqliteCallStore } from "../lib/server/store/call-store";
 import { tempDir } from "../lib/server/testing/servers";
 import { benchPayloadText, deviceNames } from "./common";
-import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
+import { closedLoop, runCount, WARMUP_IN_FLIGHT, type LoadResult, type LoadSpec } from "./load";
 
 export type BenchHub = { hub: Hub; store: Store; stop(): Promise<void> };
 
@@ -54,6 +54,6 @@ export async function engineLoad(hub: Hub, r: EngineRun): Promise<LoadResult> {
     const c = await hub.call({ productId: r.productId, deviceName: names[seq % names.length]!, payload, timeoutMs: r.timeoutMs });
     return c.status === "success" ? null : c.status;
   };
-  if (r.warmupCalls) await runCount(r.spec.concurrency, r.warmupCalls, call);
+  if (r.warmupCalls) await runCount(Math.max(r.spec.concurrency, WARMUP_IN_FLIGHT), r.warmupCalls, call);
   return closedLoop(r.spec, call);
 }

@@ -7,7 +7,7 @@ import { formatProcessId, PROCESS_ID_MIN } from "../lib/rrpc/process-id";
 import { requestTopic } from "../lib/rrpc/topics";
 import { connectMqtt, endMqtt } from "../lib/server/broker/mqtt-client";
 import { benchPayloadText, deviceNames } from "./common";
-import { closedLoop, runCount, type LoadResult, type LoadSpec } from "./load";
+import { closedLoop, runCount, WARMUP_IN_FLIGHT, type LoadResult, type LoadSpec } from "./load";
 import { serve } from "./proc";
 
 /** A call with no reply after this long is counted as lost (QoS 0 may drop). */
@@ -59,7 +59,7 @@ const api = {
         pending.set(processId, { t0: performance.now(), done });
         c.publish(requestTopic(r.productId, names[seq % names.length]!, processId), payload, { qos: 0 });
       });
-    if (r.warmupCalls) await runCount(r.spec.concurrency, r.warmupCalls, call);
+    if (r.warmupCalls) await runCount(Math.max(r.spec.concurrency, WARMUP_IN_FLIGHT), r.warmupCalls, call);
     return closedLoop(r.spec, call);
   },
   /** `calls` round trips, call i to device i (mod `devices`), `concurrency` at a time: the floor of a batch. Seconds from first publish to last reply. */

@@ -2,6 +2,13 @@
 import { cpuOverWindow, type CpuPids, type CpuWindow } from "./cpu";
 import { Samples, type LatencySummary } from "./stats";
 
+/**
+ * The JIT warm-up's calls are made this many at a time at least: one at a time, a requester's
+ * 3,000 warm-up calls took 2–3 s of every quick run's target, and a round trip at a time exercises
+ * fewer paths than the cells do.
+ */
+export const WARMUP_IN_FLIGHT = 100;
+
 export type LoadSpec = {
   /** Calls in flight. */
   concurrency: number;
