@@ -48,6 +48,8 @@ type Mode = {
   brokers: BrokerKind[];
   /** Brokers the bare-http and http rows are measured with. */
   httpBrokers: BrokerKind[];
+  /** Brokers whose memory per idle device is measured (the others' timeouts are, on `timeoutCalls` silent devices). */
+  memoryBrokers: BrokerKind[];
   deviceCounts: number[];
   concurrencies: number[];
   warmupMs: number;
@@ -81,6 +83,7 @@ const MODES: Record<Mode["name"], Mode> = {
     name: "full",
     brokers: ["embedded", "mosquitto"],
     httpBrokers: ["embedded", "mosquitto"],
+    memoryBrokers: ["embedded", "mosquitto"],
     deviceCounts: [1, 100, 1000],
     concurrencies: [1, 100, 1000],
     warmupMs: 1000,
@@ -100,6 +103,7 @@ const MODES: Record<Mode["name"], Mode> = {
     name: "quick",
     brokers: ["embedded", "mosquitto"],
     httpBrokers: ["embedded"],
+    memoryBrokers: ["embedded"],
     deviceCounts: [100],
     concurrencies: [1, 100, 1000],
     warmupMs: 300,
@@ -117,7 +121,9 @@ const MODES: Record<Mode["name"], Mode> = {
   },
 };
 
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const T0 = performance.now();
+/** Each line with the seconds since the run started: where the time of a run goes. */
+const log = (msg: string) => process.stderr.write(`${((performance.now() - T0) / 1000).toFixed(1).padStart(6)}s ${msg}\n`);
 
 /**
  * One row kind measured on one broker: how to set it up, load it per cell and tear it down;
@@ -154,21 +160,14 @@ class Bench {
   ): Promise<void> {
     const rounds = o.rounds ?? 1;
     for (const devices of this.mode.deviceCounts) {
-      const fleet = forkChild<EchoDevicesApi>("echo-devices");
+      const fleet = await this.fleet(broker, url, devices, o.secrets);
       try {
-        const c = await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: 0, count: devices, secrets: o.secrets });
-        log(`[${broker}] ${c.connected} echo devices connected in ${c.ms.toFixed(0)} ms`);
         for (let round = 1; round <= rounds; round++) {
           for (const [kind, open] of kinds) {
             const target = await open();
-            const pids = mergePids(o.pids ?? {}, target.pids, { devices: fleet.pid });
             try {
-              let warmupCalls = this.mode.warmupCalls;
-              for (const concurrency of this.mode.concurrencies) {
-                const r = await target.run(devices, this.spec(concurrency, pids), warmupCalls);
-                warmupCalls = 0;
-                this.record({ broker, kind, devices, concurrency }, r, rounds > 1 ? ` (round ${round}/${rounds})` : (o.note ?? ""));
-              }
+              const note = rounds > 1 ? ` (round ${round}/${rounds})` : (o.note ?? "");
+              await this.runCells(broker, kind, target, devices, mergePids(o.pids ?? {}, { devices: fleet.pid }), this.mode.warmupCalls, note);
             } finally {
               await target.close();
             }
@@ -177,6 +176,29 @@ class Bench {
       } finally {
         await fleet.close();
       }
+    }
+  }
+
+  /** `devices` echo devices connected to `url` in a process of their own. */
+  private async fleet(broker: BrokerKind, url: string, devices: number, secrets?: string[]): Promise<Child<EchoDevicesApi>> {
+    const fleet = forkChild<EchoDevicesApi>("echo-devices");
+    try {
+      const c = await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: 0, count: devices, secrets });
+      log(`[${broker}] ${c.connected} echo devices connected in ${c.ms.toFixed(0)} ms`);
+      return fleet;
+    } catch (err) {
+      await fleet.close();
+      throw err;
+    }
+  }
+
+  /** One target's cells, one per concurrency; the first after `warmupCalls` (0: the target is warm). */
+  private async runCells(broker: BrokerKind, kind: RowKind, target: Target, devices: number, pids: CpuPids, warmupCalls: number, note: string) {
+    const all = mergePids(pids, target.pids);
+    for (const concurrency of this.mode.concurrencies) {
+      const r = await target.run(devices, this.spec(concurrency, all), warmupCalls);
+      warmupCalls = 0;
+      this.record({ broker, kind, devices, concurrency }, r, note);
     }
   }
 
@@ -253,21 +275,28 @@ class Bench {
       const prod = server;
       const serverUrl = mosquitto?.url ?? `mqtt://127.0.0.1:${prod.mqttPort}`;
       const rounds = this.mode.httpRounds;
-      for (let round = 1; round <= rounds; round++) {
-        const note = rounds > 1 ? ` (round ${round}/${rounds})` : "";
-        // One process for hub + node:http (+ the embedded broker: "broker+hub+http"), Mosquitto apart.
-        const barePids = { broker: bareMosquitto?.proc.pid ?? host.pid, "hub+http": host.pid };
-        await this.sweep(broker, bareUrl, [["bare-http", () => this.httpTarget(`http://127.0.0.1:${port}`)]], { pids: barePids, note });
-        await this.sweep(
-          broker,
-          serverUrl,
-          [
-            ["http", () => this.httpTarget(prod.url)],
-            ["tencent", () => this.httpTarget(prod.url, BENCH_KEY)],
-          ],
-          // The production server is one process (Next.js, hub, embedded broker unless MQTT_URL).
-          { secrets, pids: { server: prod.proc.pid ?? 0, broker: mosquitto?.proc.pid ?? 0 }, note },
-        );
+      // One process for hub + node:http (+ the embedded broker: "broker+hub+http"), Mosquitto apart.
+      const barePids = { broker: bareMosquitto?.proc.pid ?? host.pid, "hub+http": host.pid };
+      // The production server is one process (Next.js, hub, embedded broker unless MQTT_URL).
+      const prodPids = { server: prod.proc.pid ?? 0, broker: mosquitto?.proc.pid ?? 0 };
+      for (const devices of this.mode.deviceCounts) {
+        // The servers, their devices and the load generators stay up across the rounds: only the rows alternate.
+        const fleets = [await this.fleet(broker, bareUrl, devices), await this.fleet(broker, serverUrl, devices, secrets)];
+        const targets: [RowKind, Target, CpuPids][] = [
+          ["bare-http", await this.httpTarget(`http://127.0.0.1:${port}`), { ...barePids, devices: fleets[0]!.pid }],
+          ["http", await this.httpTarget(prod.url), { ...prodPids, devices: fleets[1]!.pid }],
+          ["tencent", await this.httpTarget(prod.url, BENCH_KEY), { ...prodPids, devices: fleets[1]!.pid }],
+        ];
+        try {
+          for (let round = 1; round <= rounds; round++) {
+            const note = rounds > 1 ? ` (round ${round}/${rounds})` : "";
+            for (const [kind, target, pids] of targets)
+              await this.runCells(broker, kind, target, devices, pids, round === 1 ? this.mode.warmupCalls : 0, note);
+          }
+        } finally {
+          for (const [, target] of targets) await target.close();
+          for (const fleet of fleets) await fleet.close();
+        }
       }
       reportServerErrors(prod);
     } finally {
@@ -282,12 +311,14 @@ class Bench {
   /**
    * Memory per idle device and timeout precision, on a fresh broker + hub. With the embedded
    * broker, bare aedes (no hooks, no hub) is measured first in the same way: the hub's own cost
-   * per device is the difference; then the production server as `npm start` runs it.
+   * per device is the difference; then the production server as `npm start` runs it. `byFanout`:
+   * the fan-out measures those two on its own bare aedes and production server, which it
+   * connects its devices to anyway.
    */
-  async memoryAndTimeouts(broker: BrokerKind, withServer: boolean): Promise<{ memory: MemoryResult[]; timeouts: TimeoutRow }> {
+  async memoryAndTimeouts(broker: BrokerKind, byFanout: boolean): Promise<{ memory: MemoryResult[]; timeouts: TimeoutRow }> {
     const memory: MemoryResult[] = [];
     let baseline: MemoryResult["baseline"] = null;
-    if (broker === "embedded") {
+    if (broker === "embedded" && !byFanout) {
       const bare = forkChild<HubHostApi>("hub-host", { execArgv: ["--expose-gc"] });
       try {
         const url = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
@@ -311,7 +342,7 @@ class Bench {
       await host.close();
       await mosquitto?.stop();
     }
-    if (broker === "embedded" && withServer) memory.push(await this.serverMemory());
+    if (broker === "embedded" && !byFanout) memory.push(await this.serverMemory());
     return { memory, timeouts };
   }
 
@@ -414,7 +445,9 @@ class Bench {
    * ?wait=1); against the floor's same round trips (one MQTT.js requester, bare aedes, the same
    * number of echo devices, the same concurrency). Both stay up; rounds alternate.
    */
-  async fanout(measureServer: boolean): Promise<{ result: FanoutResult; serverMemory: MemoryResult | null }> {
+  async fanout(
+    measureMemory: boolean,
+  ): Promise<{ result: FanoutResult; serverMemory: MemoryResult | null; aedesMemory: Omit<MemoryResult, "baseline"> | null }> {
     const { devices: n, concurrency, rounds } = this.mode.fanout;
     const names = deviceNames(n);
     const fleets: Child<EchoDevicesApi>[] = [];
@@ -427,24 +460,39 @@ class Bench {
           await fleet.call("connect", { url, productId: BENCH_PRODUCT, from: i * 5000, count: Math.min(5000, n - i * 5000), secrets });
         }),
       );
-    const bare = forkChild<HubHostApi>("hub-host");
+    const bare = forkChild<HubHostApi>("hub-host", measureMemory ? { execArgv: ["--expose-gc"] } : {});
     const floor = forkChild<FloorRequesterApi>("floor-requester");
     const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
-    let server: ServerHandle | null = null;
+    // Set inside a closure below: typed so that the `finally` still sees it as possibly set.
+    let server = null as ServerHandle | null;
     try {
-      const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
-      await connect(bareUrl);
-      await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
-      const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
-      server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
-      const prod = server;
-      // With the memory section: the server's RSS as these devices connect (serverMemory's cell, on this server).
+      // The two setups at once (each is mostly one broker process and its devices' processes): most of the section's time is connecting 2 × n devices.
       let serverMemory: MemoryResult | null = null;
-      if (measureServer) {
-        const m = await this.serverWithDevices(prod, secrets, n, true);
-        releases.push(m.release);
-        serverMemory = m.memory;
-      } else await connect(`mqtt://127.0.0.1:${prod.mqttPort}`, secrets);
+      let aedesMemory: Omit<MemoryResult, "baseline"> | null = null;
+      const sides = await Promise.allSettled([
+        (async () => {
+          const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
+          // With the memory section: bare aedes's RSS and heap as these devices connect (the embedded row's baseline).
+          if (measureMemory) {
+            const m = await this.memoryOf("aedes", { url: bareUrl, read: hostReader(bare) }, { devices: n, echo: true });
+            releases.push(m.release);
+            aedesMemory = m.result;
+          } else await connect(bareUrl);
+          await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
+        })(),
+        (async () => {
+          const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
+          server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
+          // With the memory section: the server's RSS as these devices connect (serverMemory's cell, on this server).
+          if (measureMemory) {
+            const m = await this.serverWithDevices(server, secrets, n, true);
+            releases.push(m.release);
+            serverMemory = m.memory;
+          } else await connect(`mqtt://127.0.0.1:${server.mqttPort}`, secrets);
+        })(),
+      ]);
+      for (const side of sides) if (side.status === "rejected") throw side.reason;
+      const prod = server!;
       log(`[fanout] ${n} echo devices on bare aedes and ${n} on the production server`);
       const floorS: number[] = [];
       const postS: number[] = [];
@@ -482,7 +530,7 @@ class Bench {
         devices10000Seconds: n === 10_000 ? med(postS) : null,
         fanoutVsFloor: med(floorS) / med(postS),
       };
-      return { result, serverMemory };
+      return { result, serverMemory, aedesMemory };
     } finally {
       await Promise.all(releases.map((r) => r()));
       await Promise.all(fleets.map((f) => f.close()));
@@ -502,7 +550,7 @@ class Bench {
     const fleets: Child<EchoDevicesApi>[] = [];
     const release = () => Promise.all(fleets.map((f) => f.close())).then(() => undefined);
     try {
-      await sleep(1000);
+      await sleep(500);
       const before = await target.read();
       const n = o.devices ?? this.mode.memoryDevices;
       const perFleet = 5000;
@@ -515,7 +563,7 @@ class Bench {
           await fleet.call("connect", { ...set, secrets: target.secrets });
         }),
       );
-      await sleep(2000);
+      await sleep(1000);
       const after = await target.read();
       const perDevice = (a?: number, b?: number) => (a === undefined || b === undefined ? null : (b - a) / n);
       const result: Omit<MemoryResult, "baseline"> = {
@@ -750,10 +798,11 @@ async function main(): Promise<void> {
   for (const broker of mode.brokers) {
     if (sections.engine) await phase(`${broker} mqtt rows`, () => bench.mqttRows(broker));
     if (sections.http && mode.httpBrokers.includes(broker)) await phase(`${broker} http rows`, () => bench.httpRows(broker));
-    if (sections.timeouts) timeouts.push(await phase(`${broker} timeouts`, () => bench.timeoutsOnly(broker)));
-    if (!sections.memory) continue;
-    // The production server's memory is measured by the fan-out when it runs: it has the same server and devices.
-    const m = await phase(`${broker} memory and timeouts`, () => bench.memoryAndTimeouts(broker, !sections.fanout));
+    if (sections.timeouts || (sections.memory && !mode.memoryBrokers.includes(broker)))
+      timeouts.push(await phase(`${broker} timeouts`, () => bench.timeoutsOnly(broker)));
+    if (!sections.memory || !mode.memoryBrokers.includes(broker)) continue;
+    // Bare aedes's and the production server's memory are measured by the fan-out when it runs: it has the same brokers and devices.
+    const m = await phase(`${broker} memory and timeouts`, () => bench.memoryAndTimeouts(broker, sections.fanout));
     memory.push(...m.memory);
     timeouts.push(m.timeouts);
   }
@@ -761,6 +810,8 @@ async function main(): Promise<void> {
   // The production server's embedded broker: measured whatever --broker says.
   const fanout = sections.fanout ? await phase("fanout", () => bench.fanout(sections.memory)) : null;
   if (fanout?.serverMemory) memory.push(fanout.serverMemory);
+  const embedded = memory.find((m) => m.broker === "embedded");
+  if (embedded && fanout?.aedesMemory) embedded.baseline = fanout.aedesMemory;
   const report = buildReport({
     mode: mode.name,
     settings: { ...mode, only: values.only, callTimeoutMs: CALL_TIMEOUT_MS, payloadBytes: 64 },
