@@ -10,17 +10,16 @@ import { safeEqual, type TokenSigner } from "./tokens";
  */
 
 /** The registry as the broker needs it: a device's secret and whether it may log in. */
-export type DeviceLogins = { deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> };
+export type DeviceLogins = {
+  /** The registered ones of `devices`, by "productId/deviceName" (devices/registry.ts: one query for all of a client id's splits). */
+  deviceAuthRecords(devices: readonly { productId: string; deviceName: string }[]): Promise<Map<string, { secret: string; disabled: boolean }>>;
+};
 
-type AuthRecord = { secret: string; disabled: boolean } | null;
+type AuthRecord = { secret: string; disabled: boolean };
 
 /** The records of every device a client id may name, read first: the checks themselves are synchronous (device-auth.ts). */
-async function recordsFor(rules: BrokerRules, clientId: string): Promise<Map<string, AuthRecord>> {
-  const records = new Map<string, AuthRecord>();
-  for (const c of clientIdSplits(clientId))
-    records.set(`${c.productId}/${c.deviceName}`, await rules.registry.deviceAuthRecord(c.productId, c.deviceName));
-  return records;
-}
+const recordsFor = (rules: BrokerRules, clientId: string): Promise<Map<string, AuthRecord>> =>
+  rules.registry.deviceAuthRecords(clientIdSplits(clientId));
 
 export const HUB_USERNAME = "rrpc-hub";
 export const LIVE_USERNAME = "rrpc-live";

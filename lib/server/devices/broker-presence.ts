@@ -56,7 +56,9 @@ export class BrokerPresence {
 
   private async apply(e: NonNullable<ReturnType<typeof parseClientEvent>>): Promise<void> {
     const devices: { productId: string; deviceName: string }[] = [];
-    for (const c of clientIdSplits(e.clientId)) if ((await this.registry.deviceAuthRecord(c.productId, c.deviceName)) !== null) devices.push(c);
+    const splits = clientIdSplits(e.clientId);
+    const known = await this.registry.deviceAuthRecords(splits);
+    for (const c of splits) if (known.has(`${c.productId}/${c.deviceName}`)) devices.push(c);
     // Not a registered device's client id (the hub, a dashboard), or one two devices share: not tracked.
     if (devices.length !== 1) return;
     const before = this.seen.get(e.clientId);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiKeys } from "../keys/api-keys";
 import { DeviceRegistry, STATE_CACHE_MS } from "./registry";
+import { clientIdSplits } from "../auth/device-auth";
 import { closeAfterTest, domainErrorOf } from "../testing/db";
 import { storeBackends } from "../testing/backends";
 
@@ -65,6 +66,25 @@ describe.each(storeBackends())("DeviceRegistry on $name", (backend) => {
     expect((await domainErrorOf(() => r.setDisabled("AIRCOND001", "kitchen", true))).reason).toBe("device_not_found");
     // A re-created device gets a new secret.
     expect((await r.createDevice("AIRCOND001", "kitchen")).secret).not.toBe(d.secret);
+  });
+
+  it("reads the records of every way a client id splits in one query: the registered ones only, disabled or not", async () => {
+    const { registry: r } = await registry();
+    // "ABCDEFGHIJdev1" splits as ABCDEFGHIJ + dev1 and as ABCDEFGHI + Jdev1, both registered.
+    const a = await r.createDevice("ABCDEFGHIJ", "dev1");
+    const b = await r.createDevice("ABCDEFGHI", "Jdev1");
+    await r.setDisabled("ABCDEFGHI", "Jdev1", true);
+    await r.createDevice("ABCDEFGHIJ", "dev2");
+    const splits = clientIdSplits("ABCDEFGHIJdev1");
+    expect(splits.length).toBeGreaterThan(2);
+    const records = await r.deviceAuthRecords(splits);
+    expect(records).toEqual(
+      new Map([
+        ["ABCDEFGHIJ/dev1", { secret: a.secret, disabled: false }],
+        ["ABCDEFGHI/Jdev1", { secret: b.secret, disabled: true }],
+      ]),
+    );
+    expect(await r.deviceAuthRecords([])).toEqual(new Map());
   });
 
   it("answers deviceState from memory: its own changes at once, another hub's within STATE_CACHE_MS; a device registered elsewhere is found at once", async () => {

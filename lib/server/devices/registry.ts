@@ -9,6 +9,8 @@ export type { DeviceInfo, NewDevice };
 export type DeviceState = "ok" | "not_found" | "disabled";
 
 type DeviceRow = { product_id: string; device_name: string; secret: string; disabled: number; created_at: number };
+/** What a device's login is checked against. */
+export type DeviceAuthRecord = { secret: string; disabled: boolean };
 
 /** Device states kept in memory at most; past it the copy starts again empty. */
 const STATE_CACHE_MAX = 100_000;
@@ -87,9 +89,25 @@ export class DeviceRegistry {
   }
 
   /** What verifyDeviceLogin needs (lib/server/auth/device-auth.ts). */
-  async deviceAuthRecord(productId: string, deviceName: string): Promise<{ secret: string; disabled: boolean } | null> {
-    const row = await this.row(productId, deviceName);
-    return row ? { secret: row.secret, disabled: row.disabled !== 0 } : null;
+  async deviceAuthRecord(productId: string, deviceName: string): Promise<DeviceAuthRecord | null> {
+    return (await this.deviceAuthRecords([{ productId, deviceName }])).get(`${productId}/${deviceName}`) ?? null;
+  }
+
+  /**
+   * The records of those of `devices` that are registered, by "productId/deviceName", in one
+   * query: a client id may split into a product id and a device name several ways
+   * (auth/device-auth.ts, clientIdSplits), and one read per split made a login cost up to ten
+   * (about 140 µs of the broker's thread each; on PostgreSQL, ten round trips).
+   */
+  async deviceAuthRecords(devices: readonly { productId: string; deviceName: string }[]): Promise<Map<string, DeviceAuthRecord>> {
+    const out = new Map<string, DeviceAuthRecord>();
+    if (devices.length === 0) return out;
+    const rows = await this.sql.all<Pick<DeviceRow, "product_id" | "device_name" | "secret" | "disabled">>(
+      `SELECT product_id, device_name, secret, disabled FROM devices WHERE ${devices.map(() => "(product_id = ? AND device_name = ?)").join(" OR ")}`,
+      devices.flatMap((d) => [d.productId, d.deviceName]),
+    );
+    for (const r of rows) out.set(`${r.product_id}/${r.device_name}`, { secret: r.secret, disabled: r.disabled !== 0 });
+    return out;
   }
 
   async deviceState(productId: string, deviceName: string): Promise<DeviceState> {
