@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { callToJson } from "../lib/server/core/call";
 import type { Hub } from "../lib/server/calls/hub";
 import { ERROR_STATUS, OUTCOME_ERRORS, responseForError } from "../lib/server/http/errors";
+import { LISTEN_BACKLOG } from "../lib/server/core/net";
 
 type Body = { productId: string; deviceName: string; payload: string; timeoutMs?: number };
 
@@ -43,6 +44,6 @@ export async function startBareHttp(hub: Hub): Promise<{ server: Server; port: n
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -13,6 +13,7 @@ import { startBareHttp } from "./bare-http";
 import { engineLoad, startBenchHub, type BenchHub, type EngineRun } from "./engine-load";
 import { serve } from "./proc";
 import { measureTimeouts, type TimeoutRun } from "./timeout-precision";
+import { LISTEN_BACKLOG } from "../lib/server/core/net";
 
 let broker: EmbeddedBroker | null = null;
 let bare: { aedes: Aedes; tcp: NetServer } | null = null;
@@ -33,7 +34,7 @@ const api = {
   async startBareBroker(): Promise<{ port: number }> {
     const aedes = await Aedes.createBroker();
     const tcp = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
-    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => tcp.listen({ port: 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => r()));
     bare = { aedes, tcp };
     return { port: (tcp.address() as { port: number }).port };
   },

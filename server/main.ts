@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import next from "next";
 import { loadConfig } from "../lib/server/config/config";
 import { log } from "../lib/server/core/log";
+import { LISTEN_BACKLOG } from "../lib/server/core/net";
 import { createRequestListener } from "../lib/server/http/node";
 import { createRuntime, type Runtime } from "../lib/server/runtime/runtime";
 
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     console.error(`rrpc-hub: cannot listen on ${hostname}:${port}: ${err.message}`);
     process.exit(1);
   });
-  server.listen(port, hostname, () => {
+  server.listen({ port, host: hostname, backlog: LISTEN_BACKLOG }, () => {
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
     console.log(`rrpc-hub ready${dev ? " (dev)" : ""}: dashboard and API on http://${shown}:${port}`);
   });

@@ -8,6 +8,7 @@ import { DEVICE_NAME_MAX, deviceClientId, parseRrpcTopic, PRODUCT_ID_MAX } from 
 import { log } from "../core/log";
 import { limitPacketSize } from "./packet-limit";
 import { oneFramePerTurn } from "./ws-frames";
+import { LISTEN_BACKLOG } from "../core/net";
 
 export type BrokerOptions = {
   host: string;
@@ -229,7 +230,7 @@ function listen(server: NetServer | HttpServer, port: number, host: string, what
       reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${err.code ?? err.message}`));
     };
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off("error", onError);
       resolve();
     });
