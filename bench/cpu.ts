@@ -67,17 +67,26 @@ function sample(pids: CpuPids, calls: number): Sample {
  * Resolves with the difference. A process gone meanwhile has NaN.
  */
 export function cpuOverWindow(pids: CpuPids, spec: { warmupMs: number; durationMs: number }, successes: () => number): Promise<CpuWindow> {
-  microsPerTick();
+  const window = cpuWindow(pids, successes);
   return new Promise((resolve) => {
-    let first: Sample | null = null;
-    setTimeout(() => (first = sample(pids, successes())), spec.warmupMs);
-    setTimeout(() => {
+    setTimeout(() => window.open(), spec.warmupMs);
+    setTimeout(() => resolve(window.close()), spec.warmupMs + spec.durationMs);
+  });
+}
+
+/** The same, the window opened and closed by the caller (when its load is ready, for instance). */
+export function cpuWindow(pids: CpuPids, successes: () => number): { open(): void; close(): CpuWindow } {
+  microsPerTick();
+  let first: Sample | null = null;
+  return {
+    open: () => void (first = sample(pids, successes())),
+    close() {
       const last = sample(pids, successes());
       const a = first ?? last;
       const us = Object.fromEntries(Object.entries(last.us).map(([role, v]) => [role, v - a.us[role]!]));
-      resolve({ ms: last.t - a.t, calls: last.calls - a.calls, us });
-    }, spec.warmupMs + spec.durationMs);
-  });
+      return { ms: last.t - a.t, calls: last.calls - a.calls, us };
+    },
+  };
 }
 
 /**
