@@ -19,6 +19,8 @@ declare module "autocannon" {
       pipelining?: number;
       /** Seconds. */
       duration?: number;
+      /** ms between samples; a run (stopped or timed out) ends at the next one. */
+      sampleInt?: number;
       /** Seconds before a request counts as timed out. */
       timeout?: number;
       method?: string;

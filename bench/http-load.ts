@@ -113,6 +113,9 @@ const api = {
           pipelining: 1,
           // Stopped when the window closes (below); this is only the longest it may run.
           duration: (r.spec.warmupMs + READY_WAIT_MS + r.spec.durationMs) / 1000 + 1,
+          // autocannon ends a run, stopped or timed out, only at its next sample tick: every
+          // second by default, which added up to a second to every cell.
+          sampleInt: 100,
           timeout: Math.ceil(r.timeoutMs / 1000) + 10,
           headers: { "content-type": "application/json" },
           requests: [
