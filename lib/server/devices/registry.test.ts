@@ -112,6 +112,14 @@ describe.each(storeBackends())("DeviceRegistry on $name", (backend) => {
     // A refused change leaves the state right too.
     expect((await domainErrorOf(() => r.setDisabled("AIRCOND001", "nobody", true))).reason).toBe("device_not_found");
     expect(await r.deviceState("AIRCOND001", "nobody")).toBe("not_found");
+    // Listing a product's devices (a batch does) remembers their states as of the listing.
+    now += STATE_CACHE_MS;
+    expect((await r.listDevices({ productId: "AIRCOND001" })).map((d) => d.deviceName)).toEqual(["hall", "kitchen"]);
+    await other.setDisabled("AIRCOND001", "hall", true);
+    now += STATE_CACHE_MS - 1;
+    expect(await r.deviceState("AIRCOND001", "hall")).toBe("ok");
+    now += 1;
+    expect(await r.deviceState("AIRCOND001", "hall")).toBe("disabled");
   });
 });
 
