@@ -463,37 +463,29 @@ class Bench {
     const bare = forkChild<HubHostApi>("hub-host", measureMemory ? { execArgv: ["--expose-gc"] } : {});
     const floor = forkChild<FloorRequesterApi>("floor-requester");
     const dbPath = join(tempDir("rrpc-bench-"), "rrpc.db");
-    // Set inside a closure below: typed so that the `finally` still sees it as possibly set.
-    let server = null as ServerHandle | null;
+    let server: ServerHandle | null = null;
     try {
-      // One setup after the other: measured at once, bare aedes's memory per device (the embedded
+      // One setup after the other: set up at once, bare aedes's memory per device (the embedded
       // row's baseline) came out above the embedded broker's, connections arriving in other bursts.
       let serverMemory: MemoryResult | null = null;
       let aedesMemory: Omit<MemoryResult, "baseline"> | null = null;
-      const sides = [
-        async () => {
-          const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
-          // With the memory section: bare aedes's RSS and heap as these devices connect (the embedded row's baseline).
-          if (measureMemory) {
-            const m = await this.memoryOf("aedes", { url: bareUrl, read: hostReader(bare) }, { devices: n, echo: true });
-            releases.push(m.release);
-            aedesMemory = m.result;
-          } else await connect(bareUrl);
-          await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
-        },
-        async () => {
-          const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
-          server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
-          // With the memory section: the server's RSS as these devices connect (serverMemory's cell, on this server).
-          if (measureMemory) {
-            const m = await this.serverWithDevices(server, secrets, n, true);
-            releases.push(m.release);
-            serverMemory = m.memory;
-          } else await connect(`mqtt://127.0.0.1:${server.mqttPort}`, secrets);
-        },
-      ];
-      for (const side of sides) await side();
-      const prod = server!;
+      const bareUrl = `mqtt://127.0.0.1:${(await bare.call("startBareBroker")).port}`;
+      // With the memory section: bare aedes's RSS and heap as these devices connect (the embedded row's baseline).
+      if (measureMemory) {
+        const m = await this.memoryOf("aedes", { url: bareUrl, read: hostReader(bare) }, { devices: n, echo: true });
+        releases.push(m.release);
+        aedesMemory = m.result;
+      } else await connect(bareUrl);
+      await floor.call("connect", { url: bareUrl, productId: BENCH_PRODUCT });
+      const secrets = await provisionDevices(dbPath, BENCH_PRODUCT, names);
+      server = stopOnInterrupt(await startServer({ RRPC_DB: dbPath, RRPC_SIMULATOR: "0", RRPC_LOG_LEVEL: "warn" }));
+      // With the memory section: the server's RSS as these devices connect (serverMemory's cell, on this server).
+      if (measureMemory) {
+        const m = await this.serverWithDevices(server, secrets, n, true);
+        releases.push(m.release);
+        serverMemory = m.memory;
+      } else await connect(`mqtt://127.0.0.1:${server.mqttPort}`, secrets);
+      const prod = server;
       log(`[fanout] ${n} echo devices on bare aedes and ${n} on the production server`);
       const floorS: number[] = [];
       const postS: number[] = [];
